@@ -1,0 +1,239 @@
+"""The `properbot` command line: run, db upgrade, cohort import, invites, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import getpass
+import io
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.settings import Settings, SettingsError
+from domain.clock import SystemClock
+from domain.cohort_csv import CohortFileError, describe_problem, parse_cohort_csv
+from domain.i18n import Translator, translator
+from domain.roles import Role
+from models.db import create_engine, session_factory
+from models.migrate import upgrade
+from services.cohorts import import_cohort, invites_for
+from services.errors import UserFacingError
+
+EXIT_USER_ERROR = 2
+
+
+class CliError(Exception):
+    """A user error: printed as one line, no traceback, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="properbot",
+        description="Telegram bot for proyek perubahan in leadership training (PKN II, PKA, PKP).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="apply pending migrations, then run the bot (long polling)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest schema")
+
+    cohort = sub.add_parser("cohort", help="cohort (angkatan) administration")
+    cohort_sub = cohort.add_subparsers(dest="cohort_command", required=True, metavar="ACTION")
+    imp = cohort_sub.add_parser(
+        "import",
+        help="import or update a cohort from a CSV roster (all or nothing)",
+        description="Columns: role, name, nip (required); agency, position, timezone, "
+        "mentor_nip, coach_nip, project_title (optional). UTF-8, comma or semicolon.",
+    )
+    imp.add_argument("file", type=Path, help="CSV file with a header row")
+    imp.add_argument("--cohort", required=True, help='cohort name, e.g. "PKN II Angkatan XXXVII"')
+    imp.add_argument("--organizer", help="organizer, e.g. BPSDM Provinsi Sumatera Selatan")
+    imp.add_argument("--year", type=int, help="training year (default: this year)")
+
+    inv = sub.add_parser("invites", help="each person's invite code and deep link")
+    inv.add_argument("--cohort", required=True, help="cohort name")
+    inv.add_argument("--format", choices=("text", "csv"), default="text", help="output format")
+
+    demo = sub.add_parser(
+        "demo", help="play a scripted conversation against a local fake Telegram (no token)"
+    )
+    demo.add_argument("--language", choices=("id", "en"), help="language of the transcript labels")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    t = translator(None)
+    try:
+        settings = Settings.load()
+        t = translator(settings.default_language)
+        return _dispatch(args, settings, t)
+    except SettingsError as exc:
+        print(t("cli.error.setting", name=exc.name, problem=exc.problem), file=sys.stderr)
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+    except UserFacingError as exc:
+        print(t(exc.key, **exc.params), file=sys.stderr)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(t("cli.error.database", reason=reason), file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "run":
+        return _run(settings, t)
+    if args.command == "db":
+        asyncio.run(_upgrade(settings))
+        print(t("cli.db.upgraded"))
+        return 0
+    if args.command == "cohort":
+        return asyncio.run(_import(settings, t, args))
+    if args.command == "invites":
+        return asyncio.run(_invites(settings, t, args))
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(
+            run_demo(sys.stdout, language=args.language or settings.default_language)
+        )
+    raise AssertionError(args.command)
+
+
+async def _upgrade(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _run(settings: Settings, t: Translator) -> int:
+    from bot.app import build_application
+
+    settings.require_token()
+    asyncio.run(_upgrade(settings))
+    app = build_application(settings)
+    print(t("cli.run.starting"), file=sys.stderr)
+    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def read_roster(path: Path, t: Translator, settings: Settings) -> list:  # type: ignore[type-arg]
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(t("cli.error.file_not_found", path=str(path))) from None
+    except OSError as exc:
+        raise CliError(
+            t("cli.error.file_unreadable", path=str(path), reason=exc.strerror)
+        ) from None
+    try:
+        return parse_cohort_csv(
+            data, default_zone=settings.default_timezone, today=SystemClock().now().date()
+        )
+    except CohortFileError as exc:
+        lines = [describe_problem(problem, t) for problem in exc.problems]
+        lines.append(t("cli.import.rejected", path=str(path), count=len(exc.problems)))
+        raise CliError("\n".join(lines)) from None
+
+
+async def _import(settings: Settings, t: Translator, args: argparse.Namespace) -> int:
+    rows = read_roster(args.file, t, settings)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            summary = await import_cohort(
+                session,
+                args.cohort,
+                rows,
+                now=SystemClock().now(),
+                actor_label=f"cli:{getpass.getuser()}",
+                organizer=args.organizer,
+                year=args.year,
+            )
+    finally:
+        await engine.dispose()
+    counts = ", ".join(
+        f"{t(role.message_key)} {summary.by_role[role]}" for role in Role if role in summary.by_role
+    )
+    if not summary.changed:
+        print(t("cli.import.unchanged", cohort=summary.cohort_name, counts=counts))
+    else:
+        print(
+            t(
+                "cli.import.done",
+                cohort=summary.cohort_name,
+                counts=counts,
+                created=summary.people_created,
+                updated=summary.people_updated,
+                withdrawn=summary.withdrawn,
+            )
+        )
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username
+    if not settings.telegram_bot_token:
+        raise SettingsError(
+            "TELEGRAM_BOT_USERNAME", "needed for invite links (or set TELEGRAM_BOT_TOKEN)"
+        )
+    from telegram import Bot
+
+    async with Bot(
+        settings.telegram_bot_token,
+        base_url=settings.bot_base_url,
+        base_file_url=settings.bot_file_url,
+    ) as bot:
+        return bot.username
+
+
+async def _invites(settings: Settings, t: Translator, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            lines = await invites_for(session, args.cohort)
+    finally:
+        await engine.dispose()
+    username = await _bot_username(settings)
+    if args.format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["nip", "name", "role", "code", "link"])
+        for line in lines:
+            writer.writerow([line.nip, line.name, line.role.value, line.code, line.link(username)])
+        sys.stdout.write(out.getvalue())
+        return 0
+    for line in lines:
+        print(
+            t(
+                "cli.invites.line",
+                name=line.name,
+                role=t(line.role.message_key),
+                code=line.code,
+                link=line.link(username),
+                state=t("cli.invites.joined" if line.joined else "cli.invites.pending"),
+            )
+        )
+    print(t("cli.invites.total", count=len(lines), joined=sum(1 for x in lines if x.joined)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

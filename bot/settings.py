@@ -1,0 +1,140 @@
+"""Settings from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dotenv import dotenv_values
+
+from domain.i18n import SUPPORTED_LANGUAGES
+from domain.timezones import UnknownZone, parse_zone
+from models.db import DatabaseUrlError, normalize_url
+
+DEFAULT_API_ROOT = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///properbot.db"
+_TOKEN_SHAPE = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{20,}$")
+_USERNAME_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; `name` is the variable to fix."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment. See .env.example for each one."""
+
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_bot_username: str | None = None
+    telegram_api_root: str = DEFAULT_API_ROOT
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_telegram_ids: frozenset[int] = frozenset()
+    default_timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
+    default_language: str = "id"
+    log_level: str = "INFO"
+    invite_max_attempts: int = 5
+    invite_lockout_minutes: int = 15
+
+    @property
+    def bot_base_url(self) -> str:
+        return f"{self.telegram_api_root}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.telegram_api_root}/file/bot"
+
+    def require_token(self) -> str:
+        if not self.telegram_bot_token:
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "not set; get one from @BotFather")
+        return self.telegram_bot_token
+
+    @classmethod
+    def load(cls, env_file: Path | None = Path(".env")) -> Settings:
+        """Read `.env` (if present) under the real environment, which wins."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            raw = env.get(name)
+            return raw.strip() if raw is not None and raw.strip() else None
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is not None and not _TOKEN_SHAPE.match(token):
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "does not look like a BotFather token")
+
+        username = get("TELEGRAM_BOT_USERNAME")
+        if username is not None:
+            username = username.removeprefix("@")
+            if not _USERNAME_SHAPE.match(username):
+                raise SettingsError("TELEGRAM_BOT_USERNAME", f"{username!r} is not a bot username")
+
+        api_root = (get("TELEGRAM_API_ROOT") or DEFAULT_API_ROOT).rstrip("/")
+        if not api_root.startswith(("http://", "https://")):
+            raise SettingsError("TELEGRAM_API_ROOT", "must start with http:// or https://")
+
+        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        try:
+            normalize_url(database_url)
+        except DatabaseUrlError as exc:
+            raise SettingsError("DATABASE_URL", str(exc)) from None
+
+        admins: set[int] = set()
+        for part in re.split(r"[,\s]+", get("ADMIN_TELEGRAM_IDS") or ""):
+            if not part:
+                continue
+            if not re.fullmatch(r"\d{1,15}", part):
+                raise SettingsError("ADMIN_TELEGRAM_IDS", f"{part!r} is not a numeric Telegram id")
+            admins.add(int(part))
+
+        try:
+            zone = parse_zone(get("DEFAULT_TIMEZONE") or "Asia/Jakarta")
+        except UnknownZone:
+            raise SettingsError(
+                "DEFAULT_TIMEZONE", "use WIB, WITA, WIT or an IANA name such as Asia/Jakarta"
+            ) from None
+
+        language = (get("DEFAULT_LANGUAGE") or "id").lower()
+        if language not in SUPPORTED_LANGUAGES:
+            raise SettingsError("DEFAULT_LANGUAGE", f"use one of {', '.join(SUPPORTED_LANGUAGES)}")
+
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in logging.getLevelNamesMapping():
+            raise SettingsError("LOG_LEVEL", "use DEBUG, INFO, WARNING or ERROR")
+
+        return cls(
+            telegram_bot_token=token,
+            telegram_bot_username=username,
+            telegram_api_root=api_root,
+            database_url=database_url,
+            admin_telegram_ids=frozenset(admins),
+            default_timezone=zone,
+            default_language=language,
+            log_level=log_level,
+            invite_max_attempts=_positive_int(get, "INVITE_MAX_ATTEMPTS", 5),
+            invite_lockout_minutes=_positive_int(get, "INVITE_LOCKOUT_MINUTES", 15),
+        )
+
+
+def _positive_int(get: Callable[[str], str | None], name: str, default: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,6}", raw) or int(raw) == 0:
+        raise SettingsError(name, "must be a whole number above zero")
+    return int(raw)

@@ -1,0 +1,55 @@
+"""What nothing else handled: unknown commands, stray buttons, and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+
+from domain.i18n import translator
+from handlers.runtime import Context, Runtime
+from handlers.turn import Turn, turn
+
+log = logging.getLogger(__name__)
+
+
+@turn()
+async def unknown_command(update: Update, context: Context, current: Turn) -> None:
+    """A command no handler took (strangers were already told to join by @turn)."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("command.unknown"))
+
+
+@turn()
+async def other_message(update: Update, context: Context, current: Turn) -> None:
+    """A member's message outside any conversation."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("text.no_conversation"))
+
+
+@turn(members_only=False)
+async def stale_button(update: Update, context: Context, current: Turn) -> None:
+    """A button whose data no handler recognises: forged, or left from an older version."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(current.t("button.stale"), show_alert=True)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log what went wrong with the update, and tell the user politely."""
+    if isinstance(context.error, Forbidden):
+        # The user blocked the bot while we answered: nothing to tell them.
+        log.info("user unreachable while handling an update: %s", context.error)
+        return
+    log.error("error while handling update %s", update, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    runtime = Runtime.of(context.application)
+    text = translator(runtime.default_language)("error.generic")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, text)
+    except Exception:  # the error report must never raise in turn
+        log.exception("could not tell the user about the error")

@@ -1,0 +1,118 @@
+"""Read-only commands: /bantuan, /profil, /proyek, /peserta, /angkatan."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from domain.i18n import format_datetime
+from domain.roles import Role
+from handlers.menu import ADVISORS, commands_for
+from handlers.runtime import Context
+from handlers.turn import Turn, turn
+from services import overview, people
+
+
+@turn(members_only=False)
+async def help_command(update: Update, context: Context, current: Turn) -> None:
+    """/bantuan: the commands of the user's roles."""
+    assert update.effective_message is not None
+    lines = [
+        current.t("help.line", command=c.name, description=current.t(c.description_key))
+        for c in commands_for(current.actor)
+    ]
+    key = "help.member" if current.actor.is_known else "help.stranger"
+    await update.effective_message.reply_text(current.t(key) + "\n\n" + "\n".join(lines))
+
+
+@turn()
+async def profile_command(update: Update, context: Context, current: Turn) -> None:
+    """/profil: what the bot holds about the user."""
+    assert update.effective_message is not None and current.actor.person_id is not None
+    me = await people.profile(current.session, current.actor.person_id, current.now())
+    lang = current.actor.language
+    lines = [current.t("profile.title"), current.t("profile.name", name=me.name)]
+    if me.nip_masked:
+        lines.append(current.t("profile.nip", nip=me.nip_masked))
+    if me.agency or me.position:
+        lines.append(
+            current.t("profile.work", position=me.position or "-", agency=me.agency or "-")
+        )
+    lines += [
+        current.t("profile.membership", role=current.t(c.role.message_key), cohort=c.cohort_name)
+        for c in me.cohorts
+    ]
+    lines += [
+        current.t("profile.advisor", kind=current.t(f"role.{a.kind}"), name=a.name)
+        for a in me.advisors
+    ]
+    lines.append(current.t(f"profile.language.{lang}"))
+    lines.append(current.t("profile.zone", zone=me.zone_label))
+    if me.consent_at is not None:
+        lines.append(
+            current.t("profile.consent", at=format_datetime(me.consent_at, me.timezone, lang))
+        )
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+@turn(roles=frozenset({Role.PARTICIPANT}))
+async def project_command(update: Update, context: Context, current: Turn) -> None:
+    """/proyek: the participant's proyek perubahan and who guides it."""
+    assert update.effective_message is not None and current.actor.person_id is not None
+    me = await people.profile(current.session, current.actor.person_id, current.now())
+    lines = [current.t("project.title")]
+    lines += [current.t("project.line", title=title) for title in me.project_titles] or [
+        current.t("project.none")
+    ]
+    lines += [
+        current.t("profile.advisor", kind=current.t(f"role.{a.kind}"), name=a.name)
+        for a in me.advisors
+    ]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+@turn(roles=ADVISORS)
+async def advisees_command(update: Update, context: Context, current: Turn) -> None:
+    """/peserta: the participants this mentor or coach guides."""
+    assert update.effective_message is not None and current.actor.person_id is not None
+    lines = [current.t("advisees.title")]
+    for line in await overview.advisees(current.session, current.actor.person_id):
+        lines.append(
+            current.t(
+                "advisees.line",
+                name=line.name,
+                cohort=line.cohort_name,
+                kind=current.t(f"role.{line.kind.value}"),
+                state=current.t("advisees.joined" if line.joined else "advisees.not_joined"),
+                project=line.project_title or current.t("project.none"),
+            )
+        )
+    if len(lines) == 1:
+        lines.append(current.t("advisees.none"))
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+@turn(roles=frozenset({Role.ADMIN}))
+async def cohorts_command(update: Update, context: Context, current: Turn) -> None:
+    """/angkatan: every cohort with how many of its people have joined."""
+    assert update.effective_message is not None
+    lines = [current.t("cohorts.title")]
+    for c in await overview.cohorts_overview(current.session):
+        roles = ", ".join(
+            f"{current.t(role.message_key)} {count}"
+            for role in Role
+            if (count := c.members.get(role, 0))
+        )
+        lines.append(
+            current.t(
+                "cohorts.line",
+                name=c.name,
+                organizer=c.organizer or "-",
+                year=c.year or "-",
+                joined=c.joined,
+                total=c.total,
+                roles=roles,
+            )
+        )
+    if len(lines) == 1:
+        lines.append(current.t("cohorts.none"))
+    await update.effective_message.reply_text("\n".join(lines))

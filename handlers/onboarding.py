@@ -1,0 +1,167 @@
+"""Joining: /start with an invite code, consent under UU 27/2022, binding the account."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from domain.i18n import format_datetime
+from handlers import callbacks
+from handlers.menu import publish_menu
+from handlers.runtime import Context
+from handlers.turn import Safe, Turn, turn
+from services import onboarding
+from services.onboarding import AlreadyJoined, CodeRefused, CodeValid, Joined, Refusal
+from services.people import load_actor
+
+
+def _greeting(current: Turn) -> str:
+    actor = current.actor
+    role = actor.main_role
+    return current.t(
+        "start.welcome_back",
+        person=Safe(current.t(f"address.{actor.salutation}", name=actor.name)),
+        role=current.t(role.message_key) if role else "-",
+    )
+
+
+@turn(members_only=False)
+async def start(update: Update, context: Context, current: Turn) -> None:
+    """/start, with or without a deep-link code."""
+    message = update.effective_message
+    assert message is not None
+    if context.args:
+        await _answer_code(update, current, " ".join(context.args))
+    elif current.actor.is_known:
+        await message.reply_text(_greeting(current))
+        assert update.effective_chat is not None
+        await publish_menu(context.bot, update.effective_chat.id, current.actor)
+    else:
+        await message.reply_text(current.t("start.ask_code"))
+
+
+@turn(members_only=False)
+async def code_text(update: Update, context: Context, current: Turn) -> None:
+    """A stranger's plain text is taken as an invite code."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    if current.actor.is_known:
+        await message.reply_text(current.t("text.no_conversation"))
+        return
+    await _answer_code(update, current, message.text)
+
+
+async def _answer_code(update: Update, current: Turn, raw_code: str) -> None:
+    message = update.effective_message
+    assert message is not None
+    result = await onboarding.check_code(
+        current.session,
+        current.actor.telegram_user_id,
+        raw_code,
+        now=current.now(),
+        limits=current.runtime.guess_limits,
+    )
+    if isinstance(result, CodeValid):
+        await message.reply_text(
+            current.t("consent.text", name=result.person_name),
+            reply_markup=_consent_keyboard(current, result),
+        )
+    elif isinstance(result, AlreadyJoined):
+        await message.reply_text(_greeting(current))
+    else:
+        await message.reply_text(_refusal_text(current, result))
+
+
+def _consent_keyboard(current: Turn, valid: CodeValid) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    current.t("consent.agree"),
+                    callback_data=callbacks.pack(callbacks.CONSENT, "y", valid.code),
+                ),
+                InlineKeyboardButton(
+                    current.t("consent.decline"),
+                    callback_data=callbacks.pack(callbacks.CONSENT, "n", valid.code),
+                ),
+            ]
+        ]
+    )
+
+
+def _refusal_text(current: Turn, refusal: CodeRefused) -> str:
+    if refusal.reason is Refusal.LOCKED:
+        assert refusal.locked_until is not None
+        until = format_datetime(
+            refusal.locked_until, current.actor.timezone, current.actor.language
+        )
+        return current.t("code.locked", until=until)
+    if refusal.reason is Refusal.USED:
+        return current.t("code.used")
+    if refusal.reason is Refusal.ACCOUNT_BOUND:
+        return current.t("code.account_bound")
+    return current.t("code.unknown", left=refusal.attempts_left or 0)
+
+
+@turn(members_only=False)
+async def consent_answer(update: Update, context: Context, current: Turn) -> None:
+    """The "Setuju" / "Tidak setuju" buttons under the consent text."""
+    query = update.callback_query
+    assert query is not None
+    fields = callbacks.unpack(query.data, callbacks.CONSENT, 2)
+    if fields is None or fields[0] not in ("y", "n"):
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return
+    choice, code = fields
+    if choice == "n":
+        await query.answer()
+        await query.edit_message_text(current.t("consent.declined"))
+        return
+    assert update.effective_chat is not None
+    result = await onboarding.join(
+        current.session,
+        current.actor.telegram_user_id,
+        update.effective_chat.id,
+        code,
+        # Onboarding spoke the language of their Telegram app; keep speaking it.
+        language=current.actor.language,
+        now=current.now(),
+        limits=current.runtime.guess_limits,
+    )
+    if isinstance(result, Joined):
+        await query.answer()
+        await _welcome(update, context, current, result)
+    elif isinstance(result, AlreadyJoined):
+        await query.answer(current.t("code.already_joined"), show_alert=True)
+    else:
+        await query.answer(_refusal_text(current, result), show_alert=True)
+
+
+async def _welcome(update: Update, context: Context, current: Turn, joined: Joined) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    runtime = current.runtime
+    actor = await load_actor(
+        current.session,
+        update.effective_user.id,
+        admin_ids=runtime.admin_ids,
+        default_language=runtime.default_language,
+        default_zone=runtime.default_zone,
+        telegram_language=update.effective_user.language_code,
+        telegram_name=update.effective_user.full_name,
+    )
+    current.actor = actor
+    recorded = format_datetime(current.now(), actor.timezone, actor.language)
+    await query.edit_message_text(current.t("consent.recorded", at=recorded))
+    roles = "\n".join(
+        current.t("start.membership_line", role=current.t(role.message_key), cohort=cohort)
+        for cohort, role in joined.memberships
+    )
+    await context.bot.send_message(
+        joined.chat_id,
+        current.t(
+            "start.joined",
+            person=Safe(current.t(f"address.{actor.salutation}", name=actor.name)),
+            memberships=Safe(roles) or "-",
+        ),
+    )
+    await publish_menu(context.bot, joined.chat_id, actor)

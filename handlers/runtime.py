@@ -1,0 +1,39 @@
+"""What handlers need from the composition root, handed down once through bot_data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from domain.clock import Clock
+from services.onboarding import GuessLimits
+
+RUNTIME_KEY = "runtime"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    admin_ids: frozenset[int]
+    default_language: str
+    default_zone: ZoneInfo
+    guess_limits: GuessLimits
+    bot_username: str | None = None
+
+    @classmethod
+    def of(cls, application: Application) -> Runtime:  # type: ignore[type-arg]
+        runtime = application.bot_data[RUNTIME_KEY]
+        assert isinstance(runtime, Runtime)
+        return runtime
+
+
+def guess_limits(max_attempts: int, lockout_minutes: int) -> GuessLimits:
+    return GuessLimits(max_failures=max_attempts, lockout=timedelta(minutes=lockout_minutes))
+
+
+Context = CallbackContext[ExtBot[None], dict, dict, dict]  # type: ignore[type-arg]

@@ -1,0 +1,129 @@
+"""One database session and the acting person per update, with the access check in one place."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+
+from domain.i18n import Translator, translator
+from domain.roles import Role
+from handlers.runtime import Context, Runtime
+from services.people import Actor, ensure_admin_person, load_actor
+
+R = TypeVar("R")
+
+
+@dataclass
+class Turn:
+    """Everything a handler body needs for one update."""
+
+    session: AsyncSession
+    actor: Actor
+    runtime: Runtime
+
+    @property
+    def translator(self) -> Translator:
+        return translator(self.actor.language)
+
+    def t(self, key: str, /, **params: object) -> str:
+        """Catalog text in the actor's language; string values are HTML-escaped for Telegram."""
+        return self.translator(key, **escape_params(params))
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+
+class Safe(str):
+    """Text already rendered for Telegram's HTML (a catalog text with its own params escaped)."""
+
+    __slots__ = ()
+
+
+def escape_params(params: dict[str, object]) -> dict[str, object]:
+    return {
+        k: html.escape(v) if isinstance(v, str) and not isinstance(v, Safe) else v
+        for k, v in params.items()
+    }
+
+
+async def tell(update: Update, text: str) -> None:
+    """Answer the update where the user is looking: a toast for a button, else a message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Actor:
+    user = update.effective_user
+    assert user is not None
+
+    async def load() -> Actor:
+        return await load_actor(
+            session,
+            user.id,
+            admin_ids=runtime.admin_ids,
+            default_language=runtime.default_language,
+            default_zone=runtime.default_zone,
+            telegram_language=user.language_code,
+            telegram_name=user.full_name,
+        )
+
+    actor = await load()
+    if actor.person_id is None and user.id in runtime.admin_ids:
+        # Admins from the settings need no code; a person record keeps their preferences.
+        chat_id = update.effective_chat.id if update.effective_chat else user.id
+        await ensure_admin_person(
+            session,
+            user.id,
+            chat_id,
+            name=user.full_name,
+            language=actor.language,
+            zone=runtime.default_zone,
+            now=runtime.clock.now(),
+        )
+        actor = await load()
+    return actor
+
+
+TurnHandler = Callable[[Update, Context, Turn], Awaitable[R]]
+
+
+def turn(
+    *, members_only: bool = True, roles: frozenset[Role] | None = None
+) -> Callable[[TurnHandler[R]], Callable[[Update, Context], Awaitable[R | None]]]:
+    """Open the update's session and transaction, load the actor, refuse who may not act.
+
+    `members_only`: strangers (no joined person, not an admin) get the "please join" answer.
+    `roles`: only people holding one of these roles may act; others get a polite refusal.
+    """
+
+    def decorate(body: TurnHandler[R]) -> Callable[[Update, Context], Awaitable[R | None]]:
+        @functools.wraps(body)
+        async def wrapper(update: Update, context: Context) -> R | None:
+            user = update.effective_user
+            if user is None:
+                return None
+            runtime = Runtime.of(context.application)
+            async with runtime.sessions() as session, session.begin():
+                actor = await _actor(session, runtime, update)
+                current = Turn(session=session, actor=actor, runtime=runtime)
+                if members_only and not actor.is_known:
+                    await tell(update, current.t("access.not_registered"))
+                    return None
+                if roles is not None and not actor.has_any(roles):
+                    names = ", ".join(current.t(role.message_key) for role in sorted(roles))
+                    await tell(update, current.t("access.role_required", roles=names))
+                    return None
+                return await body(update, context, current)
+
+        return wrapper
+
+    return decorate

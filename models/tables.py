@@ -1,0 +1,347 @@
+"""The tables: cohorts, people and their roles, projects, reports, seminars, delivery, audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from domain.enums import (
+    AdvisorKind,
+    EvidenceKind,
+    FeedbackKind,
+    Horizon,
+    MilestoneStatus,
+    OutboxStatus,
+    SeminarKind,
+    SeminarStatus,
+    UpdateStatus,
+)
+from domain.roles import Role
+from models.base import Base, UtcDateTime
+
+
+def _enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a CHECK constraint, the same on both databases."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+
+class Cohort(TimestampMixin, Base):
+    """An angkatan: one run of a training programme by one organizer."""
+
+    __tablename__ = "cohort"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    programme: Mapped[str] = mapped_column(String(40), default="PKN II")
+    organizer: Mapped[str | None] = mapped_column(String(200))
+    year: Mapped[int | None] = mapped_column(Integer)
+    # Reminder offsets, quiet hours and the like: cohort settings, filled by later features.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    stages: Mapped[list[CohortStage]] = relationship(
+        back_populates="cohort", cascade="all, delete-orphan", order_by="CohortStage.starts_on"
+    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="cohort")
+
+
+class CohortStage(Base):
+    """A stage of a cohort (self-study, on campus, off campus, seminars) with its dates."""
+
+    __tablename__ = "cohort_stage"
+    __table_args__ = (UniqueConstraint("cohort_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="stages")
+
+
+class Person(TimestampMixin, Base):
+    """Someone the bot knows: imported from a cohort file or an admin from the settings."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    # Null for admins who came from ADMIN_TELEGRAM_IDS and for erased people.
+    nip: Mapped[str | None] = mapped_column(String(18), unique=True)
+    agency: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
+    language: Mapped[str] = mapped_column(String(8), default="id")
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="person")
+    invites: Mapped[list[Invite]] = relationship(back_populates="person")
+
+
+class Invite(TimestampMixin, Base):
+    """A one-time code that binds a Telegram account to a person."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    person: Mapped[Person] = relationship(back_populates="invites")
+
+
+class CodeAttempt(Base):
+    """Wrong invite codes per Telegram account, to stop guessing."""
+
+    __tablename__ = "code_attempt"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Membership(TimestampMixin, Base):
+    """A person's role in one cohort. Withdrawn rather than deleted, so history survives."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    seminar_group: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="memberships")
+    person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+class Assignment(TimestampMixin, Base):
+    """A mentor or coach assigned to a participant within a cohort."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("cohort_id", "participant_id", "advisor_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AdvisorKind] = mapped_column(_enum(AdvisorKind, "advisor_kind"))
+
+    participant: Mapped[Person] = relationship(foreign_keys=[participant_id])
+    advisor: Mapped[Person] = relationship(foreign_keys=[advisor_id])
+
+
+class Project(TimestampMixin, Base):
+    """A participant's proyek perubahan in one cohort."""
+
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("cohort_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(500))
+    problem: Mapped[str | None] = mapped_column(Text)
+    goal: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    participant: Mapped[Person] = relationship()
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="project", order_by="Milestone.due_on"
+    )
+
+
+class Milestone(TimestampMixin, Base):
+    """A tahapan kegiatan with its horizon, target date and expected output."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (Index("ix_milestone_due_status", "due_on", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    horizon: Mapped[Horizon] = mapped_column(_enum(Horizon, "horizon"))
+    due_on: Mapped[date] = mapped_column(Date)
+    expected_output: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        _enum(MilestoneStatus, "milestone_status"), default=MilestoneStatus.PLANNED
+    )
+    progress_percent: Mapped[int] = mapped_column(Integer, default=0)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+
+
+class ProgressUpdate(Base):
+    """A progress report on a milestone, as the participant submitted it."""
+
+    __tablename__ = "progress_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey("milestone.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    progress_percent: Mapped[int] = mapped_column(Integer)
+    status: Mapped[UpdateStatus] = mapped_column(
+        _enum(UpdateStatus, "update_status"), default=UpdateStatus.SUBMITTED
+    )
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="update")
+
+
+class Evidence(TimestampMixin, Base):
+    """Bukti dukung: a file kept by Telegram (referenced by file_id) or a link."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_update.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, "evidence_kind"))
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    caption: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    media_group_id: Mapped[str | None] = mapped_column(String(64))
+
+    update: Mapped[ProgressUpdate] = relationship(back_populates="evidence")
+
+
+class FeedbackNote(Base):
+    """A message in the thread about a report: feedback, a reply, a revision request, approval."""
+
+    __tablename__ = "feedback_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_update.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_note.id"))
+    kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind, "feedback_kind"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Seminar(TimestampMixin, Base):
+    """A seminar rancangan or evaluasi at one moment, with its examiner."""
+
+    __tablename__ = "seminar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SeminarKind] = mapped_column(_enum(SeminarKind, "seminar_kind"))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    timezone: Mapped[str] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(300))
+    online_link: Mapped[str | None] = mapped_column(Text)
+    examiner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    status: Mapped[SeminarStatus] = mapped_column(
+        _enum(SeminarStatus, "seminar_status"), default=SeminarStatus.SCHEDULED
+    )
+
+
+class SeminarPresenter(Base):
+    """A participant presenting at a seminar."""
+
+    __tablename__ = "seminar_presenter"
+
+    seminar_id: Mapped[int] = mapped_column(
+        ForeignKey("seminar.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class OutboxMessage(TimestampMixin, Base):
+    """One logical message to deliver, at most once, no earlier than a given time."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique per logical message, e.g. "milestone:42:before:3:2026-12-25", so plans never repeat.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AuditEntry(Base):
+    """Who did what, and when: imports, onboarding, erasures, broadcasts, exports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # For actions from the command line, where no person acts: "cli" plus the OS user.
+    actor_label: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    cohort_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort.id", ondelete="SET NULL"), index=True
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
