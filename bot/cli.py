@@ -8,6 +8,7 @@ import csv
 import getpass
 import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,13 +71,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    t = translator(None)
+    t = translator(Settings.language_hint())
     try:
         settings = Settings.load()
         t = translator(settings.default_language)
         return _dispatch(args, settings, t)
     except SettingsError as exc:
-        print(t("cli.error.setting", name=exc.name, problem=exc.problem), file=sys.stderr)
+        problem = t(exc.key, **exc.params)
+        print(t("cli.error.setting", name=exc.name, problem=problem), file=sys.stderr)
     except CliError as exc:
         print(str(exc), file=sys.stderr)
     except UserFacingError as exc:
@@ -88,8 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    # The demo's transcript is the output; its routine log lines would only bury it.
+    level = "WARNING" if args.command == "demo" and "LOG_LEVEL" not in os.environ else None
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level or settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -190,9 +195,7 @@ async def _bot_username(settings: Settings) -> str:
     if settings.telegram_bot_username:
         return settings.telegram_bot_username
     if not settings.telegram_bot_token:
-        raise SettingsError(
-            "TELEGRAM_BOT_USERNAME", "needed for invite links (or set TELEGRAM_BOT_TOKEN)"
-        )
+        raise SettingsError("TELEGRAM_BOT_USERNAME", "username_needed")
     from telegram import Bot
 
     async with Bot(

@@ -23,12 +23,13 @@ _USERNAME_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; `name` is the variable to fix."""
+    """A setting is missing or malformed; `name` is the variable, `key` the catalog message."""
 
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"{name}: {problem}")
+    def __init__(self, name: str, key: str, **params: object) -> None:
+        super().__init__(f"{name}: {key} {params}")
         self.name = name
-        self.problem = problem
+        self.key = f"settings.problem.{key}"
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Settings:
 
     def require_token(self) -> str:
         if not self.telegram_bot_token:
-            raise SettingsError("TELEGRAM_BOT_TOKEN", "not set; get one from @BotFather")
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "missing_token")
         return self.telegram_bot_token
 
     @classmethod
@@ -68,6 +69,14 @@ class Settings:
         values.update(os.environ)
         return cls.from_mapping(values)
 
+    @staticmethod
+    def language_hint(env_file: Path | None = Path(".env")) -> str | None:
+        """DEFAULT_LANGUAGE alone, read leniently, so a broken setting is reported in it."""
+        raw = os.environ.get("DEFAULT_LANGUAGE")
+        if raw is None and env_file is not None and env_file.is_file():
+            raw = dotenv_values(env_file).get("DEFAULT_LANGUAGE")
+        return raw.strip().lower() if raw else None
+
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
         def get(name: str) -> str | None:
@@ -76,46 +85,46 @@ class Settings:
 
         token = get("TELEGRAM_BOT_TOKEN")
         if token is not None and not _TOKEN_SHAPE.match(token):
-            raise SettingsError("TELEGRAM_BOT_TOKEN", "does not look like a BotFather token")
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "token_shape")
 
         username = get("TELEGRAM_BOT_USERNAME")
         if username is not None:
             username = username.removeprefix("@")
             if not _USERNAME_SHAPE.match(username):
-                raise SettingsError("TELEGRAM_BOT_USERNAME", f"{username!r} is not a bot username")
+                raise SettingsError("TELEGRAM_BOT_USERNAME", "username", value=username)
 
         api_root = (get("TELEGRAM_API_ROOT") or DEFAULT_API_ROOT).rstrip("/")
         if not api_root.startswith(("http://", "https://")):
-            raise SettingsError("TELEGRAM_API_ROOT", "must start with http:// or https://")
+            raise SettingsError("TELEGRAM_API_ROOT", "url")
 
         database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
         try:
             normalize_url(database_url)
         except DatabaseUrlError as exc:
-            raise SettingsError("DATABASE_URL", str(exc)) from None
+            raise SettingsError("DATABASE_URL", "database", reason=str(exc)) from None
 
         admins: set[int] = set()
         for part in re.split(r"[,\s]+", get("ADMIN_TELEGRAM_IDS") or ""):
             if not part:
                 continue
             if not re.fullmatch(r"\d{1,15}", part):
-                raise SettingsError("ADMIN_TELEGRAM_IDS", f"{part!r} is not a numeric Telegram id")
+                raise SettingsError("ADMIN_TELEGRAM_IDS", "telegram_id", value=part)
             admins.add(int(part))
 
         try:
             zone = parse_zone(get("DEFAULT_TIMEZONE") or "Asia/Jakarta")
         except UnknownZone:
-            raise SettingsError(
-                "DEFAULT_TIMEZONE", "use WIB, WITA, WIT or an IANA name such as Asia/Jakarta"
-            ) from None
+            raise SettingsError("DEFAULT_TIMEZONE", "zone") from None
 
         language = (get("DEFAULT_LANGUAGE") or "id").lower()
         if language not in SUPPORTED_LANGUAGES:
-            raise SettingsError("DEFAULT_LANGUAGE", f"use one of {', '.join(SUPPORTED_LANGUAGES)}")
+            raise SettingsError(
+                "DEFAULT_LANGUAGE", "language", choices=", ".join(SUPPORTED_LANGUAGES)
+            )
 
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in logging.getLevelNamesMapping():
-            raise SettingsError("LOG_LEVEL", "use DEBUG, INFO, WARNING or ERROR")
+            raise SettingsError("LOG_LEVEL", "log_level")
 
         return cls(
             telegram_bot_token=token,
@@ -136,5 +145,5 @@ def _positive_int(get: Callable[[str], str | None], name: str, default: int) -> 
     if raw is None:
         return default
     if not re.fullmatch(r"\d{1,6}", raw) or int(raw) == 0:
-        raise SettingsError(name, "must be a whole number above zero")
+        raise SettingsError(name, "positive_int")
     return int(raw)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -15,7 +15,7 @@ from telegram import Update
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers.runtime import Context, Runtime
-from services.people import Actor, ensure_admin_person, load_actor
+from services.people import ROLE_ORDER, Actor, ensure_admin_person, load_actor
 
 R = TypeVar("R")
 
@@ -96,16 +96,19 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
 TurnHandler = Callable[[Update, Context, Turn], Awaitable[R]]
 
 
+Callback = Callable[[Update, Context], Coroutine[Any, Any, R | None]]
+
+
 def turn(
     *, members_only: bool = True, roles: frozenset[Role] | None = None
-) -> Callable[[TurnHandler[R]], Callable[[Update, Context], Awaitable[R | None]]]:
+) -> Callable[[TurnHandler[R]], Callback[R]]:
     """Open the update's session and transaction, load the actor, refuse who may not act.
 
     `members_only`: strangers (no joined person, not an admin) get the "please join" answer.
     `roles`: only people holding one of these roles may act; others get a polite refusal.
     """
 
-    def decorate(body: TurnHandler[R]) -> Callable[[Update, Context], Awaitable[R | None]]:
+    def decorate(body: TurnHandler[R]) -> Callback[R]:
         @functools.wraps(body)
         async def wrapper(update: Update, context: Context) -> R | None:
             user = update.effective_user
@@ -119,7 +122,9 @@ def turn(
                     await tell(update, current.t("access.not_registered"))
                     return None
                 if roles is not None and not actor.has_any(roles):
-                    names = ", ".join(current.t(role.message_key) for role in sorted(roles))
+                    names = ", ".join(
+                        current.t(role.message_key) for role in sorted(roles, key=ROLE_ORDER.index)
+                    )
                     await tell(update, current.t("access.role_required", roles=names))
                     return None
                 return await body(update, context, current)

@@ -13,6 +13,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.harness import RunningBot, running_bot
+from bot.settings import Settings
+from domain.clock import ManualClock
+from fakegram import FakeTelegram
 from models import Base
 from models.db import create_engine
 from models.migrate import upgrade
@@ -95,3 +99,31 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(now: datetime) -> ManualClock:
+    return ManualClock(now)
+
+
+ADMIN_ID = 555000111
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(admin_telegram_ids=frozenset({ADMIN_ID}))
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(bot_username="properbot_test_bot") as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(
+    telegram: FakeTelegram, settings: Settings, clock: ManualClock, engine: AsyncEngine
+) -> AsyncIterator[RunningBot]:
+    """The real Application polling the fake server over HTTP, on the test's database."""
+    async with running_bot(telegram, settings, clock=clock, engine=engine) as running:
+        yield running

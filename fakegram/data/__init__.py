@@ -1,0 +1,1 @@
+"""Bundled Telegram Bot API specification (api.json) that fakegram validates calls against."""

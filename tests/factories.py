@@ -1,0 +1,57 @@
+"""Builders for test data: small rosters imported through the real import service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.cohort_csv import parse_cohort_csv
+from domain.roles import Role
+from domain.timezones import WIB
+from models.db import session_factory
+from services.cohorts import import_cohort, invites_for
+
+COHORT = "PKP Angkatan IV"
+HEADER = "role,name,nip,agency,position,timezone,mentor_nip,coach_nip,project_title"
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    nip: str
+    role: Role
+    code: str
+
+
+# A small cohort: two participants (Palembang in WIB, Sofifi in WIT), their mentor and coach,
+# an examiner and a second mentor with nobody assigned.
+SMALL_ROSTER = "\n".join(
+    [
+        HEADER,
+        "mentor,Dr. Ir. Bambang Wijaya,197005051995031003,Pemprov Sumsel,Sekretaris Daerah,WIB,,,",
+        "coach,Dr. Lina Marliani,197209092000122004,BPSDM Sumsel,Widyaiswara,WIB,,,",
+        "penguji,Prof. Teguh Santoso,196808081994031005,LAN,Analis Kebijakan,WIB,,,",
+        "mentor,Ir. Hasan Basri,198512122010011006,Pemprov Sumsel,Kepala Dinas,WIB,,,",
+        "peserta,Budi Santoso,198001152005011001,Dinas Kominfo,Kepala Bidang,WIB,"
+        "197005051995031003,197209092000122004,Layanan Aduan Warga Terpadu",
+        "peserta,Nurhayati Umasugi,198203102006042002,Dinkes Malut,Kepala Seksi,WIT,"
+        "197005051995031003,197209092000122004,Posyandu Digital",
+    ]
+)
+
+
+async def import_roster(
+    engine: AsyncEngine, now: datetime, roster: str = SMALL_ROSTER, cohort: str = COHORT
+) -> dict[str, Member]:
+    """Import through the real service; returns members by handle ("budi", "bambang", ...)."""
+    rows = parse_cohort_csv(roster.encode(), default_zone=WIB, today=now.date())
+    async with session_factory(engine)() as session, session.begin():
+        await import_cohort(session, cohort, rows, now=now, actor_label="test", organizer="BPSDM")
+        lines = await invites_for(session, cohort)
+    members = {}
+    for line in lines:
+        handle = next(w for w in line.name.split() if not w.endswith(".")).lower()
+        members[handle] = Member(line.name, line.nip, line.role, line.code)
+    return members

@@ -1,0 +1,1 @@
+"""Tests of fakegram, the fake Telegram Bot API server."""
