@@ -87,7 +87,6 @@ class FakeTelegram:
         self.clock = clock
         self.privacy_mode = privacy_mode
         self.callback_query_ttl = callback_query_ttl
-        self.rate_limits = rate_limits
         self.spec: ApiSpec = load_spec()
         self.files = FileStore()
 
@@ -113,7 +112,8 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._queries: dict[str, PendingQuery] = {}
         self._listeners: list[Listener] = []
-        self._limiter = RateLimiter(rate_limits) if rate_limits else None
+        self._limiter: RateLimiter | None = None
+        self.rate_limits = rate_limits
         self._tick = asyncio.Event()
         self._poll_serial = 0
         self._closing = False
@@ -121,6 +121,15 @@ class FakeTelegram:
         self._api_root: str | None = None
         self._seq = 0
         self._bot_api = BotApi(self)
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """Flood limits answering 429; None (the default) never limits."""
+        return self._limiter.limits if self._limiter else None
+
+    @rate_limits.setter
+    def rate_limits(self, limits: RateLimits | None) -> None:
+        self._limiter = RateLimiter(limits) if limits else None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -139,7 +148,7 @@ class FakeTelegram:
         self._closing = False
         port = runner.addresses[0][1]
         self._api_root = f"http://{self.host}:{port}"
-        log.info("fakegram listening on %s", self._api_root)
+        log.debug("fakegram listening on %s", self._api_root)
         return self
 
     async def stop(self) -> None:
@@ -617,7 +626,8 @@ class FakeTelegram:
     async def _handle_api(self, request: web.Request) -> web.Response:
         method_name = request.match_info["method"]
         params: dict[str, Any] = {}
-        status, body, result = 200, {}, None
+        status, result = 200, None
+        body: dict[str, Any] = {}
         logged_name = method_name
         try:
             if request.match_info["token"] != self.token:
@@ -633,24 +643,29 @@ class FakeTelegram:
             body = {"ok": True, "result": result}
         except ApiError as exc:
             status, body = exc.status, exc.to_json()
-            if status == 409 and _client_gone(request):
-                status = 499
+        except Exception as exc:
+            # A fakegram bug: answer like a server error and keep it visible in the call log.
+            log.exception("fakegram failed on %s", logged_name)
+            status = 500
+            body = ApiError(500, f"Internal Server Error: fakegram bug: {exc!r}").to_json()
+        # A long poll superseded after its client went away is not an answer anyone reads.
+        abandoned = status == 409 and _client_gone(request)
+        logged_status = 499 if abandoned else status
         self.calls.append(
             ApiCall(
                 method=logged_name,
                 params=params,
                 ok=status == 200,
-                status=status,
+                status=logged_status,
                 description=body.get("description"),
                 result=result,
                 at=self.clock(),
             )
         )
         if status != 200:
-            log.info("fakegram %s -> %s %s", logged_name, status, body.get("description"))
+            level = logging.DEBUG if abandoned else logging.INFO
+            log.log(level, "fakegram %s -> %s %s", logged_name, status, body.get("description"))
         self._notify()
-        if status == 499:
-            status = 409
         return web.json_response(body, status=status)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -659,9 +674,8 @@ class FakeTelegram:
         stored = self.files.by_path(request.match_info["path"])
         if stored is None:
             return web.json_response(not_found().to_json(), status=404)
-        return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
-        )
+        content_type = stored.mime_type or "application/octet-stream"
+        return web.Response(body=stored.data, headers={"Content-Type": content_type})
 
     async def _handle_unknown(self, request: web.Request) -> web.Response:
         return web.json_response(not_found().to_json(), status=404)

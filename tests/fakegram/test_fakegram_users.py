@@ -17,7 +17,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from fakegram import TINY_JPEG, TINY_PNG, FakeTelegram, FakeUser, RateLimits
-from tests.fakegram.testkit import TOKEN, last_error
+from tests.fakegram.testkit import TOKEN, RawCall, last_error
 
 
 class ManualClock:
@@ -300,3 +300,33 @@ async def test_rate_limits_answer_429_until_the_window_passes() -> None:
                 await bot.send_message(-100600, "satu lagi")
             clock.now += 60
             await bot.send_message(-100600, "satu lagi")
+
+
+async def test_transcript_listener_and_history(
+    server: FakeTelegram, alice: FakeUser, ptb_bot: Bot, raw: RawCall
+) -> None:
+    events: list[tuple[str, int]] = []
+    server.add_listener(lambda event, msg: events.append((event, msg.message_id)))
+    alice.send("/start")
+    status, body = await raw(
+        "sendMessage",
+        data={"chat_id": "1001", "text": "Halo", "reply_to_message_id": "1"},
+    )
+    assert status == 200 and body["result"]["reply_to_message"]["text"] == "/start"
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok")]])
+    second = await ptb_bot.send_message(1001, "Pilih", reply_markup=markup)
+    await ptb_bot.edit_message_text("Dipilih", chat_id=1001, message_id=second.message_id)
+    await ptb_bot.delete_message(1001, second.message_id)
+    assert events == [("sent", 2), ("sent", 3), ("edited", 3), ("deleted", 3)]
+    assert server.transcript(1001) == (
+        "Alice: /start\nproperbot_test: Halo\nproperbot_test: Dipilih (deleted)"
+    )
+    assert [m.plain for m in server.sent_to(1001, include_deleted=False)] == ["Halo"]
+    with pytest.raises(AssertionError, match="was deleted"):
+        alice.press_data(second.message_id, "ok")
+
+
+async def test_groups_resolve_by_username(server: FakeTelegram, ptb_bot: Bot) -> None:
+    server.group(-100700, "Mentor Angkatan 3", username="mentor_a3")
+    sent = await ptb_bot.send_message("@mentor_a3", "Rapat jam 9")
+    assert sent.chat.id == -100700 and sent.chat.title == "Mentor Angkatan 3"

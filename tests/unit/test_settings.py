@@ -1,0 +1,66 @@
+"""Settings: defaults, parsing, and a clear name for every bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_defaults_need_nothing() -> None:
+    settings = Settings.from_mapping({})
+    assert settings.telegram_api_root == "https://api.telegram.org"
+    assert settings.database_url == "sqlite:///properbot.db"
+    assert settings.default_timezone.key == "Asia/Jakarta"
+    assert settings.default_language == "id" and settings.admin_telegram_ids == frozenset()
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_mapping(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_ROOT": "http://127.0.0.1:8081/",
+            "ADMIN_TELEGRAM_IDS": "12, 34 56",
+            "DEFAULT_TIMEZONE": "wita",
+            "DEFAULT_LANGUAGE": "EN",
+            "LOG_LEVEL": "debug",
+            "TELEGRAM_BOT_USERNAME": "@properbot_bot",
+        }
+    )
+    assert settings.bot_base_url == "http://127.0.0.1:8081/bot"
+    assert settings.bot_file_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.admin_telegram_ids == frozenset({12, 34, 56})
+    assert settings.default_timezone.key == "Asia/Makassar"
+    assert settings.default_language == "en" and settings.log_level == "DEBUG"
+    assert settings.telegram_bot_username == "properbot_bot"
+    assert TOKEN not in repr(settings)  # the token is never printed
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("TELEGRAM_API_ROOT", "api.telegram.org"),
+        ("DATABASE_URL", "mysql://root@localhost/x"),
+        ("DATABASE_URL", "::::"),
+        ("ADMIN_TELEGRAM_IDS", "12,abc"),
+        ("DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("DEFAULT_LANGUAGE", "jv"),
+        ("LOG_LEVEL", "LOUD"),
+        ("INVITE_MAX_ATTEMPTS", "0"),
+        ("INVITE_LOCKOUT_MINUTES", "lima"),
+        ("TELEGRAM_BOT_USERNAME", "a b"),
+    ],
+)
+def test_a_bad_value_names_its_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping({name: value})
+    assert caught.value.name == name
+
+
+def test_run_needs_a_token() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping({}).require_token()
+    assert caught.value.name == "TELEGRAM_BOT_TOKEN"
