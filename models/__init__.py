@@ -7,6 +7,7 @@ from models.tables import (
     CodeAttempt,
     Cohort,
     CohortStage,
+    ConversationState,
     Evidence,
     FeedbackNote,
     Invite,
@@ -16,6 +17,7 @@ from models.tables import (
     Person,
     ProgressUpdate,
     Project,
+    RelayedMessage,
     Seminar,
     SeminarPresenter,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "CodeAttempt",
     "Cohort",
     "CohortStage",
+    "ConversationState",
     "Evidence",
     "FeedbackNote",
     "Invite",
@@ -36,6 +39,7 @@ __all__ = [
     "Person",
     "ProgressUpdate",
     "Project",
+    "RelayedMessage",
     "Seminar",
     "SeminarPresenter",
 ]

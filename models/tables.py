@@ -213,8 +213,13 @@ class Milestone(TimestampMixin, Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Removed, not deleted: reports about it stay part of the record.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     project: Mapped[Project] = relationship(back_populates="milestones")
+    updates: Mapped[list[ProgressUpdate]] = relationship(
+        back_populates="milestone", order_by="ProgressUpdate.submitted_at"
+    )
 
 
 class ProgressUpdate(Base):
@@ -234,7 +239,14 @@ class ProgressUpdate(Base):
     )
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
-    evidence: Mapped[list[Evidence]] = relationship(back_populates="update")
+    milestone: Mapped[Milestone] = relationship(back_populates="updates")
+    author: Mapped[Person] = relationship()
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="update", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list[FeedbackNote]] = relationship(
+        back_populates="update", order_by="FeedbackNote.created_at"
+    )
 
 
 class Evidence(TimestampMixin, Base):
@@ -273,6 +285,43 @@ class FeedbackNote(Base):
     kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind, "feedback_kind"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    update: Mapped[ProgressUpdate] = relationship(back_populates="notes")
+    author: Mapped[Person] = relationship()
+
+
+class RelayedMessage(Base):
+    """A chat message the bot sent that carries a report or a note, so replies find their thread.
+
+    Also who it was sent to: buttons under it work only for that person.
+    """
+
+    __tablename__ = "relayed_message"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_update.id", ondelete="CASCADE"), index=True
+    )
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_note.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConversationState(Base):
+    """python-telegram-bot persistence rows: conversation states and per-user/chat data as JSON.
+
+    In the database rather than a pickle file, so a restart or a second instance sees them.
+    """
+
+    __tablename__ = "conversation_state"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)  # "conv:<name>", "user", ...
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Seminar(TimestampMixin, Base):
