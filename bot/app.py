@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,19 +15,36 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ConversationHandler,
     Defaults,
     MessageHandler,
+    PersistenceInput,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
+from bot.persistence import DatabasePersistence
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
-from handlers import callbacks, fallback, info, onboarding, preferences
+from handlers import (
+    callbacks,
+    fallback,
+    feedback,
+    info,
+    onboarding,
+    preferences,
+    project,
+    report,
+    status,
+)
 from handlers.menu import publish_default_menu
 from handlers.runtime import RUNTIME_KEY, Runtime, guess_limits
 from models.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
+
+# A half-written report waits this long for the next answer before the conversation closes.
+CONVERSATION_TIMEOUT = timedelta(hours=12)
 
 _OWNED_ENGINE = "owned_engine"
 
@@ -42,6 +61,11 @@ def build_application(
     `engine` is for tests and the demo, which share one engine across bot restarts; without it
     the application creates its own and disposes it on shutdown.
     """
+    owned = engine is None
+    if engine is None:
+        engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    clock = clock or SystemClock()
     app = (
         ApplicationBuilder()
         .application_class(application_class)
@@ -49,38 +73,63 @@ def build_application(
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.default_timezone))
+        # Conversations and drafts (user_data) only; bot_data holds live objects.
+        .persistence(
+            DatabasePersistence(
+                sessions,
+                clock,
+                store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
+            )
+        )
         .post_init(startup)
         .post_shutdown(shutdown)
         .build()
     )
-    if engine is None:
-        engine = create_engine(settings.database_url)
+    if owned:
         app.bot_data[_OWNED_ENGINE] = engine
     app.bot_data[RUNTIME_KEY] = Runtime(
-        sessions=session_factory(engine),
-        clock=clock or SystemClock(),
+        sessions=sessions,
+        clock=clock,
         admin_ids=settings.admin_telegram_ids,
         default_language=settings.default_language,
         default_zone=settings.default_timezone,
         guess_limits=guess_limits(settings.invite_max_attempts, settings.invite_lockout_minutes),
+        max_evidence_bytes=settings.max_evidence_mb * 1024 * 1024,
     )
     register_handlers(app)
     return app
 
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    """Every handler, in order. One group: the first matching handler wins."""
+    """Every handler, in order: in a group the first match wins, groups run in turn."""
     private = filters.ChatType.PRIVATE
+    files = filters.PHOTO | filters.Document.ALL
+    text = filters.TEXT & ~filters.COMMAND
+
+    # Group -1: a reply to a relayed report or note belongs to that thread, even while a
+    # conversation waits for an answer; anything else falls through to group 0.
+    app.add_handler(
+        MessageHandler(filters.REPLY & text & private, feedback.reply_to_relay), group=-1
+    )
+
     app.add_handlers(
         [
             CommandHandler("start", onboarding.start, filters=private),
             CommandHandler(["bantuan", "help"], info.help_command, filters=private),
+            report_conversation(),
+            feedback_conversation(),
+            project_conversation(),
             CommandHandler("profil", info.profile_command, filters=private),
-            CommandHandler("proyek", info.project_command, filters=private),
-            CommandHandler("peserta", info.advisees_command, filters=private),
+            CommandHandler("proyek", project.project_command, filters=private),
+            CallbackQueryHandler(project.milestone_menu, pattern=r"^pj1:m:"),
+            CallbackQueryHandler(project.ask_remove, pattern=r"^pj1:d:"),
+            CallbackQueryHandler(project.removed, pattern=r"^pj1:x:"),
+            CommandHandler("status", status.status_command, filters=private),
+            CommandHandler("peserta", status.advisees_command, filters=private),
             CommandHandler("angkatan", info.cohorts_command, filters=private),
             CommandHandler("bahasa", preferences.choose_language, filters=private),
             CommandHandler("zona", preferences.choose_zone, filters=private),
+            CommandHandler("batal", fallback.nothing_to_cancel, filters=private),
             CallbackQueryHandler(
                 onboarding.consent_answer, pattern=callbacks.pattern(callbacks.CONSENT)
             ),
@@ -90,14 +139,109 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(
                 preferences.zone_chosen, pattern=callbacks.pattern(callbacks.ZONE)
             ),
+            CallbackQueryHandler(feedback.approve, pattern=r"^fb1:a:"),
+            CallbackQueryHandler(
+                status.timeline_page, pattern=callbacks.pattern(callbacks.ADVISEES)
+            ),
             # Catch-alls last: anything above that did not match ends here, never in silence.
             MessageHandler(filters.COMMAND & private, fallback.unknown_command),
-            MessageHandler(filters.TEXT & ~filters.COMMAND & private, onboarding.code_text),
+            MessageHandler(text & private, onboarding.code_text),
+            MessageHandler(files & private, report.file_outside_conversation),
             MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.other_message),
             CallbackQueryHandler(fallback.stale_button),
         ]
     )
     app.add_error_handler(fallback.on_error)
+
+
+def _conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    # Our conversations mix text answers and button presses, so they are tracked per user and
+    # chat (per_message=False) on purpose; PTB warns about exactly that combination.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(**kwargs)
+
+
+def report_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    """/lapor, also entered from "Simpan sebagai laporan kemajuan?"; persisted in the database."""
+    text = filters.TEXT & ~filters.COMMAND
+    files = filters.PHOTO | filters.Document.ALL
+    step = report.Step
+    return _conversation(
+        entry_points=[
+            CommandHandler("lapor", report.start, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(report.saved_from_offer, pattern=r"^rp1:s:"),
+        ],
+        states={
+            step.MILESTONE: [CallbackQueryHandler(report.milestone_chosen, pattern=r"^rp1:m:")],
+            step.TEXT: [
+                MessageHandler(text, report.text_received),
+                MessageHandler(files, report.text_expected),
+            ],
+            step.EVIDENCE: [
+                MessageHandler(files, report.evidence_received),
+                CallbackQueryHandler(report.evidence_finished, pattern=r"^rp1:e:"),
+                MessageHandler(text, report.text_during_evidence),
+            ],
+            step.PERCENT: [
+                CallbackQueryHandler(report.percent_pressed, pattern=r"^rp1:p:"),
+                MessageHandler(text, report.percent_typed),
+            ],
+            step.CONFIRM: [CallbackQueryHandler(report.confirmed, pattern=r"^rp1:c:")],
+            step.CHANGE: [CallbackQueryHandler(report.change_chosen, pattern=r"^rp1:u:")],
+        },
+        fallbacks=[
+            CommandHandler("batal", report.cancel),
+            MessageHandler(filters.COMMAND, report.busy),
+        ],
+        name="report",
+        persistent=True,
+        conversation_timeout=CONVERSATION_TIMEOUT,
+    )
+
+
+def project_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    """Editing under /proyek: a project field, a new milestone, or one field of a milestone."""
+    text = filters.TEXT & ~filters.COMMAND
+    step = project.Step
+    return _conversation(
+        entry_points=[CallbackQueryHandler(project.begin, pattern=r"^pj1:[fae]:")],
+        states={
+            step.PROJECT_TEXT: [MessageHandler(text, project.project_text)],
+            step.TITLE: [MessageHandler(text, project.title_typed)],
+            step.HORIZON: [CallbackQueryHandler(project.horizon_pressed, pattern=r"^pj1:h:")],
+            step.DATE: [MessageHandler(text, project.date_typed)],
+            step.DATE_OK: [CallbackQueryHandler(project.date_confirmed, pattern=r"^pj1:k:")],
+            step.OUTPUT: [
+                MessageHandler(text, project.output_typed),
+                CallbackQueryHandler(project.output_skipped, pattern=r"^pj1:o:"),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("batal", project.cancel),
+            MessageHandler(filters.COMMAND, report.busy),
+        ],
+        name="project",
+        persistent=True,
+        conversation_timeout=CONVERSATION_TIMEOUT,
+    )
+
+
+def feedback_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    """ "Beri umpan balik" / "Minta revisi": one text, then the note goes to the participant."""
+    return _conversation(
+        entry_points=[CallbackQueryHandler(feedback.ask_note, pattern=r"^fb1:[fr]:")],
+        states={
+            feedback.WRITE: [MessageHandler(filters.TEXT & ~filters.COMMAND, feedback.note_written)]
+        },
+        fallbacks=[
+            CommandHandler("batal", feedback.cancel),
+            MessageHandler(filters.COMMAND, report.busy),
+        ],
+        name="feedback",
+        persistent=True,
+        conversation_timeout=CONVERSATION_TIMEOUT,
+    )
 
 
 async def startup(app: Application) -> None:  # type: ignore[type-arg]

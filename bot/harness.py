@@ -19,8 +19,18 @@ from fakegram import FakeTelegram
 class TrackingApplication(Application):  # type: ignore[type-arg]
     """An Application that tells when it has finished processing each update.
 
-    Waiting on this instead of sleeping is what lets tests be fast and never flaky.
+    Waiting on this instead of sleeping is what lets tests be fast and never flaky. The
+    bookkeeping lives on the instance, not in bot_data, which persistence would try to store.
     """
+
+    processed_update_id = 0
+    _tracker: asyncio.Condition | None = None
+
+    @property
+    def tracker(self) -> asyncio.Condition:
+        if self._tracker is None:
+            self._tracker = asyncio.Condition()
+        return self._tracker
 
     async def process_update(self, update: object) -> None:
         try:
@@ -28,40 +38,25 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         finally:
             update_id = getattr(update, "update_id", None)
             if update_id is not None:
-                tracker = _tracker(self)
-                async with tracker:
-                    self.bot_data["_processed"] = max(self.bot_data.get("_processed", 0), update_id)
-                    tracker.notify_all()
-
-
-def _tracker(app: Application) -> asyncio.Condition:  # type: ignore[type-arg]
-    condition = app.bot_data.get("_tracker")
-    if condition is None:
-        condition = app.bot_data["_tracker"] = asyncio.Condition()
-    assert isinstance(condition, asyncio.Condition)
-    return condition
+                async with self.tracker:
+                    self.processed_update_id = max(self.processed_update_id, update_id)
+                    self.tracker.notify_all()
 
 
 class RunningBot:
     """A started bot polling the fake server."""
 
-    def __init__(self, app: Application, server: FakeTelegram) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: TrackingApplication, server: FakeTelegram) -> None:
         self.app = app
         self.server = server
-
-    @property
-    def processed_update_id(self) -> int:
-        value = self.app.bot_data.get("_processed", 0)
-        assert isinstance(value, int)
-        return value
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until the bot has fully handled every update the server has queued so far."""
         target = self.server.last_update_id
-        tracker = _tracker(self.app)
-        async with tracker:
+        app = self.app
+        async with app.tracker:
             await asyncio.wait_for(
-                tracker.wait_for(lambda: self.processed_update_id >= target), timeout
+                app.tracker.wait_for(lambda: app.processed_update_id >= target), timeout
             )
 
 
@@ -89,6 +84,7 @@ async def running_bot(
         engine=engine,
         application_class=TrackingApplication,
     )
+    assert isinstance(app, TrackingApplication)
     async with app:
         assert app.post_init is not None and app.updater is not None
         await app.post_init(app)

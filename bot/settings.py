@@ -46,6 +46,7 @@ class Settings:
     log_level: str = "INFO"
     invite_max_attempts: int = 5
     invite_lockout_minutes: int = 15
+    max_evidence_mb: int = 20
 
     @property
     def bot_base_url(self) -> str:
@@ -137,6 +138,7 @@ class Settings:
             log_level=log_level,
             invite_max_attempts=_positive_int(get, "INVITE_MAX_ATTEMPTS", 5),
             invite_lockout_minutes=_positive_int(get, "INVITE_LOCKOUT_MINUTES", 15),
+            max_evidence_mb=_positive_int(get, "MAX_EVIDENCE_MB", 20),
         )
 
 

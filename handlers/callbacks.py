@@ -34,3 +34,9 @@ def unpack(data: str | None, kind: str, arity: int) -> list[str] | None:
 def pattern(kind: str) -> re.Pattern[str]:
     """What a CallbackQueryHandler matches for this kind; unpack() still validates fields."""
     return re.compile(rf"^{kind}:")
+
+
+REPORT = "rp1"
+FEEDBACK = "fb1"
+PROJECT = "pj1"
+ADVISEES = "pp1"

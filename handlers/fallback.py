@@ -23,9 +23,16 @@ async def unknown_command(update: Update, context: Context, current: Turn) -> No
 
 @turn()
 async def other_message(update: Update, context: Context, current: Turn) -> None:
-    """A member's message outside any conversation."""
+    """A member's message of a kind no handler takes (sticker, voice, location...)."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(current.t("text.no_conversation"))
+    await update.effective_message.reply_text(current.t("text.unsupported"))
+
+
+@turn(members_only=False)
+async def nothing_to_cancel(update: Update, context: Context, current: Turn) -> None:
+    """/batal when no conversation is open."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("conversation.nothing_to_cancel"))
 
 
 @turn(members_only=False)

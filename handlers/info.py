@@ -1,4 +1,4 @@
-"""Read-only commands: /bantuan, /profil, /proyek, /peserta, /angkatan."""
+"""Read-only commands: /bantuan, /profil, /angkatan."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from telegram import Update
 
 from domain.i18n import format_datetime
 from domain.roles import Role
-from handlers.menu import ADVISORS, commands_for
+from handlers.menu import commands_for
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import overview, people
@@ -51,43 +51,6 @@ async def profile_command(update: Update, context: Context, current: Turn) -> No
         lines.append(
             current.t("profile.consent", at=format_datetime(me.consent_at, me.timezone, lang))
         )
-    await update.effective_message.reply_text("\n".join(lines))
-
-
-@turn(roles=frozenset({Role.PARTICIPANT}))
-async def project_command(update: Update, context: Context, current: Turn) -> None:
-    """/proyek: the participant's proyek perubahan and who guides it."""
-    assert update.effective_message is not None and current.actor.person_id is not None
-    me = await people.profile(current.session, current.actor.person_id, current.now())
-    lines = [current.t("project.title")]
-    lines += [current.t("project.line", title=title) for title in me.project_titles] or [
-        current.t("project.none")
-    ]
-    lines += [
-        current.t("profile.advisor", kind=current.t(f"role.{a.kind}"), name=a.name)
-        for a in me.advisors
-    ]
-    await update.effective_message.reply_text("\n".join(lines))
-
-
-@turn(roles=ADVISORS)
-async def advisees_command(update: Update, context: Context, current: Turn) -> None:
-    """/peserta: the participants this mentor or coach guides."""
-    assert update.effective_message is not None and current.actor.person_id is not None
-    lines = [current.t("advisees.title")]
-    for line in await overview.advisees(current.session, current.actor.person_id):
-        lines.append(
-            current.t(
-                "advisees.line",
-                name=line.name,
-                cohort=line.cohort_name,
-                kind=current.t(f"role.{line.kind.value}"),
-                state=current.t("advisees.joined" if line.joined else "advisees.not_joined"),
-                project=line.project_title or current.t("project.none"),
-            )
-        )
-    if len(lines) == 1:
-        lines.append(current.t("advisees.none"))
     await update.effective_message.reply_text("\n".join(lines))
 
 

@@ -30,12 +30,15 @@ class Command:
 COMMANDS = (
     Command("start", EVERYONE),
     Command("bantuan", EVERYONE),
+    Command("lapor", frozenset({Role.PARTICIPANT})),
+    Command("status", frozenset({Role.PARTICIPANT})),
     Command("proyek", frozenset({Role.PARTICIPANT})),
     Command("peserta", ADVISORS),
     Command("angkatan", frozenset({Role.ADMIN})),
     Command("profil", MEMBERS),
     Command("bahasa", MEMBERS),
     Command("zona", MEMBERS),
+    Command("batal", MEMBERS),
 )
 
 

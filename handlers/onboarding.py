@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from domain.i18n import format_datetime
-from handlers import callbacks
+from handlers import callbacks, report
 from handlers.menu import publish_menu
 from handlers.runtime import Context
 from handlers.turn import Safe, Turn, turn
@@ -41,11 +41,11 @@ async def start(update: Update, context: Context, current: Turn) -> None:
 
 @turn(members_only=False)
 async def code_text(update: Update, context: Context, current: Turn) -> None:
-    """A stranger's plain text is taken as an invite code."""
+    """A stranger's plain text is taken as an invite code; a member's is offered as a report."""
     message = update.effective_message
     assert message is not None and message.text is not None
     if current.actor.is_known:
-        await message.reply_text(current.t("text.no_conversation"))
+        await report.offer_to_save(update, context, current)
         return
     await _answer_code(update, current, message.text)
 

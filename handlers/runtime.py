@@ -23,6 +23,7 @@ class Runtime:
     default_language: str
     default_zone: ZoneInfo
     guess_limits: GuessLimits
+    max_evidence_bytes: int = 20 * 1024 * 1024
     bot_username: str | None = None
 
     @classmethod

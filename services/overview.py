@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from domain.enums import AdvisorKind
+from domain.enums import AdvisorKind, EvidenceKind, FeedbackKind, UpdateStatus
 from domain.roles import Role
-from models import Assignment, Cohort, Membership, Person, Project
+from models import (
+    Assignment,
+    Cohort,
+    FeedbackNote,
+    Membership,
+    Milestone,
+    Person,
+    ProgressUpdate,
+    Project,
+)
+from services.projects import NotYours
 
 
 @dataclass(frozen=True)
@@ -93,3 +105,179 @@ async def cohorts_overview(session: AsyncSession) -> list[CohortLine]:
         )
         for c in cohorts
     ]
+
+
+@dataclass(frozen=True)
+class AdviseeSummary:
+    participant_id: int
+    name: str
+    cohort_name: str
+    kind: AdvisorKind
+    joined: bool
+    project_title: str | None
+    progress: int
+    last_report_at: datetime | None
+    waiting: int  # reports with no note yet from this advisor
+
+
+async def advisee_summaries(session: AsyncSession, advisor_id: int) -> list[AdviseeSummary]:
+    """For /peserta: each participant's progress, last report and what waits for this advisor."""
+    rows = await session.execute(
+        select(Person, Cohort.id, Cohort.name, Assignment.kind)
+        .join(Assignment, Assignment.participant_id == Person.id)
+        .join(Cohort, Cohort.id == Assignment.cohort_id)
+        .join(
+            Membership,
+            (Membership.person_id == Person.id) & (Membership.cohort_id == Cohort.id),
+        )
+        .where(Assignment.advisor_id == advisor_id, Membership.active.is_(True))
+        .order_by(Cohort.name, Person.full_name)
+    )
+    summaries = []
+    for person, cohort_id, cohort_name, kind in rows.tuples():
+        project = await session.scalar(
+            select(Project).where(
+                Project.participant_id == person.id, Project.cohort_id == cohort_id
+            )
+        )
+        progress, last, waiting = 0, None, 0
+        if project is not None:
+            percents = list(
+                await session.scalars(
+                    select(Milestone.progress_percent).where(
+                        Milestone.project_id == project.id, Milestone.removed_at.is_(None)
+                    )
+                )
+            )
+            progress = round(sum(percents) / len(percents)) if percents else 0
+            updates = (
+                select(ProgressUpdate)
+                .join(Milestone, Milestone.id == ProgressUpdate.milestone_id)
+                .where(Milestone.project_id == project.id)
+            ).subquery()
+            last = await session.scalar(select(func.max(updates.c.submitted_at)))
+            answered = select(FeedbackNote.update_id).where(FeedbackNote.author_id == advisor_id)
+            waiting = int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(updates)
+                    .where(
+                        updates.c.status == UpdateStatus.SUBMITTED,
+                        updates.c.id.not_in(answered),
+                    )
+                )
+                or 0
+            )
+        summaries.append(
+            AdviseeSummary(
+                participant_id=person.id,
+                name=person.full_name,
+                cohort_name=cohort_name,
+                kind=kind,
+                joined=person.telegram_user_id is not None,
+                project_title=project.title if project and project.title else None,
+                progress=progress,
+                last_report_at=last,
+                waiting=waiting,
+            )
+        )
+    return summaries
+
+
+@dataclass(frozen=True)
+class TimelineNote:
+    author_name: str
+    kind: FeedbackKind
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    milestone_title: str
+    text: str
+    percent: int
+    submitted_at: datetime
+    status: UpdateStatus
+    photos: int
+    documents: list[str]
+    notes: list[TimelineNote]
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    participant_name: str
+    entries: list[TimelineEntry]
+    page: int
+    pages: int
+
+
+async def timeline(
+    session: AsyncSession, viewer_id: int, participant_id: int, page: int, per_page: int = 3
+) -> TimelinePage:
+    """A participant's reports, newest first, with evidence and the feedback thread.
+
+    Only the participant and their own mentors and coaches (active cohort) may look.
+    """
+    allowed = viewer_id == participant_id or (
+        await session.scalar(
+            select(Assignment.id)
+            .join(
+                Membership,
+                (Membership.person_id == Assignment.participant_id)
+                & (Membership.cohort_id == Assignment.cohort_id),
+            )
+            .where(
+                Assignment.advisor_id == viewer_id,
+                Assignment.participant_id == participant_id,
+                Membership.active.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+    if not allowed:
+        raise NotYours()
+    participant = await session.get_one(Person, participant_id)
+    total = int(
+        await session.scalar(select(func.count()).where(ProgressUpdate.author_id == participant_id))
+        or 0
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 0), pages - 1)
+    updates = list(
+        await session.scalars(
+            select(ProgressUpdate)
+            .where(ProgressUpdate.author_id == participant_id)
+            .order_by(ProgressUpdate.submitted_at.desc(), ProgressUpdate.id.desc())
+            .offset(page * per_page)
+            .limit(per_page)
+            .options(
+                selectinload(ProgressUpdate.milestone),
+                selectinload(ProgressUpdate.evidence),
+                selectinload(ProgressUpdate.notes).selectinload(FeedbackNote.author),
+            )
+        )
+    )
+    return TimelinePage(
+        participant_name=participant.full_name,
+        entries=[
+            TimelineEntry(
+                milestone_title=u.milestone.title,
+                text=u.text,
+                percent=u.progress_percent,
+                submitted_at=u.submitted_at,
+                status=u.status,
+                photos=sum(1 for e in u.evidence if e.kind is EvidenceKind.PHOTO),
+                documents=[
+                    e.file_name or "-" for e in u.evidence if e.kind is not EvidenceKind.PHOTO
+                ],
+                notes=[
+                    TimelineNote(n.author.full_name, n.kind, n.text, n.created_at) for n in u.notes
+                ],
+            )
+            for u in updates
+        ],
+        page=page,
+        pages=pages,
+    )

@@ -55,3 +55,38 @@ async def import_roster(
         handle = next(w for w in line.name.split() if not w.endswith(".")).lower()
         members[handle] = Member(line.name, line.nip, line.role, line.code)
     return members
+
+
+async def add_milestones(
+    engine: AsyncEngine,
+    participant_nip: str,
+    now: datetime,
+    milestones: list[tuple[str, int]] | None = None,
+) -> list[int]:
+    """Milestones through the real service: (title, days from now) pairs; returns their ids."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from domain.enums import Horizon
+    from models import Person
+    from services.projects import add_milestone
+
+    milestones = milestones or [("Rapat koordinasi tim efektif", 10), ("Uji coba aplikasi", 30)]
+    ids = []
+    async with session_factory(engine)() as session, session.begin():
+        person = await session.scalar(select(Person).where(Person.nip == participant_nip))
+        assert person is not None
+        for title, days in milestones:
+            milestone = await add_milestone(
+                session,
+                person.id,
+                title=title,
+                horizon=Horizon.SHORT,
+                due_on=(now + timedelta(days=days)).date(),
+                expected_output="Notulen rapat",
+                today=now.date(),
+                now=now,
+            )
+            ids.append(milestone.id)
+    return ids

@@ -65,31 +65,13 @@ async def test_help_lists_exactly_the_commands_of_each_role(
         return {line.split()[0] for line in message.plain.splitlines() if line.startswith("/")}  # type: ignore[attr-defined]
 
     assert commands(await say(bot, stranger, "/bantuan")) == {"/start", "/bantuan"}
-    assert commands(await say(bot, participant, "/bantuan")) == {
-        "/start",
-        "/bantuan",
-        "/proyek",
-        "/profil",
-        "/bahasa",
-        "/zona",
-    }
-    assert commands(await say(bot, mentor, "/bantuan")) == {
-        "/start",
-        "/bantuan",
-        "/peserta",
-        "/profil",
-        "/bahasa",
-        "/zona",
-    }
-    assert commands(await say(bot, examiner, "/bantuan")) == {
-        "/start",
-        "/bantuan",
-        "/profil",
-        "/bahasa",
-        "/zona",
-    }
+    everyone = {"/start", "/bantuan", "/profil", "/bahasa", "/zona", "/batal"}
+    participant_help = commands(await say(bot, participant, "/bantuan"))
+    assert participant_help == everyone | {"/lapor", "/status", "/proyek"}
+    assert commands(await say(bot, mentor, "/bantuan")) == everyone | {"/peserta"}
+    assert commands(await say(bot, examiner, "/bantuan")) == everyone
     menu = {command for command, _ in telegram.menu_for(1005)}
-    assert menu == {"start", "bantuan", "peserta", "profil", "bahasa", "zona"}
+    assert menu == {c.lstrip("/") for c in everyone | {"/peserta"}}
 
 
 async def test_role_commands_refuse_other_roles(
@@ -115,12 +97,13 @@ async def test_mentor_sees_only_assigned_participants(
     mentor = await join(bot, telegram, 1005, team["bambang"].code)
     other_mentor = await join(bot, telegram, 1007, team["hasan"].code)
 
-    listing = (await say(bot, mentor, "/peserta")).plain
-    assert "Budi Santoso" in listing and "sudah bergabung" in listing
-    assert "Nurhayati Umasugi" in listing and "belum bergabung" in listing
-    assert "Layanan Aduan Warga Terpadu" in listing
+    listing = await say(bot, mentor, "/peserta")
+    assert "Budi Santoso" in listing.plain and "sudah bergabung" in listing.plain
+    assert "Nurhayati Umasugi" in listing.plain and "belum bergabung" in listing.plain
+    assert "Layanan Aduan Warga Terpadu" in listing.plain
+    assert listing.button_texts == ["Budi Santoso · 0%", "Nurhayati Umasugi · 0%"]
 
-    assert (await say(bot, other_mentor, "/peserta")).plain.endswith(text("advisees.none"))
+    assert (await say(bot, other_mentor, "/peserta")).plain == text("advisees.none")
 
 
 async def test_participant_sees_own_project_and_profile_with_masked_nip(
@@ -130,10 +113,10 @@ async def test_participant_sees_own_project_and_profile_with_masked_nip(
     budi = await join(bot, telegram, 1001, team["budi"].code)
     project = (await say(bot, budi, "/proyek")).plain
     assert "Layanan Aduan Warga Terpadu" in project
-    assert "Mentor: Dr. Ir. Bambang Wijaya" in project
-    assert "Coach: Dr. Lina Marliani" in project
 
     profile = (await say(bot, budi, "/profil")).plain
+    assert "Mentor: Dr. Ir. Bambang Wijaya" in profile
+    assert "Coach: Dr. Lina Marliani" in profile
     assert "198001152005011001" not in profile and "19800115" not in profile
     assert "Senin, 2 November 2026, 08.00 WIB" in profile  # consent time
 
@@ -166,7 +149,7 @@ async def test_switching_language_changes_replies_and_the_menu(
     assert budi.inbox[-1].plain == text("language.changed", "en")  # the chooser, edited
     assert (await say(bot, budi, "/bantuan")).plain.startswith("Commands available to you:")
     menu = dict(telegram.menu_for(1001))
-    assert menu["proyek"] == text("command.proyek", "en")
+    assert menu["lapor"] == text("command.lapor", "en")
     assert (await say(bot, budi, "/nonsense")).plain == text("command.unknown", "en")
 
 

@@ -52,7 +52,9 @@ async def test_participant_joins_through_the_deep_link_after_consent(
         actions = list(await session.scalars(select(AuditEntry.action)))
         assert "person.joined" in actions
     menu = [command for command, _ in telegram.menu_for(1001)]
-    assert menu == ["start", "bantuan", "proyek", "profil", "bahasa", "zona"]
+    assert menu == [
+        "start", "bantuan", "lapor", "status", "proyek", "profil", "bahasa", "zona", "batal"
+    ]  # fmt: skip
 
 
 async def test_start_without_code_then_the_code_as_text_in_english(

@@ -1,0 +1,513 @@
+"""/lapor: a progress report in steps (milestone, text, evidence, percent, confirm), and the
+offer to save anything a participant sends outside a conversation as a report."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import ConversationHandler
+
+from domain.enums import EvidenceKind, MilestoneStatus
+from domain.evidence import EvidenceFile, EvidenceRejected, check_evidence
+from domain.progress import PERCENT_STEPS, InvalidPercent, parse_percent, progress_bar
+from domain.roles import Role
+from domain.text import MAX_REPORT_TEXT, InvalidText, clean_user_text
+from handlers import callbacks
+from handlers.delivery import deliver_report
+from handlers.runtime import Context
+from handlers.turn import Turn, turn
+from services import projects, reports
+from services.errors import UserFacingError
+from services.projects import NotYours
+from services.reports import EvidenceItem
+
+PARTICIPANTS = frozenset({Role.PARTICIPANT})
+DRAFT = "report"
+STRAY = "stray"
+END = ConversationHandler.END
+
+
+class Step(IntEnum):
+    MILESTONE = 1
+    TEXT = 2
+    EVIDENCE = 3
+    PERCENT = 4
+    CONFIRM = 5
+    CHANGE = 6
+
+
+def _draft(context: Context) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = context.user_data.get(DRAFT)
+    if draft is None:
+        draft = context.user_data[DRAFT] = {"evidence": []}
+    return draft  # type: ignore[no-any-return]
+
+
+def _clear(context: Context) -> None:
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT, None)
+
+
+def _button(text: str, *fields: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callbacks.pack(callbacks.REPORT, *fields))
+
+
+async def _milestone_keyboard(current: Turn, prefix: str) -> InlineKeyboardMarkup | None:
+    assert current.actor.person_id is not None
+    view = await projects.project_view(current.session, current.actor.person_id)
+    open_ones = [m for m in view.milestones if m.status is not MilestoneStatus.APPROVED]
+    if not open_ones:
+        return None
+    rows = [[_button(f"{m.title} · {m.progress}%", prefix, str(m.id))] for m in open_ones]
+    return InlineKeyboardMarkup(rows)
+
+
+# --- entry -------------------------------------------------------------------------------
+
+
+@turn(roles=PARTICIPANTS)
+async def start(update: Update, context: Context, current: Turn) -> int:
+    """/lapor: choose the milestone to report on."""
+    assert update.effective_message is not None
+    keyboard = await _milestone_keyboard(current, "m")
+    if keyboard is None:
+        await update.effective_message.reply_text(current.t("report.no_open_milestones"))
+        return END
+    _clear(context)
+    _draft(context)
+    await update.effective_message.reply_text(
+        current.t("report.choose_milestone"), reply_markup=keyboard
+    )
+    return Step.MILESTONE
+
+
+@turn(roles=PARTICIPANTS)
+async def milestone_chosen(update: Update, context: Context, current: Turn) -> int | None:
+    """A milestone button: remember it, then ask what was done."""
+    query = update.callback_query
+    assert query is not None and current.actor.person_id is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    if fields is None or fields[0] != "m" or not fields[1].isdigit():
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    try:
+        milestone = await projects.own_milestone(
+            current.session, current.actor.person_id, int(fields[1])
+        )
+    except NotYours:
+        await query.answer(current.t("access.not_yours"), show_alert=True)
+        return None
+    draft = _draft(context)
+    draft["milestone_id"] = milestone.id
+    draft["milestone_title"] = milestone.title
+    await query.answer()
+    await query.edit_message_text(current.t("report.milestone_chosen", title=milestone.title))
+    return await _next(update, context, current, after=Step.MILESTONE)
+
+
+async def _next(update: Update, context: Context, current: Turn, *, after: Step) -> int:
+    """Ask for the step after `after`, or go back to the summary when the user was changing one."""
+    draft = _draft(context)
+    message = update.effective_message
+    assert message is not None
+    if draft.get("editing") or (after is Step.PERCENT):
+        draft["editing"] = False
+        return await _summary(message, context, current)
+    if after is Step.MILESTONE:
+        if draft.get("text"):
+            return await _ask_evidence(message, context, current)
+        await message.reply_text(current.t("report.ask_text", limit=MAX_REPORT_TEXT))
+        return Step.TEXT
+    if after is Step.TEXT:
+        return await _ask_evidence(message, context, current)
+    if after is Step.EVIDENCE:
+        return await _ask_percent(message, current)
+    raise AssertionError(after)
+
+
+async def _ask_evidence(message: Message, context: Context, current: Turn) -> int:
+    count = len(_draft(context)["evidence"])
+    buttons = [_button(current.t("report.button.skip"), "e", "skip")]
+    if count:
+        buttons = [_button(current.t("report.button.done"), "e", "done")]
+    await message.reply_text(
+        current.t("report.ask_evidence", count=count), reply_markup=InlineKeyboardMarkup([buttons])
+    )
+    return Step.EVIDENCE
+
+
+async def _ask_percent(message: Message, current: Turn) -> int:
+    buttons = [_button(f"{p}%", "p", str(p)) for p in PERCENT_STEPS]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    await message.reply_text(
+        current.t("report.ask_percent"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return Step.PERCENT
+
+
+async def _summary(message: Message, context: Context, current: Turn) -> int:
+    draft = _draft(context)
+    evidence = [EvidenceItem.from_json(e) for e in draft["evidence"]]
+    await message.reply_text(
+        current.t(
+            "report.summary",
+            milestone=draft.get("milestone_title", "-"),
+            text=draft.get("text", "-"),
+            photos=sum(1 for e in evidence if e.kind == EvidenceKind.PHOTO.value),
+            documents=sum(1 for e in evidence if e.kind != EvidenceKind.PHOTO.value),
+            bar=progress_bar(int(draft.get("percent", 0))),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    _button(current.t("report.button.send"), "c", "send"),
+                    _button(current.t("report.button.change"), "c", "edit"),
+                    _button(current.t("report.button.cancel"), "c", "cancel"),
+                ]
+            ]
+        ),
+    )
+    return Step.CONFIRM
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+@turn(roles=PARTICIPANTS)
+async def text_received(update: Update, context: Context, current: Turn) -> int | None:
+    """What was done, in the participant's words."""
+    message = update.effective_message
+    assert message is not None
+    try:
+        text = clean_user_text(message.text, limit=MAX_REPORT_TEXT)
+    except InvalidText as exc:
+        await message.reply_text(current.t(exc.code, **exc.params))
+        return None
+    _draft(context)["text"] = text
+    return await _next(update, context, current, after=Step.TEXT)
+
+
+@turn(roles=PARTICIPANTS)
+async def text_expected(update: Update, context: Context, current: Turn) -> None:
+    """A file where the text was asked for."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("report.text_expected"))
+
+
+def evidence_of(message: Message) -> EvidenceItem | None:
+    """The file in a message as evidence, or None when it carries none."""
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        return EvidenceItem(
+            kind=EvidenceKind.PHOTO.value,
+            file_id=photo.file_id,
+            file_unique_id=photo.file_unique_id,
+            size=photo.file_size,
+            caption=message.caption,
+            media_group_id=message.media_group_id,
+        )
+    if message.document:
+        doc = message.document
+        return EvidenceItem(
+            kind=EvidenceKind.DOCUMENT.value,
+            file_id=doc.file_id,
+            file_unique_id=doc.file_unique_id,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            size=doc.file_size,
+            caption=message.caption,
+            media_group_id=message.media_group_id,
+        )
+    return None
+
+
+def _check(current: Turn, item: EvidenceItem) -> str | None:
+    """The refusal text for an unacceptable file, else None."""
+    try:
+        check_evidence(
+            EvidenceFile(
+                kind="photo" if item.kind == EvidenceKind.PHOTO.value else "document",
+                file_name=item.file_name,
+                mime_type=item.mime_type,
+                size=item.size,
+            ),
+            max_bytes=current.runtime.max_evidence_bytes,
+        )
+    except EvidenceRejected as exc:
+        return current.t(exc.code, **exc.params_for(current.actor.language))
+    return None
+
+
+@turn(roles=PARTICIPANTS)
+async def evidence_received(update: Update, context: Context, current: Turn) -> int | None:
+    """A photo or document; the files of one album are acknowledged once."""
+    message = update.effective_message
+    assert message is not None
+    item = evidence_of(message)
+    if item is None:
+        return None
+    refusal = _check(current, item)
+    if refusal is not None:
+        await message.reply_text(refusal)
+        return None
+    draft = _draft(context)
+    draft["evidence"].append(item.to_json())
+    if item.media_group_id is not None and draft.get("album") == item.media_group_id:
+        return None  # the rest of an album already acknowledged
+    draft["album"] = item.media_group_id
+    return await _ask_evidence(message, context, current)
+
+
+@turn(roles=PARTICIPANTS)
+async def evidence_finished(update: Update, context: Context, current: Turn) -> int | None:
+    """ "Lewati" or "Selesai" under the evidence prompt."""
+    query = update.callback_query
+    assert query is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    if fields is None or fields[0] != "e":
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _next(update, context, current, after=Step.EVIDENCE)
+
+
+@turn(roles=PARTICIPANTS)
+async def text_during_evidence(update: Update, context: Context, current: Turn) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("report.evidence_expected"))
+
+
+async def _take_percent(update: Update, context: Context, current: Turn, raw: str) -> int | None:
+    message = update.effective_message
+    assert message is not None
+    try:
+        percent = parse_percent(raw)
+    except InvalidPercent as exc:
+        await message.reply_text(current.t(exc.code, **exc.params))
+        return None
+    _draft(context)["percent"] = percent
+    return await _next(update, context, current, after=Step.PERCENT)
+
+
+@turn(roles=PARTICIPANTS)
+async def percent_typed(update: Update, context: Context, current: Turn) -> int | None:
+    assert update.effective_message is not None
+    return await _take_percent(update, context, current, update.effective_message.text or "")
+
+
+@turn(roles=PARTICIPANTS)
+async def percent_pressed(update: Update, context: Context, current: Turn) -> int | None:
+    query = update.callback_query
+    assert query is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    if fields is None or fields[0] != "p":
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _take_percent(update, context, current, fields[1])
+
+
+@turn(roles=PARTICIPANTS)
+async def confirmed(update: Update, context: Context, current: Turn) -> int | None:
+    """Kirim / Ubah / Batal under the summary."""
+    query = update.callback_query
+    assert query is not None and current.actor.person_id is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    if fields is None or fields[0] != "c" or fields[1] not in ("send", "edit", "cancel"):
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    message = update.effective_message
+    assert message is not None
+    if fields[1] == "cancel":
+        _clear(context)
+        await message.reply_text(current.t("report.cancelled"))
+        return END
+    if fields[1] == "edit":
+        await message.reply_text(
+            current.t("report.change_what"),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        _button(current.t("report.part.milestone"), "u", "milestone"),
+                        _button(current.t("report.part.text"), "u", "text"),
+                    ],
+                    [
+                        _button(current.t("report.part.evidence"), "u", "evidence"),
+                        _button(current.t("report.part.percent"), "u", "percent"),
+                    ],
+                ]
+            ),
+        )
+        return Step.CHANGE
+    return await _submit(update, context, current)
+
+
+async def _submit(update: Update, context: Context, current: Turn) -> int | None:
+    draft = _draft(context)
+    message = update.effective_message
+    assert message is not None and current.actor.person_id is not None
+    try:
+        report, advisors = await reports.submit_report(
+            current.session,
+            current.actor.person_id,
+            int(draft["milestone_id"]),
+            text=str(draft["text"]),
+            percent=int(draft["percent"]),
+            evidence=[EvidenceItem.from_json(e) for e in draft["evidence"]],
+            now=current.now(),
+        )
+    except UserFacingError as exc:
+        _clear(context)
+        await message.reply_text(current.t(exc.key, **exc.params))
+        return END
+    reached = await deliver_report(context.bot, current.session, report, advisors, current.now())
+    _clear(context)
+    names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
+    key = "report.sent" if reached else "report.sent_nobody"
+    await message.reply_text(current.t(key, names=names, bar=progress_bar(report.percent)))
+    return END
+
+
+@turn(roles=PARTICIPANTS)
+async def change_chosen(update: Update, context: Context, current: Turn) -> int | None:
+    """Which part of the draft to change; afterwards the summary is shown again."""
+    query = update.callback_query
+    assert query is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    parts = {"milestone", "text", "evidence", "percent"}
+    if fields is None or fields[0] != "u" or fields[1] not in parts:
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    draft["editing"] = True
+    if fields[1] == "milestone":
+        keyboard = await _milestone_keyboard(current, "m")
+        await message.reply_text(current.t("report.choose_milestone"), reply_markup=keyboard)
+        return Step.MILESTONE
+    if fields[1] == "text":
+        await message.reply_text(current.t("report.ask_text", limit=MAX_REPORT_TEXT))
+        return Step.TEXT
+    if fields[1] == "evidence":
+        draft["evidence"] = []
+        draft["album"] = None
+        return await _ask_evidence(message, context, current)
+    return await _ask_percent(message, current)
+
+
+@turn(members_only=False)
+async def cancel(update: Update, context: Context, current: Turn) -> int:
+    """/batal inside any conversation."""
+    assert update.effective_message is not None
+    _clear(context)
+    await update.effective_message.reply_text(current.t("conversation.cancelled"))
+    return END
+
+
+@turn(members_only=False)
+async def busy(update: Update, context: Context, current: Turn) -> None:
+    """Another command while a conversation waits for an answer."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("conversation.busy"))
+
+
+# --- outside any conversation --------------------------------------------------------------
+
+
+@turn()
+async def file_outside_conversation(update: Update, context: Context, current: Turn) -> None:
+    """A photo or document outside a conversation."""
+    await offer_to_save(update, context, current)
+
+
+async def offer_to_save(update: Update, context: Context, current: Turn) -> None:
+    """A participant's text or file outside a conversation: offer to keep it as a report,
+    so nothing they send is lost."""
+    message = update.effective_message
+    assert message is not None and context.user_data is not None
+    if Role.PARTICIPANT not in current.actor.roles:
+        await message.reply_text(current.t("text.no_conversation"))
+        return
+    item = evidence_of(message)
+    stray = context.user_data.get(STRAY)
+    same_album = (
+        item is not None
+        and item.media_group_id is not None
+        and stray is not None
+        and stray.get("album") == item.media_group_id
+    )
+    if item is not None:
+        refusal = _check(current, item)
+        if refusal is not None:
+            await message.reply_text(refusal)
+            return
+    if not same_album:
+        text = message.text if item is None else message.caption
+        if text is not None:
+            try:
+                text = clean_user_text(text, limit=MAX_REPORT_TEXT)
+            except InvalidText as exc:
+                await message.reply_text(current.t(exc.code, **exc.params))
+                return
+        stray = {"text": text, "evidence": [], "album": item.media_group_id if item else None}
+        context.user_data[STRAY] = stray
+    assert stray is not None
+    if item is not None:
+        stray["evidence"].append(item.to_json())
+    if same_album:
+        return
+    keyboard = await _milestone_keyboard(current, "s")
+    if keyboard is None:
+        await message.reply_text(current.t("report.no_open_milestones"))
+        return
+    rows = [*keyboard.inline_keyboard, [_button(current.t("report.button.not_now"), "s", "no")]]
+    await message.reply_text(
+        current.t("report.offer_save"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+@turn(roles=PARTICIPANTS)
+async def saved_from_offer(update: Update, context: Context, current: Turn) -> int | None:
+    """A milestone chosen under "Simpan sebagai laporan kemajuan?": the report continues."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    assert current.actor.person_id is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    stray = context.user_data.get(STRAY)
+    if fields is None or fields[0] != "s" or stray is None:
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    await query.answer()
+    if fields[1] == "no":
+        context.user_data.pop(STRAY, None)
+        await query.edit_message_text(current.t("report.offer_declined"))
+        return END
+    if not fields[1].isdigit():
+        return None
+    try:
+        milestone = await projects.own_milestone(
+            current.session, current.actor.person_id, int(fields[1])
+        )
+    except NotYours:
+        await query.answer(current.t("access.not_yours"), show_alert=True)
+        return None
+    context.user_data.pop(STRAY, None)
+    context.user_data[DRAFT] = {
+        "milestone_id": milestone.id,
+        "milestone_title": milestone.title,
+        "text": stray.get("text"),
+        "evidence": stray.get("evidence", []),
+        "album": stray.get("album"),
+    }
+    await query.edit_message_text(current.t("report.milestone_chosen", title=milestone.title))
+    return await _next(update, context, current, after=Step.MILESTONE)

@@ -1,0 +1,426 @@
+"""Progress reports and the feedback thread around them: submit, relay, reply, approve, revise."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from domain.enums import AdvisorKind, EvidenceKind, FeedbackKind, MilestoneStatus, UpdateStatus
+from models import (
+    Assignment,
+    Evidence,
+    FeedbackNote,
+    Membership,
+    Milestone,
+    Person,
+    ProgressUpdate,
+    RelayedMessage,
+)
+from services.errors import UserFacingError
+from services.projects import NotYours, own_milestone
+
+
+class StaleAction(UserFacingError):
+    """A button whose data changed since it was sent: approved already, a newer report, ..."""
+
+    def __init__(self) -> None:
+        super().__init__("button.stale")
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """A file as received from the chat, kept in a report draft until it is submitted."""
+
+    kind: str  # EvidenceKind value
+    file_id: str
+    file_unique_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    caption: str | None = None
+    media_group_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EvidenceItem:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a message goes to, with what is needed to write it in their language and zone."""
+
+    person_id: int
+    name: str
+    chat_id: int | None
+    language: str
+    timezone: ZoneInfo
+    relation: str  # "participant", "mentor" or "coach"
+
+    @classmethod
+    def of(cls, person: Person, relation: str) -> Recipient:
+        return cls(
+            person_id=person.id,
+            name=person.full_name,
+            chat_id=person.telegram_chat_id if person.reachable else None,
+            language=person.language,
+            timezone=ZoneInfo(person.timezone),
+            relation=relation,
+        )
+
+
+@dataclass(frozen=True)
+class ReportView:
+    update_id: int
+    participant_id: int
+    participant_name: str
+    milestone_id: int
+    milestone_title: str
+    text: str
+    percent: int
+    submitted_at: datetime
+    status: UpdateStatus
+    evidence: list[EvidenceItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoteDelivery:
+    """A recorded note and who must now receive it."""
+
+    note_id: int
+    kind: FeedbackKind
+    text: str
+    author: Recipient
+    recipient: Recipient
+    report: ReportView
+
+
+def _report_view(update: ProgressUpdate, participant: Person) -> ReportView:
+    return ReportView(
+        update_id=update.id,
+        participant_id=participant.id,
+        participant_name=participant.full_name,
+        milestone_id=update.milestone_id,
+        milestone_title=update.milestone.title,
+        text=update.text,
+        percent=update.progress_percent,
+        submitted_at=update.submitted_at,
+        status=update.status,
+        evidence=[
+            EvidenceItem(
+                kind=e.kind.value,
+                file_id=e.telegram_file_id or "",
+                file_unique_id=e.telegram_file_unique_id or "",
+                file_name=e.file_name,
+                mime_type=e.mime_type,
+                size=e.file_size,
+                caption=e.caption,
+                media_group_id=e.media_group_id,
+            )
+            for e in update.evidence
+        ],
+    )
+
+
+async def advisors_of(
+    session: AsyncSession, participant_id: int, cohort_id: int
+) -> list[Recipient]:
+    rows = await session.execute(
+        select(Person, Assignment.kind)
+        .join(Assignment, Assignment.advisor_id == Person.id)
+        .where(Assignment.participant_id == participant_id, Assignment.cohort_id == cohort_id)
+        .order_by(Assignment.kind.desc(), Person.full_name)  # mentors first
+    )
+    return [Recipient.of(person, kind.value) for person, kind in rows.tuples()]
+
+
+async def submit_report(
+    session: AsyncSession,
+    participant_id: int,
+    milestone_id: int,
+    *,
+    text: str,
+    percent: int,
+    evidence: list[EvidenceItem],
+    now: datetime,
+) -> tuple[ReportView, list[Recipient]]:
+    """Record a report and move the milestone on; returns it with the advisors to notify."""
+    try:
+        milestone = await own_milestone(session, participant_id, milestone_id)
+    except NotYours:
+        # Most often: removed while the report was being written.
+        raise UserFacingError("report.error.milestone_gone") from None
+    if milestone.status is MilestoneStatus.APPROVED:
+        raise UserFacingError("report.error.milestone_approved")
+    update = ProgressUpdate(
+        milestone_id=milestone.id,
+        author_id=participant_id,
+        text=text,
+        progress_percent=percent,
+        status=UpdateStatus.SUBMITTED,
+        submitted_at=now,
+    )
+    update.evidence = [
+        Evidence(
+            kind=EvidenceKind(item.kind),
+            telegram_file_id=item.file_id,
+            telegram_file_unique_id=item.file_unique_id,
+            file_name=item.file_name,
+            mime_type=item.mime_type,
+            file_size=item.size,
+            caption=item.caption,
+            media_group_id=item.media_group_id,
+        )
+        for item in evidence
+    ]
+    session.add(update)
+    milestone.progress_percent = percent
+    milestone.status = MilestoneStatus.SUBMITTED if percent == 100 else MilestoneStatus.IN_PROGRESS
+    milestone.updated_at = now
+    await session.flush()
+    participant = await session.get_one(Person, participant_id)
+    await session.refresh(update, ["milestone", "evidence"])
+    advisors = await advisors_of(session, participant_id, milestone.project.cohort_id)
+    return _report_view(update, participant), advisors
+
+
+async def record_relay(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    message_id: int,
+    recipient_id: int,
+    update_id: int,
+    note_id: int | None,
+    now: datetime,
+) -> None:
+    session.add(
+        RelayedMessage(
+            chat_id=chat_id,
+            message_id=message_id,
+            recipient_id=recipient_id,
+            update_id=update_id,
+            note_id=note_id,
+            created_at=now,
+        )
+    )
+
+
+async def find_relay(session: AsyncSession, chat_id: int, message_id: int) -> RelayedMessage | None:
+    return await session.scalar(
+        select(RelayedMessage).where(
+            RelayedMessage.chat_id == chat_id, RelayedMessage.message_id == message_id
+        )
+    )
+
+
+async def _load_update(session: AsyncSession, update_id: int) -> ProgressUpdate:
+    update = await session.scalar(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.id == update_id)
+        .options(
+            selectinload(ProgressUpdate.milestone).selectinload(Milestone.project),
+            selectinload(ProgressUpdate.evidence),
+        )
+    )
+    if update is None:
+        raise NotYours()
+    return update
+
+
+async def advisor_relation(
+    session: AsyncSession, advisor_id: int, participant_id: int, cohort_id: int
+) -> AdvisorKind | None:
+    """Mentor or coach of this participant in that cohort (active membership), else None."""
+    kinds = set(
+        await session.scalars(
+            select(Assignment.kind)
+            .join(
+                Membership,
+                (Membership.person_id == Assignment.participant_id)
+                & (Membership.cohort_id == Assignment.cohort_id),
+            )
+            .where(
+                Assignment.advisor_id == advisor_id,
+                Assignment.participant_id == participant_id,
+                Assignment.cohort_id == cohort_id,
+                Membership.active.is_(True),
+            )
+        )
+    )
+    if AdvisorKind.MENTOR in kinds:
+        return AdvisorKind.MENTOR
+    return AdvisorKind.COACH if AdvisorKind.COACH in kinds else None
+
+
+async def _advisor_context(
+    session: AsyncSession, advisor_id: int, update_id: int
+) -> tuple[ProgressUpdate, Person, Person, AdvisorKind]:
+    update = await _load_update(session, update_id)
+    participant = await session.get_one(Person, update.author_id)
+    relation = await advisor_relation(
+        session, advisor_id, participant.id, update.milestone.project.cohort_id
+    )
+    if relation is None:
+        raise NotYours()
+    advisor = await session.get_one(Person, advisor_id)
+    return update, participant, advisor, relation
+
+
+async def _note(
+    session: AsyncSession,
+    update: ProgressUpdate,
+    author: Person,
+    kind: FeedbackKind,
+    text: str,
+    now: datetime,
+    parent_id: int | None = None,
+) -> FeedbackNote:
+    note = FeedbackNote(
+        update_id=update.id,
+        author_id=author.id,
+        parent_id=parent_id,
+        kind=kind,
+        text=text,
+        created_at=now,
+    )
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def give_feedback(
+    session: AsyncSession,
+    advisor_id: int,
+    update_id: int,
+    text: str,
+    now: datetime,
+    *,
+    parent_id: int | None = None,
+) -> NoteDelivery:
+    update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
+    note = await _note(session, update, advisor, FeedbackKind.FEEDBACK, text, now, parent_id)
+    return NoteDelivery(
+        note_id=note.id,
+        kind=note.kind,
+        text=text,
+        author=Recipient.of(advisor, relation.value),
+        recipient=Recipient.of(participant, "participant"),
+        report=_report_view(update, participant),
+    )
+
+
+async def reply_to_note(
+    session: AsyncSession, participant_id: int, note_id: int, text: str, now: datetime
+) -> NoteDelivery:
+    """The participant answers a note; the answer goes back to the note's author."""
+    parent = await session.get(FeedbackNote, note_id)
+    if parent is None:
+        raise NotYours()
+    update = await _load_update(session, parent.update_id)
+    if update.author_id != participant_id:
+        raise NotYours()
+    participant = await session.get_one(Person, participant_id)
+    author = await session.get_one(Person, parent.author_id)
+    relation = await advisor_relation(
+        session, author.id, participant_id, update.milestone.project.cohort_id
+    )
+    if relation is None:
+        raise UserFacingError("feedback.error.advisor_gone")
+    note = await _note(session, update, participant, FeedbackKind.REPLY, text, now, parent.id)
+    return NoteDelivery(
+        note_id=note.id,
+        kind=note.kind,
+        text=text,
+        author=Recipient.of(participant, "participant"),
+        recipient=Recipient.of(author, relation.value),
+        report=_report_view(update, participant),
+    )
+
+
+async def _latest_update_id(session: AsyncSession, milestone_id: int) -> int | None:
+    return await session.scalar(
+        select(func.max(ProgressUpdate.id)).where(ProgressUpdate.milestone_id == milestone_id)
+    )
+
+
+async def approve(
+    session: AsyncSession, advisor_id: int, update_id: int, now: datetime
+) -> NoteDelivery:
+    """Sign the milestone off: only on its newest report, claiming 100 %, not yet decided."""
+    update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
+    if relation is not AdvisorKind.MENTOR:
+        raise UserFacingError("feedback.error.mentor_only")
+    milestone = update.milestone
+    if (
+        update.progress_percent != 100
+        or update.status is not UpdateStatus.SUBMITTED
+        or milestone.status is MilestoneStatus.APPROVED
+        or milestone.removed_at is not None
+        or await _latest_update_id(session, milestone.id) != update.id
+    ):
+        raise StaleAction()
+    update.status = UpdateStatus.APPROVED
+    milestone.status = MilestoneStatus.APPROVED
+    milestone.approved_at = now
+    milestone.approved_by_id = advisor.id
+    milestone.updated_at = now
+    note = await _note(session, update, advisor, FeedbackKind.APPROVAL, "", now)
+    return NoteDelivery(
+        note_id=note.id,
+        kind=note.kind,
+        text="",
+        author=Recipient.of(advisor, relation.value),
+        recipient=Recipient.of(participant, "participant"),
+        report=_report_view(update, participant),
+    )
+
+
+async def request_revision(
+    session: AsyncSession, advisor_id: int, update_id: int, reason: str, now: datetime
+) -> NoteDelivery:
+    update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
+    if (
+        update.status is not UpdateStatus.SUBMITTED
+        or update.milestone.status is MilestoneStatus.APPROVED
+        or await _latest_update_id(session, update.milestone_id) != update.id
+    ):
+        raise StaleAction()
+    update.status = UpdateStatus.REVISION_REQUESTED
+    if update.milestone.status is MilestoneStatus.SUBMITTED:
+        update.milestone.status = MilestoneStatus.IN_PROGRESS
+    note = await _note(session, update, advisor, FeedbackKind.REVISION_REQUEST, reason, now)
+    return NoteDelivery(
+        note_id=note.id,
+        kind=note.kind,
+        text=reason,
+        author=Recipient.of(advisor, relation.value),
+        recipient=Recipient.of(participant, "participant"),
+        report=_report_view(update, participant),
+    )
+
+
+async def check_advisor_button(
+    session: AsyncSession, person_id: int, chat_id: int, message_id: int, update_id: int
+) -> None:
+    """A report button works only on the message it came with, for the person it was sent to."""
+    relay = await find_relay(session, chat_id, message_id)
+    if relay is None or relay.recipient_id != person_id or relay.update_id != update_id:
+        raise NotYours()
+
+
+async def report_for_participant(
+    session: AsyncSession, participant_id: int, update_id: int
+) -> ReportView:
+    update = await _load_update(session, update_id)
+    if update.author_id != participant_id:
+        raise NotYours()
+    return _report_view(update, await session.get_one(Person, participant_id))
