@@ -195,7 +195,7 @@ async def timeline_page(update: Update, context: Context, current: Turn) -> None
             InlineKeyboardButton(
                 "◀",
                 callback_data=callbacks.pack(
-                    callbacks.ADVISEES, str(participant_id), str(view.page - 1)
+                    callbacks.ADVISEES, str(participant_id), str(view.page - 1), "p"
                 ),
             )
         )
@@ -204,7 +204,7 @@ async def timeline_page(update: Update, context: Context, current: Turn) -> None
             InlineKeyboardButton(
                 "▶",
                 callback_data=callbacks.pack(
-                    callbacks.ADVISEES, str(participant_id), str(view.page + 1)
+                    callbacks.ADVISEES, str(participant_id), str(view.page + 1), "p"
                 ),
             )
         )
