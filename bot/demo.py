@@ -6,7 +6,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,7 +19,7 @@ from domain.cohort_csv import parse_cohort_csv
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from domain.timezones import WIB
-from fakegram import FakeTelegram
+from fakegram import TINY_JPEG, FakeTelegram
 from models import Person
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
@@ -41,14 +41,17 @@ class ScenarioFailed(Exception):
 class Actor:
     label: str
     user: Any  # fakegram user handle
-    seen: dict[int, int] = field(default_factory=dict)  # message_id -> revisions printed
+    seen: dict[int, str] = field(default_factory=dict)  # message_id -> text last printed
 
 
 class Transcript:
     """Acts as users and prints what they did and what the bot answered, readable by a person."""
 
-    def __init__(self, bot: RunningBot, server: FakeTelegram, out: TextIO, t: Translator) -> None:
+    def __init__(
+        self, bot: RunningBot, server: FakeTelegram, out: TextIO, t: Translator, clock: ManualClock
+    ) -> None:
         self.bot = bot
+        self.clock = clock
         self.server = server
         self.out = out
         self.t = t
@@ -66,6 +69,22 @@ class Transcript:
         await self.bot.settle()
         return self._print_new(who)
 
+    async def reply(self, who: Actor, message: Any, text: str) -> Any:
+        print(self.t("demo.user_replies", who=who.label, text=text), file=self.out)
+        who.user.send(text, reply_to=message)
+        await self.bot.settle()
+        return self._print_new(who)
+
+    async def photo(self, who: Actor, caption: str | None = None) -> Any:
+        print(self.t("demo.user_photo", who=who.label, caption=caption or ""), file=self.out)
+        who.user.send_photo(TINY_JPEG, caption=caption)
+        await self.bot.settle()
+        return self._print_new(who)
+
+    def catch_up(self, who: Actor) -> Any:
+        """Print what the bot sent to someone who did nothing (a report relayed to a mentor)."""
+        return self._print_new(who)
+
     async def press(self, who: Actor, button: str, message: Any = None) -> Any:
         message = message or who.user.last
         print(self.t("demo.user_presses", who=who.label, button=button), file=self.out)
@@ -79,13 +98,15 @@ class Transcript:
     def _print_new(self, who: Actor) -> Any:
         last = None
         for message in who.user.inbox:
-            revisions = len(message.edits) + 1
+            current = message.plain or message.text or ""
             printed = who.seen.get(message.message_id)
-            if printed == revisions:
-                continue
+            if printed == current:
+                continue  # unchanged, or only its buttons were taken away
             key = "demo.bot_says" if printed is None else "demo.bot_edits"
-            who.seen[message.message_id] = revisions
+            who.seen[message.message_id] = current
             body = textwrap.indent(message.plain or message.text or "", "    ").strip()
+            if message.kind in ("photo", "document"):
+                body = f"[{self.t('demo.file.' + message.kind)}] {body}".strip()
             print(self.t(key, who=who.label, text=body), file=self.out)
             if message.button_texts:
                 buttons = "  ".join(f"[{b}]" for b in message.button_texts)
@@ -115,7 +136,7 @@ async def run_demo(out: TextIO, *, language: str = "id") -> int:
             FakeTelegram(bot_username="properbot_demo_bot") as server,
             running_bot(server, settings, clock=clock, engine=engine) as bot,
         ):
-            transcript = Transcript(bot, server, out, t)
+            transcript = Transcript(bot, server, out, t, clock)
             try:
                 await _story(transcript, server, codes, engine)
             except (ScenarioFailed, AssertionError, TimeoutError) as exc:
@@ -236,6 +257,8 @@ async def _story(
     reply = await tr.say(rusdi, "/profil")
     tr.expect(reply is not None and "WIT" in (reply.plain or ""), "the profile shows WIT")
 
+    await _report_story(tr, server, codes, engine, sri)
+
     tr.step("Peran dibatasi / a participant tries an organizer command")
     reply = await tr.say(sri, "/angkatan")
     refusal = translator("id")("access.role_required", roles=translator("id")("role.admin"))
@@ -245,3 +268,61 @@ async def _story(
     await tr.say(admin, "/start")
     reply = await tr.say(admin, "/angkatan")
     tr.expect(reply is not None and COHORT in (reply.plain or ""), "the admin sees the cohort")
+
+
+async def _report_story(
+    tr: Transcript,
+    server: FakeTelegram,
+    codes: dict[str, tuple[str, Role, str]],
+    engine: Any,
+    sri: Actor,
+) -> None:
+    """A milestone, a report with a photo, feedback by reply, the answer, and the sign-off."""
+    t = tr.t
+    bambang_name, bambang_code = _find(codes, "Dr. Ir. H. Bambang")
+    bambang = Actor(
+        f"{bambang_name} ({t(Role.MENTOR.message_key)})",
+        server.user(100004, "Bambang", language_code="id"),
+    )
+    tr.step("Mentor bergabung / the participant's mentor joins")
+    consent = await tr.say(bambang, f"/start {bambang_code}")
+    await tr.press(bambang, "Setuju", consent)
+
+    tr.step("Peserta menambah tahapan / the participant adds a milestone")
+    overview = await tr.say(sri, "/proyek")
+    await tr.press(sri, "➕ Tambah tahapan", overview)
+    await tr.say(sri, "Peluncuran aplikasi SIPANDU di 5 kabupaten")
+    await tr.press(sri, "Jangka pendek")
+    confirm = await tr.say(sri, "25 Des")
+    tr.expect(confirm is not None and "25 Desember 2026" in (confirm.plain or ""), "date read back")
+    await tr.press(sri, "Ya", confirm)
+    await tr.say(sri, "Aplikasi dipakai di 5 kabupaten")
+
+    tr.step("Laporan dengan foto / a report with a photo")
+    chooser = await tr.say(sri, "/lapor")
+    await tr.press(sri, chooser.button_texts[0], chooser)
+    tr.clock.advance(timedelta(days=3, hours=6))
+    await tr.say(sri, "Aplikasi SIPANDU telah diuji coba di lima kabupaten bersama tim efektif.")
+    await tr.photo(sri, "Peluncuran di Kabupaten Banyuasin")
+    await tr.press(sri, "Selesai")
+    await tr.press(sri, "100%")
+    await tr.press(sri, "Kirim")
+    relay = tr.catch_up(bambang)
+    tr.expect(
+        relay is not None and "✅ Setujui" in relay.button_texts, "the mentor gets the report"
+    )
+
+    tr.step("Umpan balik lewat balasan / feedback by reply, and the answer")
+    tr.clock.advance(timedelta(hours=2))
+    await tr.reply(bambang, relay, "Luar biasa. Mohon lampirkan data pengguna bulan pertama.")
+    feedback = tr.catch_up(sri)
+    tr.expect(feedback is not None and "Umpan balik" in (feedback.plain or ""), "feedback arrives")
+    await tr.reply(sri, feedback, "Baik Pak, data pengguna akan saya kirim pekan depan.")
+    tr.catch_up(bambang)
+
+    tr.step("Persetujuan mentor / the mentor approves the milestone")
+    tr.clock.advance(timedelta(hours=1))
+    await tr.press(bambang, "✅ Setujui", relay)
+    tr.catch_up(sri)
+    status = await tr.say(sri, "/status")
+    tr.expect(status is not None and "Disetujui" in (status.plain or ""), "status shows approval")

@@ -20,4 +20,8 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages() -> None:
     assert "Sisa percobaan: 4" in transcript  # the refused wrong code
     assert "sudah digunakan oleh akun lain" in transcript  # the refused used code
     assert "Language changed to English." in transcript
-    assert "Skenario selesai: 7 langkah berhasil" in transcript
+    assert "[foto] Peluncuran di Kabupaten Banyuasin" in transcript  # the report's photo
+    assert "(membalas) Luar biasa." in transcript  # feedback by reply
+    assert "Tanggapan dari Dra. Hj. Sri Wahyuni Lestari" in transcript  # the answer
+    assert "telah disetujui oleh Mentor" in transcript  # the approval
+    assert "Skenario selesai: 12 langkah berhasil" in transcript
