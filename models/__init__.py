@@ -4,8 +4,10 @@ from models.base import Base
 from models.tables import (
     Assignment,
     AuditEntry,
+    Broadcast,
     CodeAttempt,
     Cohort,
+    CohortGroup,
     CohortStage,
     ConversationState,
     Evidence,
@@ -20,14 +22,17 @@ from models.tables import (
     RelayedMessage,
     Seminar,
     SeminarPresenter,
+    Vacation,
 )
 
 __all__ = [
     "Assignment",
     "AuditEntry",
     "Base",
+    "Broadcast",
     "CodeAttempt",
     "Cohort",
+    "CohortGroup",
     "CohortStage",
     "ConversationState",
     "Evidence",
@@ -42,4 +47,5 @@ __all__ = [
     "RelayedMessage",
     "Seminar",
     "SeminarPresenter",
+    "Vacation",
 ]

@@ -340,6 +340,8 @@ class Seminar(TimestampMixin, Base):
     status: Mapped[SeminarStatus] = mapped_column(
         _enum(SeminarStatus, "seminar_status"), default=SeminarStatus.SCHEDULED
     )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SeminarPresenter(Base):
@@ -377,6 +379,62 @@ class OutboxMessage(TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What it is ("reminder", "seminar", "broadcast", "notice", ...), for counts and reports.
+    kind: Mapped[str] = mapped_column(String(30), default="notice")
+    cohort_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort.id", ondelete="CASCADE"), index=True
+    )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcast.id", ondelete="CASCADE"), index=True
+    )
+    # Set when a sender takes it; a send interrupted by a crash is found by an old claim.
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # After this moment it is stale (a reminder for a day long gone) and is dropped, not sent.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A send that was in flight when the process died may have reached Telegram already.
+    maybe_repeated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Broadcast(TimestampMixin, Base):
+    """An announcement from an organizer to an audience; its messages sit in the outbox."""
+
+    __tablename__ = "broadcast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    # {"kind": "photo"|"document", "file_id": ...} when a file goes with the text.
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # {"roles": [...], "seminar_group": ..., "groups": bool}
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CohortGroup(TimestampMixin, Base):
+    """A Telegram group linked to a cohort: announcements and seminar notices also go there."""
+
+    __tablename__ = "cohort_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Vacation(TimestampMixin, Base):
+    """Cuti: dates on which a person gets no reminders (inclusive, in their own zone)."""
+
+    __tablename__ = "vacation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
 
 
 class AuditEntry(Base):
