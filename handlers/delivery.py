@@ -66,11 +66,17 @@ async def send_evidence(bot: Bot, chat_id: int, items: Sequence[EvidenceItem]) -
     ):
         for start in range(0, len(group), ALBUM_LIMIT):
             chunk = group[start : start + ALBUM_LIMIT]
+            # Captions are the participant's own words: sent as plain text, never as HTML.
             if len(chunk) == 1:
                 item = chunk[0]
-                sent.append(await single(chat_id, item.file_id, caption=item.caption))  # type: ignore[operator]
+                sent.append(
+                    await single(chat_id, item.file_id, caption=item.caption, parse_mode=None)  # type: ignore[operator]
+                )
             else:
-                album = [media(i.file_id, caption=i.caption) for i in chunk]  # type: ignore[operator]
+                album = [
+                    media(i.file_id, caption=i.caption, parse_mode=None)  # type: ignore[operator]
+                    for i in chunk
+                ]
                 sent.extend(await bot.send_media_group(chat_id, album))
     return sent
 

@@ -111,15 +111,16 @@ async def test_a_photo_with_a_caption_outside_a_conversation_keeps_both(
     bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
 ) -> None:
     budi, bambang, _ = await setup(bot, telegram, engine, now)
-    budi.send_photo(TINY_JPEG, caption="Uji coba di Kelurahan 9 Ilir")
+    budi.send_photo(TINY_JPEG, caption="Uji coba di Kelurahan 9 Ilir <RW 03> & RW 04")
     await bot.settle()
     await press(bot, budi, budi.last, budi.last.button_texts[0])
     assert "Sudah diterima: 1 berkas" in budi.last.plain
     await press(bot, budi, budi.last, "Selesai")
     await press(bot, budi, budi.last, "20%")
     await press(bot, budi, budi.last, "Kirim")
-    assert bambang.inbox[-2].kind == "photo"
-    assert "Uji coba di Kelurahan 9 Ilir" in bambang.last.plain
+    photo = bambang.inbox[-2]
+    assert photo.kind == "photo" and photo.plain == "Uji coba di Kelurahan 9 Ilir <RW 03> & RW 04"
+    assert "Uji coba di Kelurahan 9 Ilir <RW 03> & RW 04" in bambang.last.plain
 
 
 async def test_changing_a_part_returns_to_the_summary(
