@@ -24,22 +24,28 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.persistence import DatabasePersistence
+from bot.sender import Sender
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
 from handlers import (
+    broadcast,
     callbacks,
     fallback,
     feedback,
+    groups,
     info,
     onboarding,
     preferences,
     project,
     report,
+    seminar,
     status,
+    vacation,
 )
 from handlers.menu import publish_default_menu
 from handlers.runtime import RUNTIME_KEY, Runtime, guess_limits
 from models.db import create_engine, session_factory
+from scheduler.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,8 @@ log = logging.getLogger(__name__)
 CONVERSATION_TIMEOUT = timedelta(hours=12)
 
 _OWNED_ENGINE = "owned_engine"
+SENDER = "sender"
+RUNNER = "runner"
 
 
 def build_application(
@@ -55,11 +63,14 @@ def build_application(
     clock: Clock | None = None,
     engine: AsyncEngine | None = None,
     application_class: type[Application] = Application,  # type: ignore[type-arg]
+    background: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for run_polling (or run_webhook later); nothing runs until started.
 
     `engine` is for tests and the demo, which share one engine across bot restarts; without it
-    the application creates its own and disposes it on shutdown.
+    the application creates its own and disposes it on shutdown. `background` starts the
+    scheduler (reminder sweeps) and the sender loop with the bot; tests and the demo leave it
+    off and drive the sender themselves with an injected clock.
     """
     owned = engine is None
     if engine is None:
@@ -87,6 +98,18 @@ def build_application(
     )
     if owned:
         app.bot_data[_OWNED_ENGINE] = engine
+    sender = Sender(
+        app.bot,
+        sessions,
+        clock,
+        rate_per_s=settings.delivery_rate_per_s,
+        chat_rate_per_s=settings.delivery_chat_rate_per_s,
+        default_language=settings.default_language,
+        default_zone=settings.default_timezone,
+    )
+    app.bot_data[SENDER] = sender
+    if background:
+        app.bot_data[RUNNER] = Runner(sessions=sessions, clock=clock, sender=sender)
     app.bot_data[RUNTIME_KEY] = Runtime(
         sessions=sessions,
         clock=clock,
@@ -95,6 +118,7 @@ def build_application(
         default_zone=settings.default_timezone,
         guess_limits=guess_limits(settings.invite_max_attempts, settings.invite_lockout_minutes),
         max_evidence_bytes=settings.max_evidence_mb * 1024 * 1024,
+        wake=sender.wake,
     )
     register_handlers(app)
     return app
@@ -112,6 +136,10 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(filters.REPLY & text & private, feedback.reply_to_relay), group=-1
     )
 
+    # Groups first: in a linked cohort group the bot answers only its group commands and
+    # points every private command to the private chat, showing nobody's data there.
+    app.add_handlers(groups.handlers())
+
     app.add_handlers(
         [
             CommandHandler("start", onboarding.start, filters=private),
@@ -119,6 +147,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
             report_conversation(),
             feedback_conversation(),
             project_conversation(),
+            *seminar.handlers(),
+            *broadcast.handlers(),
+            *vacation.handlers(),
             CommandHandler("profil", info.profile_command, filters=private),
             CommandHandler("proyek", project.project_command, filters=private),
             CallbackQueryHandler(project.milestone_menu, pattern=r"^pj1:m:"),
@@ -249,10 +280,17 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
     runtime = Runtime.of(app)
     app.bot_data[RUNTIME_KEY] = replace(runtime, bot_username=app.bot.username)
     await publish_default_menu(app.bot, runtime.default_language)
+    await broadcast.resume_status_updates(app)
+    runner: Runner | None = app.bot_data.get(RUNNER)
+    if runner is not None:
+        runner.start()
     log.info("bot @%s ready", app.bot.username)
 
 
 async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    runner: Runner | None = app.bot_data.pop(RUNNER, None)
+    if runner is not None:
+        await runner.shutdown()
     engine: Any = app.bot_data.pop(_OWNED_ENGINE, None)
     if engine is not None:
         await engine.dispose()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot import cli_broadcast, cli_seminar
 from bot.settings import Settings, SettingsError
 from domain.clock import SystemClock
 from domain.cohort_csv import CohortFileError, describe_problem, parse_cohort_csv
@@ -62,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--cohort", required=True, help="cohort name")
     inv.add_argument("--format", choices=("text", "csv"), default="text", help="output format")
 
+    cli_seminar.add_parser(sub)
+    cli_broadcast.add_parser(sub)
+
     demo = sub.add_parser(
         "demo", help="play a scripted conversation against a local fake Telegram (no token)"
     )
@@ -108,6 +112,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
         return asyncio.run(_import(settings, t, args))
     if args.command == "invites":
         return asyncio.run(_invites(settings, t, args))
+    if args.command == "seminar":
+        return asyncio.run(cli_seminar.run(args, settings, t))
+    if args.command == "broadcast":
+        return asyncio.run(cli_broadcast.run(args, settings, t))
     if args.command == "demo":
         from bot.demo import run_demo
 

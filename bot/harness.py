@@ -10,7 +10,8 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import SENDER, build_application
+from bot.sender import DrainResult, Sender
 from bot.settings import Settings
 from domain.clock import Clock
 from fakegram import FakeTelegram
@@ -50,6 +51,16 @@ class RunningBot:
         self.app = app
         self.server = server
 
+    @property
+    def sender(self) -> Sender:
+        sender = self.app.bot_data[SENDER]
+        assert isinstance(sender, Sender)
+        return sender
+
+    async def deliver(self) -> DrainResult:
+        """Send what the outbox has due now, as the background sender would at this moment."""
+        return await self.sender.drain_once()
+
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until the bot has fully handled every update the server has queued so far."""
         target = self.server.last_update_id
@@ -83,6 +94,8 @@ async def running_bot(
         clock=clock,
         engine=engine,
         application_class=TrackingApplication,
+        # No background scheduler: the caller moves the clock and calls deliver() itself.
+        background=False,
     )
     assert isinstance(app, TrackingApplication)
     async with app:

@@ -47,6 +47,8 @@ class Settings:
     invite_max_attempts: int = 5
     invite_lockout_minutes: int = 15
     max_evidence_mb: int = 20
+    delivery_rate_per_s: int = 25
+    delivery_chat_rate_per_s: int = 1
 
     @property
     def bot_base_url(self) -> str:
@@ -139,6 +141,8 @@ class Settings:
             invite_max_attempts=_positive_int(get, "INVITE_MAX_ATTEMPTS", 5),
             invite_lockout_minutes=_positive_int(get, "INVITE_LOCKOUT_MINUTES", 15),
             max_evidence_mb=_positive_int(get, "MAX_EVIDENCE_MB", 20),
+            delivery_rate_per_s=_positive_int(get, "DELIVERY_RATE_PER_S", 25),
+            delivery_chat_rate_per_s=_positive_int(get, "DELIVERY_CHAT_RATE_PER_S", 1),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +26,8 @@ class Runtime:
     guess_limits: GuessLimits
     max_evidence_bytes: int = 20 * 1024 * 1024
     bot_username: str | None = None
+    # Tells the sender to look at the queue now; a no-op when no sender runs (CLI, tests).
+    wake: Callable[[], None] = lambda: None
 
     @classmethod
     def of(cls, application: Application) -> Runtime:  # type: ignore[type-arg]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -27,6 +27,12 @@ class Turn:
     session: AsyncSession
     actor: Actor
     runtime: Runtime
+    committed: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the update's transaction has committed (e.g. wake the sender,
+        which must not look for new messages before they are visible)."""
+        self.committed.append(callback)
 
     @property
     def translator(self) -> Translator:
@@ -79,11 +85,11 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
     actor = await load()
     if actor.person_id is None and user.id in runtime.admin_ids:
         # Admins from the settings need no code; a person record keeps their preferences.
-        chat_id = update.effective_chat.id if update.effective_chat else user.id
+        # A private chat's id is the user's id; never store a group as someone's chat.
         await ensure_admin_person(
             session,
             user.id,
-            chat_id,
+            user.id,
             name=user.full_name,
             language=actor.language,
             zone=runtime.default_zone,
@@ -127,7 +133,10 @@ def turn(
                     )
                     await tell(update, current.t("access.role_required", roles=names))
                     return None
-                return await body(update, context, current)
+                result = await body(update, context, current)
+            for callback in current.committed:
+                callback()
+            return result
 
         return wrapper
 

@@ -1,1 +1,1 @@
-"""APScheduler jobs that only trigger service work: reminders and digests (scheduler issue)."""
+"""The scheduler: APScheduler jobs that only trigger service work, and the sender loop (runner)."""

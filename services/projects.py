@@ -14,6 +14,7 @@ from domain.enums import FeedbackKind, Horizon, MilestoneStatus
 from domain.roles import Role
 from models import FeedbackNote, Membership, Milestone, Person, ProgressUpdate, Project
 from services.errors import UserFacingError
+from services.reminders import replan_milestone
 
 PROJECT_FIELDS = ("title", "problem", "goal")
 MILESTONE_FIELDS = ("title", "horizon", "due_on", "expected_output")
@@ -246,8 +247,12 @@ async def edit_milestone(
     milestone = await own_milestone(session, participant_id, milestone_id)
     if field == "due_on" and isinstance(value, date):
         check_not_past(value, today)
+    moved = field == "due_on" and value != milestone.due_on
     setattr(milestone, field, value)
     milestone.updated_at = now
+    if moved:
+        # Reminders not yet sent were for the old date; the next sweep plans the new ones.
+        await replan_milestone(session, milestone.id)
     return milestone
 
 
@@ -257,3 +262,4 @@ async def remove_milestone(
     milestone = await own_milestone(session, participant_id, milestone_id)
     milestone.removed_at = now
     milestone.updated_at = now
+    await replan_milestone(session, milestone.id)

@@ -96,7 +96,19 @@ def test_env_file_is_read_and_the_environment_wins(
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["run"], ["db"], ["db", "upgrade"], ["cohort", "import"], ["invites"], ["demo"]]
+    "args",
+    [
+        [],
+        ["run"],
+        ["db"],
+        ["db", "upgrade"],
+        ["cohort", "import"],
+        ["invites"],
+        ["seminar"],
+        ["seminar", "add"],
+        ["broadcast"],
+        ["demo"],
+    ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
     done = subprocess.run(

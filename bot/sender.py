@@ -1,0 +1,491 @@
+"""The sender: drains the delivery queue to Telegram at its flood limits, once per message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from domain.clock import Clock
+from domain.i18n import CatalogError, Translator, format_date, format_datetime, translator
+from domain.ratelimit import (
+    DEFAULT_CHAT_RATE_PER_S,
+    DEFAULT_RATE_PER_S,
+    DeliveryLimiter,
+    RetryPolicy,
+)
+from domain.text import TELEGRAM_CAPTION_LIMIT, split_html, utf16_length
+from domain.timezones import UnknownZone, parse_zone
+from services import delivery
+from services.delivery import DueMessage
+from services.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+ALBUM_LIMIT = 10
+_TAG = re.compile(r"<[^>]+>")
+# With nothing queued the sender still looks again this often, in case something was queued
+# without a wake-up (by the command line, or by another process).
+IDLE_LOOK = timedelta(minutes=1)
+# After an unexpected error in a drain (the database away, say), wait before trying again.
+ERROR_PAUSE = timedelta(seconds=5)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class DrainResult:
+    """What one drain did; `next_at` is when there is more to do (None: nothing queued)."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    dropped: int = 0
+    rate_limited: int = 0
+    notices: int = 0
+    next_at: datetime | None = None
+    sent_ids: list[int] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.sent or self.retried or self.failed or self.unreachable or self.dropped)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for Telegram: HTML parts (buttons under the last), files before them."""
+
+    parts: list[str]
+    markup: InlineKeyboardMarkup | None
+    media: list[dict[str, str]]
+
+    @property
+    def as_caption(self) -> bool:
+        # One file with a short text goes as one message, the text as its caption.
+        return (
+            len(self.media) == 1
+            and len(self.parts) == 1
+            and _visible_length(self.parts[0]) <= TELEGRAM_CAPTION_LIMIT
+        )
+
+    @property
+    def cost(self) -> int:
+        """How many messages Telegram counts against its limits."""
+        return 1 if self.as_caption else len(self.parts) + len(self.media)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    message: DueMessage
+    chat_id: int
+    rendered: Rendered
+
+
+class Sender:
+    """Sends every due outbox message, within the overall, per-chat and per-group rates.
+
+    `sessions` opens one short transaction per claim and per outcome; `clock` is injected
+    (the limits are paced on it) and so is `sleep`, so tests move time instead of waiting.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        rate_per_s: float = DEFAULT_RATE_PER_S,
+        chat_rate_per_s: float = DEFAULT_CHAT_RATE_PER_S,
+        burst: float | None = None,
+        default_language: str = "id",
+        default_zone: ZoneInfo | None = None,
+        retry: RetryPolicy | None = None,
+        batch: int = 50,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._clock = clock
+        self._limiter = DeliveryLimiter(
+            rate_per_s=rate_per_s, chat_rate_per_s=chat_rate_per_s, burst=burst
+        )
+        self._default_language = default_language
+        self._default_zone = default_zone or ZoneInfo("Asia/Jakarta")
+        self._retry = retry or RetryPolicy()
+        self._batch = batch
+        self._sleep = sleep
+        self._wake = asyncio.Event()
+        # The limiter counts seconds from here: small floats keep microseconds exact.
+        self._epoch = clock.now()
+
+    # -- time --------------------------------------------------------------------------------
+
+    def _seconds(self, moment: datetime) -> float:
+        return (moment - self._epoch).total_seconds()
+
+    def _moment(self, seconds: float) -> datetime:
+        return self._epoch + timedelta(seconds=seconds)
+
+    # -- public ------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look at the queue now: call after queuing something that should go out at once."""
+        self._wake.set()
+
+    async def recover(self) -> list[int]:
+        """At start-up: messages a killed process left in flight go back in the queue."""
+        async with self._sessions() as session, session.begin():
+            return await delivery.recover_interrupted(session, self._clock.now())
+
+    async def drain_once(self) -> DrainResult:
+        """Send every due message the limits allow now; record each outcome as it comes."""
+        now = self._clock.now()
+        t = self._seconds(now)
+        result = DrainResult()
+        if self._limiter.is_paused(t):
+            result.next_at = self._moment(self._limiter.paused_until)
+            return result
+        planned: list[_Planned] = []
+        blocked_until: list[float] = []
+        async with self._sessions() as session, session.begin():
+            result.dropped = await delivery.drop_stale(session, now)
+            due = await delivery.due_messages(session, now, limit=self._batch)
+            for message in due:
+                reason = message.problem
+                rendered = None
+                if reason is None:
+                    try:
+                        rendered = self.render(message)
+                    except (CatalogError, KeyError, ValueError, TypeError) as exc:
+                        # The queued message itself is broken: it can never be sent.
+                        log.error("outbox message %s cannot be rendered: %r", message.id, exc)
+                        reason = f"cannot render: {exc!r}"
+                if reason is not None or rendered is None or message.chat_id is None:
+                    await delivery.mark_failed(session, message.id, reason or "no chat")
+                    result.failed += 1
+                    continue
+                chat, group, cost = message.chat_id, message.is_group, rendered.cost
+                if self._limiter.allows(chat, group, t, cost):
+                    self._limiter.take(chat, group, t, cost)
+                    planned.append(_Planned(message, chat, rendered))
+                else:
+                    blocked_until.append(self._limiter.next_allowed(chat, group, t, cost))
+            claimed = await delivery.claim(session, [p.message.id for p in planned], now)
+        outcomes = await asyncio.gather(
+            *(self._deliver(p) for p in planned if p.message.id in claimed)
+        )
+        for outcome in outcomes:
+            outcome.add_to(result)
+        # A full batch that moved (sent or failed something) means more may wait behind it; a
+        # full batch that only met busy chats would show the same rows again, so it waits.
+        more = len(due) >= self._batch and bool(planned or result.failed)
+        result.next_at = await self._next_at(now, t, blocked_until, more)
+        if result.busy:
+            log.debug("drain: %s", result)
+        return result
+
+    async def run(self, stop_event: asyncio.Event) -> None:
+        """Recover, then drain whenever something is due or `wake()` is called, until stopped."""
+        await self.recover()
+        while not stop_event.is_set():
+            try:
+                result = await self.drain_once()
+                next_at = result.next_at
+            except Exception:
+                # Not a Telegram answer (those are handled per message): the database is
+                # away, or a bug. Keep the sender alive and try again a little later.
+                log.exception("delivery drain failed; trying again in %s", ERROR_PAUSE)
+                next_at = self._clock.now() + ERROR_PAUSE
+            now = self._clock.now()
+            wait = IDLE_LOOK if next_at is None else min(max(next_at - now, timedelta()), IDLE_LOOK)
+            if wait > timedelta():
+                await self._wait(wait.total_seconds(), stop_event)
+            else:
+                # Let other tasks (the bot's handlers) run between back-to-back drains.
+                await asyncio.sleep(0)
+                self._wake.clear()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render(self, message: DueMessage) -> Rendered:
+        """The message in its recipient's language and zone.
+
+        String parameters are escaped for HTML; aware datetimes are printed in the
+        recipient's zone; a parameter {"key": ..., "params": {...}} is itself a catalog
+        message rendered in the recipient's language (a role name, a seminar kind).
+        """
+        outgoing = Outgoing.from_payload(message.payload)
+        language = message.language or self._default_language
+        zone = self._zone(message.timezone)
+        t = translator(language)
+        params = {name: _param(value, t, zone) for name, value in outgoing.params.items()}
+        parts = split_html(t(outgoing.key, **params))
+        if not parts:
+            raise ValueError(f"message {outgoing.key!r} renders empty")
+        markup = None
+        if outgoing.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            t(button.label_key), callback_data=button.callback_data, url=button.url
+                        )
+                        for button in row
+                    ]
+                    for row in outgoing.buttons
+                ]
+            )
+        for item in outgoing.media:
+            if item.get("kind") not in ("photo", "document") or not item.get("file_id"):
+                raise ValueError(f"unknown media item {item!r}")
+        return Rendered(parts=parts, markup=markup, media=list(outgoing.media))
+
+    def _zone(self, name: str | None) -> ZoneInfo:
+        if not name:
+            return self._default_zone
+        try:
+            return parse_zone(name)
+        except UnknownZone:
+            log.warning("unknown time zone %r; using %s", name, self._default_zone.key)
+            return self._default_zone
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def _deliver(self, plan: _Planned) -> _Outcome:
+        """Send one claimed message and record what happened, in its own transaction."""
+        message = plan.message
+        if message.maybe_repeated:
+            log.warning(
+                "sending outbox message %s again after an interrupted send; it may be repeated",
+                message.id,
+            )
+        outcome = _Outcome()
+        try:
+            sent = await self._send(plan.chat_id, plan.rendered)
+        except RetryAfter as exc:
+            wait = _retry_after(exc)
+            now = self._clock.now()
+            self._limiter.pause_until(self._seconds(now) + wait.total_seconds())
+            log.warning("Telegram flood limit: pausing all sends for %s", wait)
+            outcome.rate_limited = outcome.retried = 1
+            async with self._sessions() as session, session.begin():
+                await delivery.mark_retry(
+                    session, message.id, now=now, error=f"429: {exc}", retry_after=wait
+                )
+            return outcome
+        except Forbidden as exc:
+            async with self._sessions() as session, session.begin():
+                if message.person_id is not None:
+                    outcome.notices = await delivery.mark_unreachable(
+                        session, message.id, message.person_id, f"403: {exc}", self._clock.now()
+                    )
+                else:
+                    await delivery.mark_group_gone(session, message.id, plan.chat_id, f"403: {exc}")
+            log.info("outbox message %s: chat %s unreachable (%s)", message.id, plan.chat_id, exc)
+            outcome.unreachable = 1
+            return outcome
+        except ChatMigrated as exc:
+            async with self._sessions() as session, session.begin():
+                await delivery.migrate_group(session, message.id, plan.chat_id, exc.new_chat_id)
+            log.info(
+                "group %s is now %s; message %s requeued", plan.chat_id, exc.new_chat_id, message.id
+            )
+            outcome.retried = 1
+            return outcome
+        except BadRequest as exc:
+            # Permanent: sending the same again would be refused the same way.
+            async with self._sessions() as session, session.begin():
+                await delivery.mark_failed(session, message.id, f"400: {exc}")
+            log.warning("outbox message %s refused by Telegram: %s", message.id, exc)
+            outcome.failed = 1
+            return outcome
+        except NetworkError as exc:
+            # A timeout may have reached Telegram; a refused connection or a 5xx did not.
+            await self._retry_later(message, outcome, exc, maybe_repeated=isinstance(exc, TimedOut))
+            return outcome
+        except Exception as exc:
+            # A bug of ours (or of the library): log it loudly, count it as a failed attempt so
+            # the message ends failed with the reason after the last one instead of looping.
+            log.exception("unexpected error sending outbox message %s", message.id)
+            await self._retry_later(message, outcome, exc, maybe_repeated=False)
+            return outcome
+        async with self._sessions() as session, session.begin():
+            await delivery.mark_sent(session, message.id, sent.message_id, self._clock.now())
+        outcome.sent = 1
+        outcome.sent_id = message.id
+        return outcome
+
+    async def _retry_later(
+        self, message: DueMessage, outcome: _Outcome, exc: Exception, *, maybe_repeated: bool
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            retrying = await delivery.mark_retry(
+                session,
+                message.id,
+                now=self._clock.now(),
+                error=f"{type(exc).__name__}: {exc}",
+                maybe_repeated=maybe_repeated,
+                policy=self._retry,
+            )
+        if retrying:
+            outcome.retried = 1
+        else:
+            log.warning("outbox message %s failed after its last attempt: %r", message.id, exc)
+            outcome.failed = 1
+
+    async def _send(self, chat_id: int, rendered: Rendered) -> Message:
+        """Files first (an album when several), then the text with the buttons; the last one."""
+        bot = self._bot
+        if rendered.as_caption:
+            item = rendered.media[0]
+            send = bot.send_photo if item["kind"] == "photo" else bot.send_document
+            return await send(  # type: ignore[operator]
+                chat_id,
+                item["file_id"],
+                caption=rendered.parts[0],
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup,
+            )
+        photos = [m for m in rendered.media if m["kind"] == "photo"]
+        documents = [m for m in rendered.media if m["kind"] == "document"]
+        # Telegram will not mix photos and documents in one album.
+        for group, media_type in ((photos, InputMediaPhoto), (documents, InputMediaDocument)):
+            for start in range(0, len(group), ALBUM_LIMIT):
+                chunk = group[start : start + ALBUM_LIMIT]
+                if len(chunk) == 1:
+                    if media_type is InputMediaPhoto:
+                        await bot.send_photo(chat_id, chunk[0]["file_id"])
+                    else:
+                        await bot.send_document(chat_id, chunk[0]["file_id"])
+                else:
+                    await bot.send_media_group(
+                        chat_id,
+                        [media_type(item["file_id"]) for item in chunk],  # type: ignore[operator]
+                    )
+        last: Message | None = None
+        for index, part in enumerate(rendered.parts):
+            final = index == len(rendered.parts) - 1
+            last = await bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup if final else None,
+            )
+        assert last is not None  # render() never gives zero parts
+        return last
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    async def _next_at(
+        self, now: datetime, t: float, blocked_until: list[float], more: bool
+    ) -> datetime | None:
+        moments = []
+        if blocked_until:
+            moments.append(self._moment(min(blocked_until)))
+        if more:
+            # More is due beyond this batch: as soon as the overall rate lets another go.
+            moments.append(self._moment(self._limiter.overall_ready_at(t)))
+        async with self._sessions() as session:
+            upcoming = await delivery.next_due(session, now)
+        if upcoming is not None:
+            moments.append(upcoming)
+        if not moments:
+            return None
+        paused = self._moment(self._limiter.paused_until) if self._limiter.is_paused(t) else now
+        return max(min(moments), paused)
+
+    async def _wait(self, seconds: float, stop_event: asyncio.Event) -> None:
+        """Sleep `seconds` (the injected sleep), cut short by wake() or by the stop event."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        stopper = asyncio.ensure_future(stop_event.wait())
+        try:
+            await asyncio.wait({sleeper, waker, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker, stopper):
+                task.cancel()
+            for task in (sleeper, waker, stopper):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._wake.clear()
+
+
+@dataclass
+class _Outcome:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    rate_limited: int = 0
+    notices: int = 0
+    sent_id: int | None = None
+
+    def add_to(self, result: DrainResult) -> None:
+        result.sent += self.sent
+        result.retried += self.retried
+        result.failed += self.failed
+        result.unreachable += self.unreachable
+        result.rate_limited += self.rate_limited
+        result.notices += self.notices
+        if self.sent_id is not None:
+            result.sent_ids.append(self.sent_id)
+
+
+def _param(value: Any, t: Translator, zone: ZoneInfo) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime(value, zone, t.language)
+    if isinstance(value, date):
+        return format_date(value, None, t.language)
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict) and isinstance(value.get("key"), str):
+        inner = value.get("params") or {}
+        return t(value["key"], **{k: _param(v, t, zone) for k, v in inner.items()})
+    return value
+
+
+def _visible_length(telegram_html: str) -> int:
+    """What Telegram counts against a caption's limit: the text once the markup is parsed."""
+    return utf16_length(html.unescape(_TAG.sub("", telegram_html)))
+
+
+def _retry_after(exc: RetryAfter) -> timedelta:
+    # PTB 22 warns that retry_after will become a timedelta; accept either shape.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
+    if isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=float(value))

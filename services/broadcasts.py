@@ -1,0 +1,503 @@
+"""Announcements from organizers: who they reach, queueing one message each, and progress."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from domain.enums import OutboxStatus
+from domain.i18n import SUPPORTED_LANGUAGES, translator
+from domain.roles import Role
+from domain.text import (
+    TELEGRAM_CAPTION_LIMIT,
+    TELEGRAM_TEXT_LIMIT,
+    InvalidText,
+    clean_user_text,
+    utf16_length,
+)
+from models import Assignment, Broadcast, Cohort, CohortGroup, Membership, OutboxMessage, Person
+from services import audit, outbox
+from services.errors import UserFacingError
+from services.groups import GroupLine, active_groups
+from services.outbox import Outgoing
+
+KIND = "broadcast"
+# What recipients see: a header naming the cohort and the sender above the organizer's text.
+MESSAGE_KEY = "broadcast.message"
+# From the command line no person signs; the cohort's organizer does, or nobody.
+UNSIGNED_KEY = "broadcast.message.unsigned"
+ATTACHMENT_KINDS = ("photo", "document")
+# Everyone in a cohort, in the order the audience buttons show them.
+AUDIENCE_ROLES = (Role.PARTICIPANT, Role.MENTOR, Role.COACH, Role.EXAMINER, Role.ADMIN)
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who an announcement is for: roles in the cohort, optionally one seminar group, and
+    whether the cohort's linked Telegram groups get it too."""
+
+    roles: frozenset[Role]
+    seminar_group: str | None = None
+    groups: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "roles": [r.value for r in AUDIENCE_ROLES if r in self.roles],
+            "seminar_group": self.seminar_group,
+            "groups": self.groups,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Audience:
+        return cls(
+            roles=frozenset(Role(r) for r in data.get("roles", [])),
+            seminar_group=data.get("seminar_group"),
+            groups=bool(data.get("groups", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    name: str
+    role: Role
+    joined: bool
+
+
+@dataclass(frozen=True)
+class AudiencePlan:
+    """The audience resolved against the cohort as it is now."""
+
+    recipients: list[Recipient]  # joined: one message each
+    not_joined: list[Recipient]  # never joined the bot: counted as unreachable, not queued
+    groups: list[GroupLine] = field(default_factory=list)
+
+    @property
+    def reachable(self) -> int:
+        return len(self.recipients) + len(self.groups)
+
+    def by_role(self) -> dict[Role, int]:
+        counts: dict[Role, int] = {}
+        for recipient in self.recipients:
+            counts[recipient.role] = counts.get(recipient.role, 0) + 1
+        return counts
+
+
+# --- the message -------------------------------------------------------------------------
+
+
+def compose(cohort_name: str, author: str | None, text: str) -> tuple[str, dict[str, Any]]:
+    """The catalog key and parameters of the announcement as recipients get it."""
+    if author:
+        return MESSAGE_KEY, {"cohort": cohort_name, "author": author, "text": text}
+    return UNSIGNED_KEY, {"cohort": cohort_name, "text": text}
+
+
+def visible_length(telegram_html: str) -> int:
+    """What Telegram counts against its limits: the text left once the markup is parsed."""
+    return utf16_length(html.unescape(_TAG.sub("", telegram_html)))
+
+
+def text_limit(cohort_name: str, author: str | None, *, with_file: bool) -> int:
+    """The longest text that still fits one message (or one caption) with its header, in the
+    language whose header is longest, since each recipient reads their own."""
+    cap = TELEGRAM_CAPTION_LIMIT if with_file else TELEGRAM_TEXT_LIMIT
+    key, params = compose(cohort_name, author, "")
+    escaped = {k: html.escape(v) for k, v in params.items()}
+    header = max(visible_length(translator(lang)(key, **escaped)) for lang in SUPPORTED_LANGUAGES)
+    return cap - header
+
+
+def check_text(text: str | None, cohort_name: str, author: str | None, *, with_file: bool) -> str:
+    """The cleaned text, or `InvalidText` when it is empty or will not fit with its header."""
+    return clean_user_text(text, limit=text_limit(cohort_name, author, with_file=with_file))
+
+
+def check_attachment(attachment: dict[str, Any] | None) -> dict[str, str] | None:
+    if attachment is None:
+        return None
+    kind, file_id = attachment.get("kind"), attachment.get("file_id")
+    if kind not in ATTACHMENT_KINDS or not isinstance(file_id, str) or not file_id:
+        raise ValueError(f"bad attachment {attachment!r}")
+    return {"kind": str(kind), "file_id": file_id}
+
+
+# --- the audience ------------------------------------------------------------------------
+
+
+async def seminar_groups(session: AsyncSession, cohort_id: int) -> list[str]:
+    """The cohort's seminar groups, by name."""
+    rows = await session.scalars(
+        select(Membership.seminar_group)
+        .where(
+            Membership.cohort_id == cohort_id,
+            Membership.active.is_(True),
+            Membership.seminar_group.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted(g for g in rows if g)
+
+
+async def resolve_audience(
+    session: AsyncSession,
+    cohort_id: int,
+    audience: Audience,
+    *,
+    exclude_person_id: int | None = None,
+) -> AudiencePlan:
+    """The active members the audience names, split into who can be reached and who never
+    joined; plus the cohort's linked groups when asked for.
+
+    A seminar group holds its participants, whoever is filed in it (a coach, an examiner),
+    and the mentors and coaches of its participants: a notice for group 2 concerns them too.
+    The author is left out: they see the preview and the status instead.
+    """
+    if not audience.roles:
+        return AudiencePlan(recipients=[], not_joined=[], groups=[])
+    query = (
+        select(Person.id, Person.full_name, Person.telegram_chat_id, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.cohort_id == cohort_id,
+            Membership.active.is_(True),
+            Membership.role.in_(sorted(audience.roles)),
+        )
+        .order_by(Person.full_name, Person.id)
+    )
+    if exclude_person_id is not None:
+        query = query.where(Person.id != exclude_person_id)
+    if audience.seminar_group is not None:
+        # An alias, so this subquery can never be correlated with the outer query's
+        # Membership (which would test the outer row instead of the group's participants).
+        in_group = aliased(Membership)
+        participants = select(in_group.person_id).where(
+            in_group.cohort_id == cohort_id,
+            in_group.active.is_(True),
+            in_group.role == Role.PARTICIPANT,
+            in_group.seminar_group == audience.seminar_group,
+        )
+        advisors = select(Assignment.advisor_id).where(
+            Assignment.cohort_id == cohort_id, Assignment.participant_id.in_(participants)
+        )
+        query = query.where(
+            or_(Membership.seminar_group == audience.seminar_group, Person.id.in_(advisors))
+        )
+    recipients: list[Recipient] = []
+    not_joined: list[Recipient] = []
+    for person_id, name, chat_id, role in (await session.execute(query)).tuples():
+        recipient = Recipient(person_id, name, role, joined=chat_id is not None)
+        (recipients if recipient.joined else not_joined).append(recipient)
+    groups = await active_groups(session, cohort_id) if audience.groups else []
+    return AudiencePlan(recipients=recipients, not_joined=not_joined, groups=groups)
+
+
+# --- creating and queueing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    broadcast_id: int
+    recipients: int  # people with a message in the queue
+    groups: int  # group chats with a message in the queue
+    not_joined: int
+    new_messages: int  # queued by this call; 0 when all were queued before
+
+
+async def _author_name(session: AsyncSession, broadcast: Broadcast, cohort: Cohort) -> str | None:
+    if broadcast.author_id is not None:
+        author = await session.get(Person, broadcast.author_id)
+        if author is not None:
+            return author.full_name
+    return cohort.organizer
+
+
+async def create_broadcast(
+    session: AsyncSession,
+    *,
+    cohort_id: int,
+    author_id: int | None,
+    text: str,
+    audience: Audience,
+    now: datetime,
+    attachment: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> Queued:
+    """Record an announcement and queue one message per recipient, in one transaction.
+
+    Creating the same text twice makes two announcements on purpose (an organizer may repeat
+    one); queueing one announcement again never repeats a message (see `enqueue_broadcast`).
+    """
+    cohort = await session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise UserFacingError("broadcast.error.cohort_gone")
+    author = (await session.get(Person, author_id)) if author_id is not None else None
+    author_name = author.full_name if author is not None else cohort.organizer
+    file = check_attachment(attachment)
+    try:
+        cleaned = check_text(text, cohort.name, author_name, with_file=file is not None)
+    except InvalidText as exc:
+        raise UserFacingError(exc.code, **exc.params) from None
+    if not audience.roles:
+        raise UserFacingError("broadcast.error.no_roles")
+    plan = await resolve_audience(session, cohort_id, audience, exclude_person_id=author_id)
+    if plan.reachable == 0:
+        raise UserFacingError("broadcast.error.no_recipients", not_joined=len(plan.not_joined))
+    broadcast = Broadcast(
+        cohort_id=cohort_id,
+        author_id=author_id,
+        text=cleaned,
+        attachment=file,
+        audience=audience.to_json(),
+        created_at=now,
+    )
+    session.add(broadcast)
+    await session.flush()
+    queued = await enqueue_broadcast(session, broadcast.id, now=now)
+    audit.record(
+        session,
+        "broadcast.create",
+        at=now,
+        actor_id=author_id,
+        actor_label=actor_label,
+        cohort_id=cohort_id,
+        details={
+            "broadcast_id": broadcast.id,
+            **audience.to_json(),
+            "attachment": file["kind"] if file else None,
+            "recipients": queued.recipients,
+            "group_chats": queued.groups,
+            "not_joined": queued.not_joined,
+        },
+    )
+    return queued
+
+
+async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: datetime) -> Queued:
+    """Queue the announcement for its audience as the cohort stands now; safe to repeat.
+
+    Keys are "bc:<id>:<person>" and "bc:<id>:group:<chat>", so a repeat (after a crash
+    between two steps, or to reach people who joined since) adds only the missing ones.
+    """
+    broadcast = await session.get_one(Broadcast, broadcast_id)
+    cohort = await session.get_one(Cohort, broadcast.cohort_id)
+    audience = Audience.from_json(broadcast.audience)
+    plan = await resolve_audience(
+        session, cohort.id, audience, exclude_person_id=broadcast.author_id
+    )
+    key, params = compose(
+        cohort.name, await _author_name(session, broadcast, cohort), broadcast.text
+    )
+    message = Outgoing(key, params, media=[broadcast.attachment] if broadcast.attachment else [])
+    new = 0
+    for recipient in plan.recipients:
+        new += await outbox.enqueue(
+            session,
+            dedup_key=f"bc:{broadcast.id}:{recipient.person_id}",
+            message=message,
+            not_before=now,
+            kind=KIND,
+            recipient_id=recipient.person_id,
+            cohort_id=cohort.id,
+            broadcast_id=broadcast.id,
+        )
+    for group in plan.groups:
+        new += await outbox.enqueue(
+            session,
+            dedup_key=f"bc:{broadcast.id}:group:{group.chat_id}",
+            message=message,
+            not_before=now,
+            kind=KIND,
+            chat_id=group.chat_id,
+            cohort_id=cohort.id,
+            broadcast_id=broadcast.id,
+        )
+    # Who could not be queued is part of the record: progress counts them as unreachable.
+    # Someone queued on an earlier run stays queued even if they left the audience since.
+    queued_people = set(
+        await session.scalars(
+            select(OutboxMessage.recipient_id).where(
+                OutboxMessage.broadcast_id == broadcast.id,
+                OutboxMessage.recipient_id.is_not(None),
+            )
+        )
+    )
+    not_joined = [r.person_id for r in plan.not_joined if r.person_id not in queued_people]
+    broadcast.audience = {**broadcast.audience, "not_joined": not_joined}
+    await session.flush()
+    groups = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.chat_id.is_not(None))
+    )
+    return Queued(
+        broadcast_id=broadcast.id,
+        recipients=len(queued_people),
+        groups=int(groups or 0),
+        not_joined=len(not_joined),
+        new_messages=new,
+    )
+
+
+# --- progress ----------------------------------------------------------------------------
+
+_PENDING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# Dropped (cancelled or gone stale) did not arrive either: for the organizer it failed.
+_FAILED = (OutboxStatus.FAILED, OutboxStatus.DROPPED)
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int
+    failed: int
+    pending: int
+    not_joined: int
+
+    @property
+    def done(self) -> bool:
+        return self.pending == 0
+
+
+def _not_joined_ids(broadcast: Broadcast) -> list[int]:
+    return [int(i) for i in broadcast.audience.get("not_joined", [])]
+
+
+async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
+    """Counts from the announcement's rows in the delivery queue, as the sender leaves them."""
+    broadcast = await session.get_one(Broadcast, broadcast_id)
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.broadcast_id == broadcast_id)
+        .group_by(OutboxMessage.status)
+    )
+    counts: dict[OutboxStatus, int] = {status: n for status, n in rows.tuples()}
+    return Progress(
+        sent=counts.get(OutboxStatus.SENT, 0),
+        failed=sum(counts.get(s, 0) for s in _FAILED),
+        pending=sum(counts.get(s, 0) for s in _PENDING),
+        not_joined=len(_not_joined_ids(broadcast)),
+    )
+
+
+@dataclass(frozen=True)
+class Unreached:
+    name: str
+    reason: str | None  # the sender's last error; None when they never joined
+
+
+@dataclass(frozen=True)
+class Summary:
+    broadcast_id: int
+    cohort_name: str
+    author_id: int | None
+    progress: Progress
+    not_joined: list[str]  # names
+    failed: list[Unreached]  # people whose message failed or was dropped
+    failed_groups: list[Unreached]  # group titles
+    status_chat_id: int | None
+    status_message_id: int | None
+    finished_at: datetime | None
+
+
+async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
+    """Progress with the names of those who could not be reached, for the organizer."""
+    broadcast = await session.get_one(Broadcast, broadcast_id)
+    cohort = await session.get_one(Cohort, broadcast.cohort_id)
+    counted = await progress(session, broadcast_id)
+    not_joined = await _names(session, _not_joined_ids(broadcast))
+    failed_people = await session.execute(
+        select(Person.full_name, OutboxMessage.last_error)
+        .join(Person, Person.id == OutboxMessage.recipient_id)
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(_FAILED))
+        .order_by(Person.full_name)
+    )
+    failed_groups = await session.execute(
+        select(CohortGroup.title, OutboxMessage.chat_id, OutboxMessage.last_error)
+        .select_from(OutboxMessage)
+        .outerjoin(CohortGroup, CohortGroup.chat_id == OutboxMessage.chat_id)
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.chat_id.is_not(None),
+            OutboxMessage.status.in_(_FAILED),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return Summary(
+        broadcast_id=broadcast.id,
+        cohort_name=cohort.name,
+        author_id=broadcast.author_id,
+        progress=counted,
+        not_joined=not_joined,
+        failed=[Unreached(name, error) for name, error in failed_people.tuples()],
+        failed_groups=[
+            Unreached(title or str(chat_id), error)
+            for title, chat_id, error in failed_groups.tuples()
+        ],
+        status_chat_id=broadcast.status_chat_id,
+        status_message_id=broadcast.status_message_id,
+        finished_at=broadcast.finished_at,
+    )
+
+
+async def _names(session: AsyncSession, person_ids: Sequence[int]) -> list[str]:
+    if not person_ids:
+        return []
+    return list(
+        await session.scalars(
+            select(Person.full_name).where(Person.id.in_(person_ids)).order_by(Person.full_name)
+        )
+    )
+
+
+# --- the organizer's status message ------------------------------------------------------
+
+
+async def set_status_message(
+    session: AsyncSession, broadcast_id: int, *, chat_id: int, message_id: int
+) -> None:
+    broadcast = await session.get_one(Broadcast, broadcast_id)
+    broadcast.status_chat_id = chat_id
+    broadcast.status_message_id = message_id
+
+
+async def mark_finished(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """Note when the last message was settled; True the first time only."""
+    broadcast = await session.get_one(Broadcast, broadcast_id)
+    if broadcast.finished_at is not None:
+        return False
+    broadcast.finished_at = now
+    return True
+
+
+async def unfinished_with_status(session: AsyncSession) -> list[int]:
+    """Announcements whose status message still needs updates (after a restart, say)."""
+    return list(
+        await session.scalars(
+            select(Broadcast.id)
+            .where(Broadcast.finished_at.is_(None), Broadcast.status_message_id.is_not(None))
+            .order_by(Broadcast.id)
+        )
+    )
+
+
+async def language_of(session: AsyncSession, person_id: int | None, default: str) -> str:
+    if person_id is None:
+        return default
+    person = await session.get(Person, person_id)
+    return person.language if person is not None else default
+
+
+def role_counts(plan: AudiencePlan) -> Iterable[tuple[Role, int]]:
+    """Recipients per role, in audience order, leaving out roles nobody holds."""
+    counts = plan.by_role()
+    return [(role, counts[role]) for role in AUDIENCE_ROLES if counts.get(role)]

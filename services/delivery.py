@@ -1,0 +1,438 @@
+"""The delivery queue's state machine: claim due messages, record each outcome, recover a crash.
+
+A message goes pending -> sending -> sent | failed | dropped (or back to pending for a retry).
+The claim is committed before the message is sent, so a second sender never takes the same
+row, and a row still "sending" after a crash is known to have been in flight: it goes out
+again once, flagged `maybe_repeated`, and is named in the log. Nothing here knows Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import OutboxStatus
+from domain.ratelimit import RetryPolicy
+from domain.roles import Role
+from models import Cohort, CohortGroup, Membership, OutboxMessage, Person
+from services.outbox import Outgoing, enqueue
+
+log = logging.getLogger(__name__)
+
+# Reasons stored in last_error when a message is given up without a send.
+NOT_JOINED = "recipient has not joined the bot"
+UNREACHABLE = "recipient is unreachable (blocked the bot or deactivated)"
+STALE = "stale"
+UNREACHABLE_NOTICE_KEY = "delivery.unreachable.admin"
+
+
+@dataclass(frozen=True)
+class DueMessage:
+    """A message ready to go, with what rendering it needs about its recipient.
+
+    `language`/`timezone` are None when the recipient is a group whose cohort sets none:
+    the sender's defaults apply. `problem` says why it cannot be sent at all.
+    """
+
+    id: int
+    dedup_key: str
+    kind: str
+    payload: dict[str, Any]
+    person_id: int | None
+    chat_id: int | None
+    language: str | None
+    timezone: str | None
+    attempts: int
+    maybe_repeated: bool
+    cohort_id: int | None
+    broadcast_id: int | None
+    problem: str | None = None
+
+    @property
+    def is_group(self) -> bool:
+        # Telegram gives groups and channels negative ids, private chats positive ones.
+        return self.chat_id is not None and self.chat_id < 0
+
+
+def _due_filter(now: datetime) -> list[Any]:
+    return [
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.not_before <= now,
+        or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+    ]
+
+
+async def due_messages(session: AsyncSession, now: datetime, *, limit: int) -> list[DueMessage]:
+    """Pending messages whose time has come and has not passed, oldest first.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED until the transaction ends, so two
+    senders looking at once see different rows; `claim` in the same transaction takes them.
+    """
+    query = (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.dedup_key,
+            OutboxMessage.kind,
+            OutboxMessage.payload,
+            OutboxMessage.recipient_id,
+            OutboxMessage.chat_id,
+            OutboxMessage.attempts,
+            OutboxMessage.maybe_repeated,
+            OutboxMessage.cohort_id,
+            OutboxMessage.broadcast_id,
+            Person.telegram_chat_id,
+            Person.language,
+            Person.timezone,
+            Person.reachable,
+            Cohort.settings,
+        )
+        .outerjoin(Person, Person.id == OutboxMessage.recipient_id)
+        .outerjoin(Cohort, Cohort.id == OutboxMessage.cohort_id)
+        .where(*_due_filter(now))
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    messages = []
+    for row in (await session.execute(query)).all():
+        common = {
+            "id": row.id,
+            "dedup_key": row.dedup_key,
+            "kind": row.kind,
+            "payload": row.payload,
+            "attempts": row.attempts,
+            "maybe_repeated": row.maybe_repeated,
+            "cohort_id": row.cohort_id,
+            "broadcast_id": row.broadcast_id,
+            "person_id": row.recipient_id,
+        }
+        if row.recipient_id is not None:
+            problem = None
+            if row.telegram_chat_id is None:
+                problem = NOT_JOINED
+            elif not row.reachable:
+                problem = UNREACHABLE
+            messages.append(
+                DueMessage(
+                    **common,
+                    chat_id=row.telegram_chat_id,
+                    language=row.language,
+                    timezone=row.timezone,
+                    problem=problem,
+                )
+            )
+        else:
+            settings = row.settings or {}
+            messages.append(
+                DueMessage(
+                    **common,
+                    chat_id=row.chat_id,
+                    language=settings.get("language"),
+                    timezone=settings.get("timezone"),
+                )
+            )
+    return messages
+
+
+async def claim(session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
+    """Take these messages for sending; returns the ids this caller got.
+
+    Conditional on the row still being pending, so of two senders racing for a row exactly
+    one gets it. The caller must commit before sending: the committed claim is what tells a
+    later recovery that a send may have happened.
+    """
+    if not ids:
+        return set()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=now,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars())
+
+
+async def claim_due(session: AsyncSession, now: datetime, *, limit: int) -> list[DueMessage]:
+    """Everything due, claimed at once (for callers that pace nothing, like tests and tools)."""
+    due = await due_messages(session, now, limit=limit)
+    taken = await claim(session, [m.id for m in due], now)
+    return [m for m in due if m.id in taken]
+
+
+async def mark_sent(
+    session: AsyncSession, message_id: int, telegram_message_id: int | None, now: datetime
+) -> bool:
+    """Record a delivered message; False if it was not ours to finish (not "sending")."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.SENT, sent_at=now, telegram_message_id=telegram_message_id)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_retry(
+    session: AsyncSession,
+    message_id: int,
+    *,
+    now: datetime,
+    error: str,
+    retry_after: timedelta | None = None,
+    maybe_repeated: bool = False,
+    policy: RetryPolicy | None = None,
+) -> bool:
+    """Put a message back in the queue after a passing failure; True if it will be retried.
+
+    With `retry_after` (Telegram's flood wait) it waits exactly that and the attempt is not
+    counted. Otherwise it waits the policy's backoff for its attempt count, and after the
+    last attempt it is failed for good. `maybe_repeated` marks a send that may have arrived
+    although we saw an error (a timeout).
+    """
+    policy = policy or RetryPolicy()
+    attempts = await session.scalar(
+        select(OutboxMessage.attempts).where(
+            OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING
+        )
+    )
+    if attempts is None:
+        return False
+    values: dict[str, Any] = {"last_error": error[:1000], "claimed_at": None}
+    if maybe_repeated:
+        values["maybe_repeated"] = True
+    if retry_after is not None:
+        values.update(
+            status=OutboxStatus.PENDING,
+            not_before=now + retry_after,
+            attempts=max(attempts - 1, 0),
+        )
+        retrying = True
+    elif policy.gives_up(attempts):
+        values.update(status=OutboxStatus.FAILED)
+        retrying = False
+    else:
+        values.update(status=OutboxStatus.PENDING, not_before=now + policy.delay(attempts))
+        retrying = True
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return retrying
+
+
+async def mark_failed(session: AsyncSession, message_id: int, reason: str) -> bool:
+    """Give a message up for good with its reason (a 400, no chat, a broken payload)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .values(status=OutboxStatus.FAILED, last_error=reason[:1000])
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_unreachable(
+    session: AsyncSession, message_id: int, person_id: int, reason: str, now: datetime
+) -> int:
+    """A 403 for a person: fail the message, mark them unreachable, tell their cohorts' admins.
+
+    The admins are told once per time the person becomes unreachable: only the caller that
+    flips `reachable` (a conditional update) queues the notices, so a broadcast that meets
+    the same blocked person in several messages, or two senders, still tells them once.
+    Returns how many notices were queued.
+    """
+    await mark_failed(session, message_id, reason)
+    flipped = await session.execute(
+        update(Person)
+        .where(Person.id == person_id, Person.reachable.is_(True))
+        .values(reachable=False, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not flipped.rowcount:  # type: ignore[attr-defined]
+        return 0
+    person = await session.get_one(Person, person_id)
+    cohort_ids = set(
+        await session.scalars(
+            select(Membership.cohort_id).where(
+                Membership.person_id == person_id, Membership.active.is_(True)
+            )
+        )
+    )
+    message_cohort = await session.scalar(
+        select(OutboxMessage.cohort_id).where(OutboxMessage.id == message_id)
+    )
+    if message_cohort is not None:
+        cohort_ids.add(message_cohort)
+    rows = (
+        await session.execute(
+            select(Membership.person_id, Cohort.id, Cohort.name)
+            .join(Cohort, Cohort.id == Membership.cohort_id)
+            .where(
+                Membership.cohort_id.in_(cohort_ids),
+                Membership.role == Role.ADMIN,
+                Membership.active.is_(True),
+                Membership.person_id != person_id,
+            )
+            .order_by(Membership.person_id, Cohort.name)
+        )
+    ).tuples()
+    cohorts_by_admin: dict[int, list[tuple[int, str]]] = {}
+    for admin_id, cohort_id, name in rows:
+        cohorts_by_admin.setdefault(admin_id, []).append((cohort_id, name))
+    if not cohorts_by_admin:
+        log.warning(
+            "person %s is unreachable and no cohort admin can be told (cohorts %s)",
+            person_id,
+            sorted(cohort_ids),
+        )
+        return 0
+    episode = int(now.timestamp())
+    queued = 0
+    for admin_id, cohorts in cohorts_by_admin.items():
+        queued += await enqueue(
+            session,
+            dedup_key=f"unreachable:{person_id}:{episode}:{admin_id}",
+            message=Outgoing(
+                UNREACHABLE_NOTICE_KEY,
+                {
+                    "name": person.full_name,
+                    "cohort": ", ".join(name for _, name in cohorts),
+                    "at": now,
+                },
+            ),
+            not_before=now,
+            kind="notice",
+            recipient_id=admin_id,
+            cohort_id=cohorts[0][0],
+        )
+    log.info("person %s unreachable; %d admin notice(s) queued", person_id, queued)
+    return queued
+
+
+async def mark_group_gone(
+    session: AsyncSession, message_id: int, chat_id: int, reason: str
+) -> bool:
+    """A 403 for a group (the bot was removed): fail the message and unlink the group."""
+    await mark_failed(session, message_id, reason)
+    result = await session.execute(
+        update(CohortGroup)
+        .where(CohortGroup.chat_id == chat_id, CohortGroup.active.is_(True))
+        .values(active=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def migrate_group(
+    session: AsyncSession, message_id: int, old_chat_id: int, new_chat_id: int
+) -> None:
+    """A group became a supergroup with a new id: follow it, and send the message again."""
+    await session.execute(
+        update(CohortGroup)
+        .where(CohortGroup.chat_id == old_chat_id)
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == old_chat_id,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=OutboxMessage.attempts - 1,
+            claimed_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def recover_interrupted(
+    session: AsyncSession, now: datetime, *, claimed_before: datetime | None = None
+) -> list[int]:
+    """Put messages left "sending" by a process that died back in the queue; returns their ids.
+
+    At start-up every such row is an orphan (`claimed_before` defaults to now). Each may
+    have reached Telegram just before the crash, so it is flagged and logged: it may be
+    repeated once, never more, since a repeat is claimed and recorded like any other send.
+    """
+    cutoff = claimed_before or now
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at <= cutoff),
+        )
+        .values(status=OutboxStatus.PENDING, maybe_repeated=True, claimed_at=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = sorted(result.scalars())
+    if ids:
+        log.warning(
+            "%d outbox message(s) were in flight when the previous process stopped and "
+            "may be repeated once: ids %s",
+            len(ids),
+            ids,
+        )
+    return ids
+
+
+async def drop_stale(session: AsyncSession, now: datetime) -> int:
+    """Drop pending messages whose moment has passed (a reminder for a day long gone)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.expires_at.is_not(None),
+            OutboxMessage.expires_at <= now,
+        )
+        .values(status=OutboxStatus.DROPPED, last_error=STALE)
+        .execution_options(synchronize_session=False)
+    )
+    dropped = int(result.rowcount)  # type: ignore[attr-defined]
+    if dropped:
+        log.info("dropped %d stale outbox message(s)", dropped)
+    return dropped
+
+
+async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next pending message not yet due becomes due; None if there is none."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.not_before > now,
+            or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+        )
+    )
+
+
+async def status_counts(session: AsyncSession) -> dict[str, int]:
+    """Messages per status, for logs, the CLI and tests."""
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {str(status): int(count) for status, count in rows.tuples()}

@@ -1,0 +1,977 @@
+"""Planning what is due into the outbox: milestone reminders, nudges, feedback reminders,
+escalations and the mentors' weekly digest.
+
+The scheduler only triggers `sweep` (every minute); what is due is derived from our tables each
+time, so a restart loses nothing, and every message has a dedup key, so nothing is planned
+twice however often, or however concurrently, the sweep runs. A message is planned when its
+moment has come (`PLAN_AHEAD` early at most), so late changes (an approval, a new target date,
+a vacation) count until the last moment, and every message expires when the recipient's quiet
+hours begin that day, so a late one never wakes anyone and never arrives on the wrong day.
+
+After downtime: a moment whose window is still open is planned late; a milestone reminder or a
+digest whose window closed unplanned is recorded as dropped ("stale") and counted once, up to
+`LOOKBACK` back; a nudge, feedback reminder or escalation stays worth sending on the following
+days, up to `LOOKBACK` late.
+
+Cost: each sweep reads the few target dates that have a reminder today (one query on the
+(due_on, status) index), and asks the outbox's unique key index which messages exist; nudges
+and feedback reminders already planned are excluded inside the query. Given the moment of the
+previous committed sweep (`since`, kept by `Sweeper`), it looks back only over that gap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from domain.enums import AdvisorKind, MilestoneStatus, OutboxStatus, UpdateStatus
+from domain.progress import progress_bar
+from domain.roles import Role
+from domain.schedule import (
+    InvalidReminderSettings,
+    ReminderSettings,
+    Slot,
+    iso_week,
+    local_day,
+    milestone_slots,
+    noon,
+    send_moment,
+    slot_offsets,
+    stale_after,
+    week_start,
+)
+from domain.timezones import WIB
+from models import (
+    Assignment,
+    Cohort,
+    FeedbackNote,
+    Membership,
+    Milestone,
+    OutboxMessage,
+    Person,
+    ProgressUpdate,
+    Project,
+    Vacation,
+)
+from models.base import UtcDateTime
+from services import outbox
+from services.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+# How far back a sweep looks for moments missed while nothing ran.
+LOOKBACK = timedelta(days=3)
+# Planned this much before its moment, so the sender has it in hand on the minute.
+PLAN_AHEAD = timedelta(minutes=5)
+# Milestones that still need work; one reported done waits for the mentor's sign-off, which
+# the feedback reminder covers.
+OPEN = (MilestoneStatus.PLANNED, MilestoneStatus.IN_PROGRESS)
+# Outbox `kind` of each message planned here.
+KIND_MILESTONE = "reminder"
+KIND_NUDGE = "nudge"
+KIND_FEEDBACK = "feedback_wait"
+KIND_ESCALATION = "escalation"
+KIND_DIGEST = "digest"
+# last_error of a reminder whose window passed unplanned (the sender uses the same word).
+STALE = "stale"
+CANCELLED = "cancelled"
+# Bound parameters per statement stay far below SQLite's and asyncpg's limit (32,766).
+_KEYS_PER_QUERY = 5000
+_ROWS_PER_INSERT = 1000  # of 14 columns
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did, by outbox kind."""
+
+    planned: Counter[str] = field(default_factory=Counter)
+    # Moments that passed unplanned (downtime) and are no longer worth sending: recorded as
+    # dropped, so each is counted once.
+    stale: Counter[str] = field(default_factory=Counter)
+    # Cohorts whose reminder settings are unusable: their reminders ran on the defaults.
+    invalid_settings: list[str] = field(default_factory=list)
+
+    @property
+    def planned_total(self) -> int:
+        return sum(self.planned.values())
+
+    @property
+    def stale_total(self) -> int:
+        return sum(self.stale.values())
+
+
+class Sweeper:
+    """What the scheduler's job calls every minute: one sweep in its own transaction, told
+    when the previous committed sweep ran, so it looks back only over the gap since then.
+
+    The first sweep of a process (after a restart) looks back the full `LOOKBACK`.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.last: datetime | None = None
+
+    async def __call__(self, now: datetime) -> SweepResult:
+        async with self.sessions() as session, session.begin():
+            result = await sweep(session, now, since=self.last)
+        self.last = now  # only once committed: a failed sweep is looked over again
+        return result
+
+
+def milestone_key(milestone_id: int) -> str:
+    """The prefix of every reminder about a milestone, for cancelling them."""
+    return f"ms:{milestone_id}:"
+
+
+async def sweep(
+    session: AsyncSession, now: datetime, *, since: datetime | None = None
+) -> SweepResult:
+    """Plan every reminder whose moment has come into the outbox; count those missed.
+
+    `since`: when the previous sweep that committed ran; None looks back `LOOKBACK`. Runs in
+    the caller's transaction: rolled back, it planned nothing, and the next sweep plans the
+    same messages under the same keys.
+    """
+    result = SweepResult()
+    start = now - LOOKBACK if since is None else min(max(since, now - LOOKBACK), now)
+    state = _Sweep(
+        now=now,
+        missed_after=start,
+        cohorts=await _cohort_settings(session, result),
+        vacations=await _vacations(session, now),
+    )
+    await _milestone_reminders(session, state)
+    await _nudges(session, state)
+    await _feedback_reminders(session, state)
+    await _escalations(session, state)
+    await _digests(session, state)
+    await _plan(session, state, result)
+    if result.planned_total or result.stale_total:
+        log.info("reminders: planned %s, stale %s", dict(result.planned), dict(result.stale))
+    return result
+
+
+async def replan_milestone(session: AsyncSession, milestone_id: int) -> int:
+    """Cancel the milestone's reminders not yet sent (its date changed, or it was removed);
+    the next sweep plans what the milestone needs now. Returns how many were cancelled.
+
+    A cancelled reminder was never sent, so it gives its key back: should the date return to
+    the old one, that reminder can be planned again.
+    """
+    prefix = milestone_key(milestone_id)
+    cancelled = await outbox.cancel(session, prefix)
+    if cancelled:
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+                OutboxMessage.status == OutboxStatus.DROPPED,
+                OutboxMessage.last_error == CANCELLED,
+            )
+            .values(dedup_key=OutboxMessage.dedup_key + "~" + cast(OutboxMessage.id, String))
+            .execution_options(synchronize_session=False)
+        )
+    return cancelled
+
+
+# --- one sweep's state --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Timing:
+    at: datetime
+    expires: datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    key: str
+    kind: str
+    recipient_id: int
+    cohort_id: int
+    timing: _Timing
+    build: Callable[[], Outgoing]
+
+
+_DEFAULTS = ReminderSettings()
+
+
+@dataclass
+class _Sweep:
+    """One sweep's view: settings, zones and vacations, and the messages it found due."""
+
+    now: datetime
+    # A window that closed after this moment and before now, unplanned, was missed.
+    missed_after: datetime
+    cohorts: dict[int, tuple[str, ReminderSettings]]
+    vacations: dict[int, list[tuple[date, date]]]
+    candidates: dict[str, _Candidate] = field(default_factory=dict)
+    _zones: dict[str, ZoneInfo] = field(default_factory=dict)
+    # Thousands of rows share a handful of (cohort, zone, day): each moment is computed once.
+    _moments: dict[tuple[int, str, date, time | None], tuple[datetime, datetime]] = field(
+        default_factory=dict
+    )
+
+    def settings(self, cohort_id: int) -> ReminderSettings:
+        entry = self.cohorts.get(cohort_id)
+        return entry[1] if entry else _DEFAULTS
+
+    def zone(self, name: str) -> ZoneInfo:
+        zone = self._zones.get(name)
+        if zone is None:
+            try:
+                zone = ZoneInfo(name)
+            except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+                log.error("unknown time zone %r stored for a person; using WIB", name)
+                zone = WIB
+            self._zones[name] = zone
+        return zone
+
+    def today(self, zone_name: str) -> date:
+        return local_day(self.now, self.zone(zone_name))
+
+    def timing(
+        self,
+        cohort_id: int,
+        zone_name: str,
+        day: date,
+        known_since: datetime | None,
+        clock: time | None = None,
+    ) -> _Timing | None:
+        """When a message for the recipient's `day` goes, if it is due now or was missed;
+        None if not yet, long gone, or missed but about something newer than its moment."""
+        cached = self._moments.get((cohort_id, zone_name, day, clock))
+        if cached is None:
+            settings, zone = self.settings(cohort_id), self.zone(zone_name)
+            at = send_moment(day, zone, settings, clock)
+            cached = (at, stale_after(at, zone, settings))
+            self._moments[(cohort_id, zone_name, day, clock)] = cached
+        at, expires = cached
+        if at > self.now + PLAN_AHEAD:
+            return None
+        if self.now < expires:
+            return _Timing(at, expires, stale=False)
+        if expires > self.missed_after and (known_since is None or known_since < at):
+            return _Timing(at, expires, stale=True)
+        return None
+
+    def add(
+        self,
+        timing: _Timing,
+        *,
+        key: str,
+        kind: str,
+        recipient_id: int,
+        cohort_id: int,
+        day: date,
+        build: Callable[[], Outgoing],
+    ) -> None:
+        """Keep a message found due, unless its recipient is on leave that day."""
+        if key in self.candidates:
+            return
+        ranges = self.vacations.get(recipient_id)
+        if ranges and any(first <= day <= last for first, last in ranges):
+            return
+        self.candidates[key] = _Candidate(key, kind, recipient_id, cohort_id, timing, build)
+
+
+# --- the statements, built once: a sweep runs every minute and only binds new values ------
+
+_participant = aliased(Person, name="participant")
+_mentor = aliased(Person, name="mentor")
+_advisor = aliased(Person, name="advisor")
+_admin = aliased(Person, name="admin")
+_enrolled = aliased(Membership, name="enrolled")
+_mentoring = aliased(Membership, name="mentoring")
+_advising = aliased(Membership, name="advising")
+_organizing = aliased(Membership, name="organizing")
+_mentee = aliased(Membership, name="mentee")
+_BOUND = bindparam("bound", type_=UtcDateTime())
+_OLDEST = bindparam("oldest", type_=UtcDateTime())
+
+
+def _reachable(person: Any) -> Any:
+    """Joined the bot and has not blocked it."""
+    return and_(person.telegram_user_id.is_not(None), person.reachable.is_(True))
+
+
+def _enrolled_in(cohort_id: Any = None) -> Any:
+    """The participant's membership (in that cohort, if given), still active."""
+    return and_(
+        _enrolled.person_id == _participant.id,
+        _enrolled.role == Role.PARTICIPANT,
+        _enrolled.active.is_(True),
+        *([] if cohort_id is None else [_enrolled.cohort_id == cohort_id]),
+    )
+
+
+def _not_planned(*parts: Any) -> Any:
+    """No outbox row has the dedup key made of `parts` (literals and integer columns): the
+    unique key index answers it per row, so what is already planned costs no round trip."""
+    key: Any = literal(parts[0])
+    for part in parts[1:]:
+        key = key + (part if isinstance(part, str) else cast(part, String))
+    return ~exists().where(OutboxMessage.dedup_key == key)
+
+
+_COHORTS = select(Cohort.id, Cohort.name, Cohort.settings)
+
+_ZONES = select(Person.timezone).where(Person.telegram_user_id.is_not(None)).distinct()
+
+_VACATIONS = select(Vacation.person_id, Vacation.starts_on, Vacation.ends_on).where(
+    Vacation.ends_on >= bindparam("first"), Vacation.starts_on <= bindparam("last")
+)
+
+# The query over milestones: the (due_on, status) index picks the few target dates with a
+# reminder day now; joins bring the participant and their mentor (one row per mentor).
+_MILESTONES = (
+    select(
+        Milestone.id,
+        Milestone.title,
+        Milestone.due_on,
+        Milestone.progress_percent,
+        func.coalesce(Milestone.updated_at, Milestone.created_at).label("known_since"),
+        Project.cohort_id,
+        _participant.id.label("participant_id"),
+        _participant.full_name,
+        _participant.timezone,
+        _mentor.id.label("mentor_id"),
+        _mentor.timezone.label("mentor_timezone"),
+    )
+    .join(Project, Project.id == Milestone.project_id)
+    .join(_participant, _participant.id == Project.participant_id)
+    .join(_enrolled, _enrolled_in(Project.cohort_id))
+    .outerjoin(
+        Assignment,
+        and_(
+            Assignment.participant_id == _participant.id,
+            Assignment.cohort_id == Project.cohort_id,
+            Assignment.kind == AdvisorKind.MENTOR,
+        ),
+    )
+    .outerjoin(
+        _mentoring,
+        and_(
+            _mentoring.person_id == Assignment.advisor_id,
+            _mentoring.cohort_id == Project.cohort_id,
+            _mentoring.active.is_(True),
+        ),
+    )
+    .outerjoin(_mentor, and_(_mentor.id == _mentoring.person_id, _reachable(_mentor)))
+    .where(
+        Milestone.due_on.in_(bindparam("due_dates", expanding=True)),
+        Milestone.status.in_(OPEN),
+        Milestone.removed_at.is_(None),
+        _reachable(_participant),
+    )
+)
+
+_last_report = (
+    select(
+        ProgressUpdate.author_id,
+        func.max(ProgressUpdate.submitted_at).label("last_at"),
+        func.max(ProgressUpdate.id).label("last_id"),
+    )
+    .group_by(ProgressUpdate.author_id)
+    .subquery()
+)
+_silent_since = func.coalesce(_last_report.c.last_at, _participant.joined_at)
+_NUDGES = (
+    select(
+        _participant.id,
+        _participant.timezone,
+        _enrolled.cohort_id,
+        _silent_since.label("since"),
+        _last_report.c.last_id,
+    )
+    .join(_enrolled, _enrolled_in())
+    .outerjoin(_last_report, _last_report.c.author_id == _participant.id)
+    .where(
+        _reachable(_participant),
+        _silent_since <= _BOUND,
+        _silent_since >= _OLDEST,
+        # Nothing to report on without an open milestone.
+        exists()
+        .where(
+            Project.participant_id == _participant.id,
+            Project.cohort_id == _enrolled.cohort_id,
+            Milestone.project_id == Project.id,
+            Milestone.removed_at.is_(None),
+            Milestone.status.in_(OPEN),
+        )
+        .correlate(_participant, _enrolled),
+        _not_planned("nudge:", _participant.id, ":", func.coalesce(_last_report.c.last_id, 0)),
+    )
+)
+
+
+def _waiting_reports() -> Any:
+    """Reports still waiting for feedback, with their participant, milestone and cohort."""
+    return (
+        select(
+            ProgressUpdate.id,
+            ProgressUpdate.author_id,
+            ProgressUpdate.submitted_at,
+            _participant.full_name.label("participant"),
+            Milestone.title,
+            Project.cohort_id,
+        )
+        .join(Milestone, Milestone.id == ProgressUpdate.milestone_id)
+        .join(Project, Project.id == Milestone.project_id)
+        .join(_participant, _participant.id == ProgressUpdate.author_id)
+        .join(_enrolled, _enrolled_in(Project.cohort_id))
+        .where(
+            ProgressUpdate.status == UpdateStatus.SUBMITTED,
+            Milestone.removed_at.is_(None),
+            ProgressUpdate.submitted_at <= _BOUND,
+            ProgressUpdate.submitted_at >= _OLDEST,
+        )
+    )
+
+
+# Each advisor who has not answered a waiting report, and has not been reminded of it.
+_FEEDBACK = (
+    _waiting_reports()
+    .add_columns(_advisor.id.label("advisor_id"), _advisor.timezone.label("advisor_timezone"))
+    .join(
+        Assignment,
+        and_(
+            Assignment.participant_id == _participant.id,
+            Assignment.cohort_id == Project.cohort_id,
+        ),
+    )
+    .join(_advisor, and_(_advisor.id == Assignment.advisor_id, _reachable(_advisor)))
+    .join(
+        _advising,
+        and_(
+            _advising.person_id == _advisor.id,
+            _advising.cohort_id == Project.cohort_id,
+            _advising.active.is_(True),
+        ),
+    )
+    .where(
+        ~exists()
+        .where(
+            FeedbackNote.update_id == ProgressUpdate.id,
+            FeedbackNote.author_id == Assignment.advisor_id,
+        )
+        .correlate(ProgressUpdate, Assignment),
+        _not_planned("fbwait:", ProgressUpdate.id, ":", _advisor.id),
+    )
+)
+
+# Each admin of the cohort of a report nobody has answered, who has not been told of it.
+_ESCALATIONS = (
+    _waiting_reports()
+    .add_columns(_admin.id.label("admin_id"), _admin.timezone.label("admin_timezone"))
+    .join(
+        _organizing,
+        and_(
+            _organizing.cohort_id == Project.cohort_id,
+            _organizing.role == Role.ADMIN,
+            _organizing.active.is_(True),
+        ),
+    )
+    .join(_admin, and_(_admin.id == _organizing.person_id, _reachable(_admin)))
+    .where(
+        ~exists()
+        .where(
+            FeedbackNote.update_id == ProgressUpdate.id,
+            FeedbackNote.author_id != ProgressUpdate.author_id,
+        )
+        .correlate(ProgressUpdate),
+        _not_planned("fbesc:", ProgressUpdate.id, ":", _admin.id),
+    )
+)
+
+_ADVISOR_NAMES = (
+    select(Assignment.participant_id, Assignment.cohort_id, Person.full_name)
+    .join(Person, Person.id == Assignment.advisor_id)
+    .where(Assignment.participant_id.in_(bindparam("participant_ids", expanding=True)))
+    .order_by(Assignment.kind.desc(), Person.full_name)  # mentors first
+)
+
+# Mentors with at least one active mentee, once per cohort they mentor in.
+_MENTORS = (
+    select(Person.id, Person.timezone, Person.joined_at, Membership.cohort_id)
+    .join(Membership, Membership.person_id == Person.id)
+    .where(
+        Membership.role == Role.MENTOR,
+        Membership.active.is_(True),
+        _reachable(Person),
+        exists()
+        .where(
+            Assignment.advisor_id == Person.id,
+            Assignment.cohort_id == Membership.cohort_id,
+            Assignment.kind == AdvisorKind.MENTOR,
+            _mentee.person_id == Assignment.participant_id,
+            _mentee.cohort_id == Assignment.cohort_id,
+            _mentee.role == Role.PARTICIPANT,
+            _mentee.active.is_(True),
+        )
+        .correlate(Person, Membership),
+    )
+    .order_by(Person.id, Membership.cohort_id)
+)
+
+_MENTEES = (
+    select(Assignment.advisor_id, _participant.full_name, Project.id.label("project_id"))
+    .join(_participant, _participant.id == Assignment.participant_id)
+    .join(_enrolled, _enrolled_in(Assignment.cohort_id))
+    .outerjoin(
+        Project,
+        and_(
+            Project.participant_id == _participant.id,
+            Project.cohort_id == Assignment.cohort_id,
+        ),
+    )
+    .where(
+        Assignment.advisor_id.in_(bindparam("mentor_ids", expanding=True)),
+        Assignment.kind == AdvisorKind.MENTOR,
+    )
+    .order_by(_participant.full_name, _participant.id)
+)
+
+_PROGRESS = (
+    select(Milestone.project_id, func.avg(Milestone.progress_percent))
+    .where(
+        Milestone.project_id.in_(bindparam("project_ids", expanding=True)),
+        Milestone.removed_at.is_(None),
+    )
+    .group_by(Milestone.project_id)
+)
+
+_SUBMITTED = (
+    select(ProgressUpdate.id, Milestone.project_id)
+    .join(Milestone, Milestone.id == ProgressUpdate.milestone_id)
+    .where(
+        Milestone.project_id.in_(bindparam("project_ids", expanding=True)),
+        ProgressUpdate.status == UpdateStatus.SUBMITTED,
+    )
+)
+
+_ANSWERED = select(FeedbackNote.update_id, FeedbackNote.author_id).where(
+    FeedbackNote.update_id.in_(bindparam("update_ids", expanding=True)),
+    FeedbackNote.author_id.in_(bindparam("mentor_ids", expanding=True)),
+)
+
+_EXISTING = select(OutboxMessage.dedup_key).where(
+    OutboxMessage.dedup_key.in_(bindparam("keys", expanding=True))
+)
+
+
+# --- what the sweep needs first -----------------------------------------------------------
+
+
+async def _cohort_settings(
+    session: AsyncSession, result: SweepResult
+) -> dict[int, tuple[str, ReminderSettings]]:
+    cohorts: dict[int, tuple[str, ReminderSettings]] = {}
+    for cohort_id, name, raw in (await session.execute(_COHORTS)).tuples():
+        try:
+            settings = ReminderSettings.from_cohort_settings(raw)
+        except InvalidReminderSettings as exc:
+            # One organizer's typo must not stop everyone's reminders: defaults, and say so.
+            log.error("cohort %r: %s; using the default reminder settings", name, exc)
+            result.invalid_settings.append(name)
+            settings = _DEFAULTS
+        cohorts[cohort_id] = (name, settings)
+    return cohorts
+
+
+async def _vacations(session: AsyncSession, now: datetime) -> dict[int, list[tuple[date, date]]]:
+    # Local days range over UTC-12..+14 around today, and back over the lookback.
+    first = (now - LOOKBACK).date() - timedelta(days=1)
+    last = now.date() + timedelta(days=2)
+    ranges: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for person_id, starts_on, ends_on in (
+        await session.execute(_VACATIONS, {"first": first, "last": last})
+    ).tuples():
+        ranges[person_id].append((starts_on, ends_on))
+    return ranges
+
+
+def _window(now: datetime, shortest: int, longest: int) -> dict[str, datetime]:
+    """Which silences or waits (by their start) may be due now: generous in SQL (a day each
+    side for the zones), exact per recipient in Python. One that began longer ago than the
+    longest wait plus `LOOKBACK` had its message by then (or lost it to a long outage)."""
+    return {
+        "bound": now - timedelta(days=shortest - 1),
+        "oldest": now - timedelta(days=longest + 1) - LOOKBACK,
+    }
+
+
+# --- milestone reminders ------------------------------------------------------------------
+
+
+async def _milestone_reminders(session: AsyncSession, state: _Sweep) -> None:
+    """One query over the due-date index for every milestone with a reminder day now."""
+    offsets: set[int] = set()
+    for settings in {s for _, s in state.cohorts.values()} | {_DEFAULTS}:
+        offsets |= slot_offsets(settings)
+    # The local days from the last sweep (or the lookback) until now, in every zone in use.
+    days: set[date] = set()
+    for zone_name in await session.scalars(_ZONES):
+        zone = state.zone(zone_name)
+        day, last = local_day(state.missed_after, zone), local_day(state.now + PLAN_AHEAD, zone)
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    if not offsets or not days:
+        return
+    due_dates = sorted({day + timedelta(days=o) for day in days for o in offsets})
+    slots: dict[tuple[int, date], list[Slot]] = {}
+    for row in (await session.execute(_MILESTONES, {"due_dates": due_dates})).all():
+        cohort_id = row.cohort_id
+        plan = slots.get((cohort_id, row.due_on))
+        if plan is None:
+            plan = slots[(cohort_id, row.due_on)] = milestone_slots(
+                row.due_on, state.settings(cohort_id)
+            )
+        for slot in plan:
+            timing = state.timing(cohort_id, row.timezone, slot.day, row.known_since)
+            if timing is not None:
+                if slot.name == "overdue":
+                    build = _overdue(row.title, row.due_on, row.timezone)
+                else:
+                    build = _before(row.title, row.due_on, row.timezone, slot.days_left)
+                state.add(
+                    timing,
+                    key=f"ms:{row.id}:{slot.name}:{row.due_on}",
+                    kind=KIND_MILESTONE,
+                    recipient_id=row.participant_id,
+                    cohort_id=cohort_id,
+                    day=slot.day,
+                    build=build,
+                )
+            if slot.name != "overdue" or row.mentor_id is None:
+                continue
+            timing = state.timing(cohort_id, row.mentor_timezone, slot.day, row.known_since)
+            if timing is not None:
+                state.add(
+                    timing,
+                    key=f"ms:{row.id}:overdue:{row.due_on}:mentor:{row.mentor_id}",
+                    kind=KIND_MILESTONE,
+                    recipient_id=row.mentor_id,
+                    cohort_id=cohort_id,
+                    day=slot.day,
+                    build=_overdue_for_mentor(
+                        row.full_name, row.title, row.due_on, row.timezone, row.progress_percent
+                    ),
+                )
+
+
+def _due(due_on: date, zone_name: str) -> datetime:
+    # The target date as a moment that prints as that date in any Indonesian zone.
+    try:
+        return noon(due_on, ZoneInfo(zone_name))
+    except (ValueError, KeyError):
+        return noon(due_on, WIB)
+
+
+def _before(title: str, due_on: date, zone: str, days: int) -> Callable[[], Outgoing]:
+    key = "reminder.milestone.tomorrow" if days == 1 else "reminder.milestone.before"
+    return lambda: Outgoing(key, {"title": title, "due_date": _due(due_on, zone), "days": days})
+
+
+def _overdue(title: str, due_on: date, zone: str) -> Callable[[], Outgoing]:
+    return lambda: Outgoing(
+        "reminder.milestone.overdue", {"title": title, "due_date": _due(due_on, zone)}
+    )
+
+
+def _overdue_for_mentor(
+    participant: str, title: str, due_on: date, zone: str, percent: int
+) -> Callable[[], Outgoing]:
+    return lambda: Outgoing(
+        "reminder.milestone.overdue_mentor",
+        {
+            "participant": participant,
+            "title": title,
+            "due_date": _due(due_on, zone),
+            "bar": progress_bar(percent),
+        },
+    )
+
+
+# --- nudges, feedback reminders, escalations ----------------------------------------------
+
+
+async def _nudges(session: AsyncSession, state: _Sweep) -> None:
+    """Participants silent for N days since their last report (or since joining); once per
+    silence: the key names the last report."""
+    waits = [s.nudge_after_days for _, s in state.cohorts.values() if s.nudge_after_days]
+    if not waits:
+        return
+    rows = await session.execute(_NUDGES, _window(state.now, min(waits), max(waits)))
+    for person_id, zone_name, cohort_id, silent_since, last_id in rows.tuples():
+        wait = state.settings(cohort_id).nudge_after_days
+        if not wait:
+            continue
+        due = local_day(silent_since, state.zone(zone_name)) + timedelta(days=wait)
+        day = max(due, state.today(zone_name))  # still worth sending a little late
+        timing = state.timing(cohort_id, zone_name, day, known_since=state.now)
+        if timing is None:
+            continue
+        key = "reminder.nudge" if last_id else "reminder.nudge.never"
+        state.add(
+            timing,
+            key=f"nudge:{person_id}:{last_id or 0}",
+            kind=KIND_NUDGE,
+            recipient_id=person_id,
+            cohort_id=cohort_id,
+            day=day,
+            build=_message(key, since=silent_since),
+        )
+
+
+async def _feedback_reminders(session: AsyncSession, state: _Sweep) -> None:
+    """Each mentor or coach whose feedback on a report has been waiting N days."""
+    waits = [s.feedback_after_days for _, s in state.cohorts.values() if s.feedback_after_days]
+    if not waits:
+        return
+    rows = await session.execute(_FEEDBACK, _window(state.now, min(waits), max(waits)))
+    for row in rows.all():
+        wait = state.settings(row.cohort_id).feedback_after_days
+        if not wait:
+            continue
+        zone_name = row.advisor_timezone
+        due = local_day(row.submitted_at, state.zone(zone_name)) + timedelta(days=wait)
+        day = max(due, state.today(zone_name))
+        timing = state.timing(row.cohort_id, zone_name, day, known_since=state.now)
+        if timing is None:
+            continue
+        state.add(
+            timing,
+            key=f"fbwait:{row.id}:{row.advisor_id}",
+            kind=KIND_FEEDBACK,
+            recipient_id=row.advisor_id,
+            cohort_id=row.cohort_id,
+            day=day,
+            build=_message(
+                "reminder.feedback_wait",
+                participant=row.participant,
+                milestone=row.title,
+                submitted=row.submitted_at,
+            ),
+        )
+
+
+def _escalation_days(settings: ReminderSettings) -> int | None:
+    if not settings.feedback_after_days or not settings.escalate_after_days:
+        return None
+    return settings.feedback_after_days + settings.escalate_after_days
+
+
+async def _escalations(session: AsyncSession, state: _Sweep) -> None:
+    """The cohort's admins, of a report nobody answered in N + M days."""
+    waits = [d for _, s in state.cohorts.values() if (d := _escalation_days(s))]
+    if not waits:
+        return
+    found = []
+    for row in (
+        await session.execute(_ESCALATIONS, _window(state.now, min(waits), max(waits)))
+    ).all():
+        wait = _escalation_days(state.settings(row.cohort_id))
+        if not wait:
+            continue
+        zone_name = row.admin_timezone
+        due = local_day(row.submitted_at, state.zone(zone_name)) + timedelta(days=wait)
+        day = max(due, state.today(zone_name))
+        timing = state.timing(row.cohort_id, zone_name, day, known_since=state.now)
+        if timing is not None:
+            found.append((row, day, timing))
+    if not found:
+        return
+    # Who has not answered: every advisor of the participant, since nobody has.
+    names: dict[tuple[int, int], list[str]] = defaultdict(list)
+    participants = sorted({row.author_id for row, _, _ in found})
+    for participant_id, cohort_id, name in (
+        await session.execute(_ADVISOR_NAMES, {"participant_ids": participants})
+    ).tuples():
+        names[(participant_id, cohort_id)].append(name)
+    for row, day, timing in found:
+        state.add(
+            timing,
+            key=f"fbesc:{row.id}:{row.admin_id}",
+            kind=KIND_ESCALATION,
+            recipient_id=row.admin_id,
+            cohort_id=row.cohort_id,
+            day=day,
+            build=_message(
+                "reminder.feedback_escalation",
+                participant=row.participant,
+                cohort=state.cohorts[row.cohort_id][0],
+                milestone=row.title,
+                submitted=row.submitted_at,
+                advisors=", ".join(names[(row.author_id, row.cohort_id)]),
+            ),
+        )
+
+
+def _message(key: str, **params: Any) -> Callable[[], Outgoing]:
+    return lambda: Outgoing(key, params)
+
+
+# --- weekly digest ------------------------------------------------------------------------
+
+
+async def _digests(session: AsyncSession, state: _Sweep) -> None:
+    """Each mentor's weekly digest, on the digest day at the digest time in their own zone."""
+    mentors: dict[int, tuple[str, datetime | None, int]] = {}
+    for person_id, zone_name, joined_at, cohort_id in (await session.execute(_MENTORS)).tuples():
+        # A mentor in several cohorts gets one digest, timed by the newest cohort's settings.
+        mentors[person_id] = (zone_name, joined_at, cohort_id)
+    for mentor_id, (zone_name, joined_at, cohort_id) in mentors.items():
+        settings = state.settings(cohort_id)
+        if settings.digest_weekday is None:
+            continue
+        day = week_start(state.today(zone_name), settings.digest_weekday)
+        timing = state.timing(cohort_id, zone_name, day, joined_at, settings.digest_at)
+        if timing is None:
+            continue
+        state.add(
+            timing,
+            key=f"digest:{mentor_id}:{iso_week(day)}",
+            kind=KIND_DIGEST,
+            recipient_id=mentor_id,
+            cohort_id=cohort_id,
+            day=day,
+            # The lines are added in _plan, and only for digests that are actually new.
+            build=_message("reminder.digest", week_date=noon(day, state.zone(zone_name))),
+        )
+
+
+async def _digest_lines(
+    session: AsyncSession, mentor_ids: Sequence[int]
+) -> dict[int, list[tuple[str, int, int]]]:
+    """Per mentor: (participant, progress %, reports waiting for this mentor), by name."""
+    rows = (await session.execute(_MENTEES, {"mentor_ids": list(mentor_ids)})).all()
+    mentors_of: dict[int, set[int]] = defaultdict(set)
+    for mentor_id, _, project_id in rows:
+        if project_id is not None:
+            mentors_of[project_id].add(mentor_id)
+    progress: dict[int, int] = {}
+    waiting: Counter[tuple[int, int]] = Counter()  # (mentor, project)
+    if mentors_of:
+        project_ids = sorted(mentors_of)
+        for project_id, mean in (
+            await session.execute(_PROGRESS, {"project_ids": project_ids})
+        ).tuples():
+            progress[project_id] = round(float(mean or 0))
+        submitted = (await session.execute(_SUBMITTED, {"project_ids": project_ids})).all()
+        answered: set[tuple[int, int]] = set()
+        if submitted:
+            answered = set(
+                (
+                    await session.execute(
+                        _ANSWERED,
+                        {"update_ids": [u for u, _ in submitted], "mentor_ids": list(mentor_ids)},
+                    )
+                ).tuples()
+            )
+        for update_id, project_id in submitted:
+            for mentor_id in mentors_of[project_id]:
+                if (update_id, mentor_id) not in answered:
+                    waiting[(mentor_id, project_id)] += 1
+    lines: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for mentor_id, name, project_id in rows:
+        if project_id is None:
+            lines[mentor_id].append((name, 0, 0))
+        else:
+            lines[mentor_id].append(
+                (name, progress.get(project_id, 0), waiting[(mentor_id, project_id)])
+            )
+    return lines
+
+
+def _digest_text(lines: Iterable[tuple[str, int, int]]) -> str:
+    # Names, bars and numbers only, so the text is the same in every language; the catalog
+    # message around it explains the hourglass.
+    return "\n".join(
+        f"• {name}\n   {progress_bar(percent)} · ⏳ {count}" for name, percent, count in lines
+    )
+
+
+# --- into the outbox ----------------------------------------------------------------------
+
+
+async def _existing(session: AsyncSession, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        found.update(await session.scalars(_EXISTING, {"keys": chunk}))
+    return found
+
+
+async def _plan(session: AsyncSession, state: _Sweep, result: SweepResult) -> None:
+    if not state.candidates:
+        return
+    existing = await _existing(session, list(state.candidates))
+    new = [c for key, c in state.candidates.items() if key not in existing]
+    if not new:
+        return
+    digests = {c.recipient_id for c in new if c.kind == KIND_DIGEST and not c.timing.stale}
+    lines = await _digest_lines(session, sorted(digests)) if digests else {}
+    rows: list[dict[str, Any]] = []
+    for candidate in new:
+        message, timing = candidate.build(), candidate.timing
+        if candidate.kind == KIND_DIGEST and not timing.stale:
+            entries = lines.get(candidate.recipient_id)
+            if not entries:
+                continue  # no active participant left since the sweep began: nothing to say
+            message = Outgoing(
+                message.key,
+                {**message.params, "lines": _digest_text(entries), "count": len(entries)},
+            )
+        rows.append(
+            {
+                "dedup_key": candidate.key,
+                "recipient_id": candidate.recipient_id,
+                "chat_id": None,
+                "payload": message.to_payload(),
+                "not_before": timing.at,
+                # A missed one is kept as a record of what the downtime cost, never sent.
+                "status": OutboxStatus.DROPPED if timing.stale else OutboxStatus.PENDING,
+                "last_error": STALE if timing.stale else None,
+                "attempts": 0,
+                "kind": candidate.kind,
+                "cohort_id": candidate.cohort_id,
+                "broadcast_id": None,
+                "expires_at": timing.expires,
+                "maybe_repeated": False,
+            }
+        )
+    for key in await _enqueue_all(session, rows):
+        candidate = state.candidates[key]
+        (result.stale if candidate.timing.stale else result.planned)[candidate.kind] += 1
+
+
+async def _enqueue_all(session: AsyncSession, rows: list[dict[str, Any]]) -> list[str]:
+    """services.outbox.enqueue for many messages, one statement per chunk (a morning's
+    reminders one INSERT at a time cost seconds); returns the keys queued. A key queued
+    meanwhile by another sweep is skipped, exactly as enqueue skips it."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    queued: list[str] = []
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        statement = (
+            insert(OutboxMessage)
+            .values(rows[start : start + _ROWS_PER_INSERT])
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(OutboxMessage.dedup_key)
+        )
+        queued.extend(await session.scalars(statement))
+    return queued
