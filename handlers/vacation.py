@@ -78,7 +78,8 @@ async def cuti_command(update: Update, context: Context, current: Turn) -> None:
     assert message is not None and current.actor.person_id is not None
     person_id = current.actor.person_id
     today = _today(current)
-    typed = (message.text or "").partition(" ")[2].strip()
+    words = (message.text or "").split(maxsplit=1)  # "/cuti" or "/cuti@bot", then the dates
+    typed = words[1].strip() if len(words) == 2 else ""
     if not typed:
         ranges = await vacations.list_vacations(current.session, person_id, today=today)
         if not ranges:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -25,7 +25,11 @@ log = logging.getLogger(__name__)
 SWEEP_JOB_ID = "reminders.sweep"
 SWEEP_EVERY = timedelta(minutes=1)
 
-Sweep = Callable[[AsyncSession, datetime], Awaitable[object]]
+
+class Sweep(Protocol):
+    def __call__(
+        self, session: AsyncSession, now: datetime, *, since: datetime | None = None
+    ) -> Awaitable[object]: ...
 
 
 class Drainer(Protocol):
@@ -56,6 +60,7 @@ class Runner:
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
+        self._last_sweep: datetime | None = None
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
@@ -95,9 +100,15 @@ class Runner:
         log.info("scheduler started: sweep every %s, sender %s", self._sweep_every, sending)
 
     async def sweep_once(self) -> object:
-        """One reminder sweep in its own transaction, then the sender looks at once."""
+        """One reminder sweep in its own transaction, then the sender looks at once.
+
+        The sweep is told when the previous committed one ran, so a minute's sweep looks back
+        one minute; the first after a start looks back over any downtime.
+        """
+        now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            result = await self._sweep(session, self._clock.now())
+            result = await self._sweep(session, now, since=self._last_sweep)
+        self._last_sweep = now  # only once committed: a failed sweep is looked over again
         log.debug("reminder sweep: %s", result)
         if self._sender is not None:
             self._sender.wake()

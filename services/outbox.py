@@ -9,7 +9,7 @@ front end (Telegram now, WhatsApp later) can render it. Each logical message has
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -36,6 +36,7 @@ class Outgoing:
     the recipient's zone and language at send time; everything else must be JSON-friendly."""
 
     key: str
+    # Aware datetimes print as date and time in the recipient's zone; dates as dates.
     params: dict[str, Any] = field(default_factory=dict)
     buttons: list[list[Button]] = field(default_factory=list)
     # Files re-sent by Telegram file_id: [{"kind": "photo"|"document", "file_id": ...}]
@@ -44,17 +45,21 @@ class Outgoing:
     def to_payload(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
         moments: dict[str, str] = {}
+        days: dict[str, str] = {}
         for name, value in self.params.items():
             if isinstance(value, datetime):
                 if value.tzinfo is None:
                     raise ValueError(f"naive datetime in parameter {name!r}")
                 moments[name] = value.isoformat()
+            elif isinstance(value, date):
+                days[name] = value.isoformat()
             else:
                 params[name] = value
         return {
             "key": self.key,
             "params": params,
             "moments": moments,
+            "dates": days,
             "buttons": [
                 [
                     {"label_key": b.label_key, "callback_data": b.callback_data, "url": b.url}
@@ -70,6 +75,8 @@ class Outgoing:
         params = dict(payload.get("params", {}))
         for name, iso in payload.get("moments", {}).items():
             params[name] = datetime.fromisoformat(iso)
+        for name, iso in payload.get("dates", {}).items():
+            params[name] = date.fromisoformat(iso)
         return cls(
             key=payload["key"],
             params=params,

@@ -531,7 +531,7 @@ async def test_the_scheduler_sweeps_at_once_wakes_the_sender_and_never_doubles_i
     sweeps: list[datetime] = []
     swept = asyncio.Event()
 
-    async def sweep(session: AsyncSession, at: datetime) -> int:
+    async def sweep(session: AsyncSession, at: datetime, *, since: datetime | None = None) -> int:
         sweeps.append(at)
         swept.set()
         return int(
