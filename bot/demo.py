@@ -6,24 +6,30 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.harness import RunningBot, running_bot
 from bot.settings import Settings
 from domain.clock import ManualClock
 from domain.cohort_csv import parse_cohort_csv
-from domain.i18n import Translator, translator
+from domain.enums import Horizon, SeminarKind
+from domain.i18n import Translator, format_datetime, translator
 from domain.roles import Role
 from domain.timezones import WIB
 from fakegram import TINY_JPEG, FakeTelegram
-from models import Person
+from handlers.broadcast import refresh_status
+from models import Broadcast, Cohort, Person
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
+from services import reminders
 from services.cohorts import import_cohort, invites_for
+from services.projects import add_milestone
+from services.seminars import NewSeminar, Organizer, reschedule_seminar, schedule_seminar
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 COHORT = "PKN II Angkatan XXXVII"
@@ -48,10 +54,17 @@ class Transcript:
     """Acts as users and prints what they did and what the bot answered, readable by a person."""
 
     def __init__(
-        self, bot: RunningBot, server: FakeTelegram, out: TextIO, t: Translator, clock: ManualClock
+        self,
+        bot: RunningBot,
+        server: FakeTelegram,
+        out: TextIO,
+        t: Translator,
+        clock: ManualClock,
+        sessions: async_sessionmaker[AsyncSession],
     ) -> None:
         self.bot = bot
         self.clock = clock
+        self.sessions = sessions
         self.server = server
         self.out = out
         self.t = t
@@ -80,6 +93,21 @@ class Transcript:
         who.user.send_photo(TINY_JPEG, caption=caption)
         await self.bot.settle()
         return self._print_new(who)
+
+    async def deliver(self, *, sweep: bool = False) -> None:
+        """What the background scheduler and sender would do at this moment."""
+        if sweep:
+            async with self.sessions() as session, session.begin():
+                await reminders.sweep(session, self.clock.now())
+        # The rate limits pace sends on the clock; move it along as the sender would wait,
+        # but only over what is due within the next minute.
+        horizon = self.clock.now() + timedelta(minutes=1)
+        for _ in range(100):
+            result = await self.bot.deliver()
+            if result.next_at is None or result.next_at > horizon:
+                return
+            if result.next_at > self.clock.now():
+                self.clock.set(result.next_at)
 
     def catch_up(self, who: Actor) -> Any:
         """Print what the bot sent to someone who did nothing (a report relayed to a mentor)."""
@@ -136,7 +164,7 @@ async def run_demo(out: TextIO, *, language: str = "id") -> int:
             FakeTelegram(bot_username="properbot_demo_bot") as server,
             running_bot(server, settings, clock=clock, engine=engine) as bot,
         ):
-            transcript = Transcript(bot, server, out, t, clock)
+            transcript = Transcript(bot, server, out, t, clock, session_factory(engine))
             try:
                 await _story(transcript, server, codes, engine)
             except (ScenarioFailed, AssertionError, TimeoutError) as exc:
@@ -257,7 +285,8 @@ async def _story(
     reply = await tr.say(rusdi, "/profil")
     tr.expect(reply is not None and "WIT" in (reply.plain or ""), "the profile shows WIT")
 
-    await _report_story(tr, server, codes, engine, sri)
+    bambang = await _report_story(tr, server, codes, engine, sri)
+    await _delivery_story(tr, engine, codes, sri, bambang, agus, admin)
 
     tr.step("Peran dibatasi / a participant tries an organizer command")
     reply = await tr.say(sri, "/angkatan")
@@ -276,7 +305,7 @@ async def _report_story(
     codes: dict[str, tuple[str, Role, str]],
     engine: Any,
     sri: Actor,
-) -> None:
+) -> Actor:
     """A milestone, a report with a photo, feedback by reply, the answer, and the sign-off."""
     t = tr.t
     bambang_name, bambang_code = _find(codes, "Dr. Ir. H. Bambang")
@@ -326,3 +355,129 @@ async def _report_story(
     tr.catch_up(sri)
     status = await tr.say(sri, "/status")
     tr.expect(status is not None and "Disetujui" in (status.plain or ""), "status shows approval")
+    return bambang
+
+
+async def _person_id(engine: Any, telegram_user_id: int) -> int:
+    person = await _bound(engine, telegram_user_id)
+    if person is None:
+        raise ScenarioFailed(f"nobody joined as {telegram_user_id}")
+    return person.id
+
+
+async def _delivery_story(
+    tr: Transcript,
+    engine: Any,
+    codes: dict[str, tuple[str, Role, str]],
+    sri: Actor,
+    bambang: Actor,
+    agus: Actor,
+    admin: Actor,
+) -> None:
+    """Fast-forwarded time: a reminder, a seminar notice and its move, a broadcast."""
+    t = tr.t
+    sessions = session_factory(engine)
+    sri_id = await _person_id(engine, 100001)
+
+    tr.step("Pengingat tahapan / a milestone reminder, clock fast-forwarded")
+    due = tr.clock.now().astimezone(WIB).date() + timedelta(days=8)
+    async with sessions() as session, session.begin():
+        await add_milestone(
+            session,
+            sri_id,
+            title="Evaluasi pemanfaatan SIPANDU",
+            horizon=Horizon.MEDIUM,
+            due_on=due,
+            expected_output="Laporan evaluasi",
+            today=tr.clock.now().astimezone(WIB).date(),
+            now=tr.clock.now(),
+        )
+    # The next morning, 08.00 WIB: seven days before the target date.
+    tomorrow = tr.clock.now().astimezone(WIB).date() + timedelta(days=1)
+    tr.clock.set(datetime.combine(tomorrow, time(8, 0), WIB).astimezone(UTC))
+    print(t("demo.clock", now=format_datetime(tr.clock.now(), WIB, tr.t.language)), file=tr.out)
+    await tr.deliver(sweep=True)
+    reminder = tr.catch_up(sri)
+    tr.expect(
+        reminder is not None and "Evaluasi pemanfaatan SIPANDU" in (reminder.plain or ""),
+        "the participant gets the 7-day reminder",
+    )
+
+    tr.step("Pemberitahuan seminar dan perubahannya / a seminar notice and its move")
+    teguh_nip = next(nip for (_code, role, nip) in codes.values() if role is Role.EXAMINER)
+    async with sessions() as session, session.begin():
+        examiner = await session.scalar(select(Person).where(Person.nip == teguh_nip))
+        assert examiner is not None
+        cohort_id = await session.scalar(select(Cohort.id).where(Cohort.name == COHORT))
+        assert cohort_id is not None
+        starts = datetime.combine(tomorrow + timedelta(days=14), time(9, 0), WIB)
+        print(
+            t(
+                "demo.organizer_cli",
+                command=f'properbot seminar add --cohort "{COHORT}" '
+                f'--kind rancangan --at "{starts:%Y-%m-%d %H:%M}" --zone WIB ...',
+            ),
+            file=tr.out,
+        )
+        planned = await schedule_seminar(
+            session,
+            NewSeminar(
+                cohort_id=cohort_id,
+                kind=SeminarKind.DESIGN,
+                starts_at=starts,
+                zone=WIB,
+                presenter_ids=[sri_id],
+                examiner_id=examiner.id,
+                place="Aula BPSDM Provinsi Sumatera Selatan, Palembang",
+            ),
+            by=Organizer(person_id=None, label="demo", every_cohort=True),
+            now=tr.clock.now(),
+        )
+    await tr.deliver()
+    tr.catch_up(sri)
+    notice = tr.catch_up(bambang)
+    tr.expect(notice is not None and "seminar" in (notice.plain or "").lower(), "mentor notified")
+    tr.clock.advance(timedelta(hours=3))
+    moved = starts + timedelta(days=1, hours=5)
+    async with sessions() as session, session.begin():
+        print(
+            t(
+                "demo.organizer_cli",
+                command=f"properbot seminar reschedule {planned.seminar_id} "
+                f'--at "{moved:%Y-%m-%d %H:%M}" --zone WIB',
+            ),
+            file=tr.out,
+        )
+        await reschedule_seminar(
+            session,
+            planned.seminar_id,
+            moved,
+            zone=WIB,
+            by=Organizer(person_id=None, label="demo", every_cohort=True),
+            now=tr.clock.now(),
+        )
+    await tr.deliver()
+    change = tr.catch_up(sri)
+    tr.expect(change is not None, "the participant is told of the move")
+    tr.catch_up(bambang)
+
+    tr.step("Pengumuman dengan satu penerima yang memblokir bot / a broadcast, one blocked")
+    print(t("demo.blocks", who=agus.label), file=tr.out)
+    agus.user.block()
+    asked = await tr.say(admin, "/umumkan")
+    tr.expect(asked is not None, "the organizer is asked for the text")
+    await tr.say(admin, "Pengumpulan laporan akhir paling lambat Jumat pukul 16.00 WIB.")
+    await tr.press(admin, t("broadcast.button.skip"))
+    await tr.press(admin, t("broadcast.button.next"))
+    await tr.press(admin, t("broadcast.button.send"))
+    await tr.deliver()
+    async with sessions() as session:
+        broadcast_id = await session.scalar(select(func.max(Broadcast.id)))
+    assert broadcast_id is not None
+    await refresh_status(tr.bot.app.bot, sessions, broadcast_id, clock=tr.clock)
+    tr.catch_up(admin)
+    tr.catch_up(sri)
+    tr.catch_up(bambang)
+    async with sessions() as session:
+        blocked = await session.scalar(select(Person).where(Person.telegram_user_id == 100002))
+    tr.expect(blocked is not None and not blocked.reachable, "the blocked coach is unreachable")

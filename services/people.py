@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from domain.i18n import SUPPORTED_LANGUAGES
 from domain.nip import parse_nip
@@ -60,11 +60,13 @@ def language_for_stranger(telegram_language: str | None, default: str) -> str:
 
 
 async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Person | None:
-    return await session.scalar(
+    result = await session.execute(
         select(Person)
         .where(Person.telegram_user_id == telegram_user_id)
-        .options(selectinload(Person.memberships))
+        # One query per update: this runs for every message and button press.
+        .options(joinedload(Person.memberships))
     )
+    return result.unique().scalar_one_or_none()
 
 
 async def load_actor(

@@ -24,4 +24,8 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages() -> None:
     assert "(membalas) Luar biasa." in transcript  # feedback by reply
     assert "Tanggapan dari Dra. Hj. Sri Wahyuni Lestari" in transcript  # the answer
     assert "telah disetujui oleh Mentor" in transcript  # the approval
-    assert "Skenario selesai: 12 langkah berhasil" in transcript
+    assert "⏰ Pengingat tahapan" in transcript and "7 hari lagi" in transcript  # the reminder
+    assert "kehadiran Bapak/Ibu sebagai mentor wajib" in transcript  # the mentor's seminar notice
+    assert "Jadwal seminar rancangan diubah" in transcript  # the move
+    assert "bot was blocked by the user" in transcript  # the broadcast's blocked recipient
+    assert "Skenario selesai: 15 langkah berhasil" in transcript
