@@ -19,20 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
-import tempfile
 import time as clock
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
+from scratch import scratch_database
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.enums import AdvisorKind, Horizon, MilestoneStatus, UpdateStatus
@@ -247,32 +244,9 @@ async def time_sweep(database_url: str, milestones: int = 100_000) -> float:
     return (await measure(database_url, milestones)).busiest_ms
 
 
-@asynccontextmanager
-async def database(kind: str, server_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database URL; removed afterwards (temporary file or dropped database)."""
-    if kind == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="properbot-sweep-"))
-        try:
-            yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    server = make_url(server_url).set(drivername="postgresql")
-    admin_dsn = server.render_as_string(hide_password=False)
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    await admin(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-    await admin(f"CREATE DATABASE {BENCH_DATABASE}")
-    try:
-        yield server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-    finally:
-        await admin(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+def database(kind: str, server_url: str) -> AbstractAsyncContextManager[str]:
+    """A fresh, empty database URL for this benchmark; removed afterwards."""
+    return scratch_database(kind, server_url, BENCH_DATABASE)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:

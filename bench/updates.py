@@ -12,21 +12,18 @@ import logging
 import math
 import os
 import pstats
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from scratch import scratch_database
 from sqlalchemy import event, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
@@ -116,32 +113,9 @@ async def seed(engine: AsyncEngine, n: int, now: datetime) -> dict[str, str]:
 # --- databases ----------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def database(kind: str, server_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database URL; removed afterwards (temporary file or dropped database)."""
-    if kind == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="properbot-bench-"))
-        try:
-            yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    server = make_url(server_url).set(drivername="postgresql")
-    admin_dsn = server.render_as_string(hide_password=False)
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    await admin(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-    await admin(f"CREATE DATABASE {BENCH_DATABASE}")
-    try:
-        yield server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-    finally:
-        await admin(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+def database(kind: str, server_url: str) -> AbstractAsyncContextManager[str]:
+    """A fresh, empty database URL for this benchmark; removed afterwards."""
+    return scratch_database(kind, server_url, BENCH_DATABASE)
 
 
 # --- simulated users ----------------------------------------------------------------------
