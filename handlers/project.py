@@ -19,6 +19,7 @@ from handlers import callbacks
 from handlers.delivery import send_html
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
+from models import Milestone
 from services import projects
 from services.errors import UserFacingError
 
@@ -106,21 +107,31 @@ async def project_command(update: Update, context: Context, current: Turn) -> No
     await show_project(update.effective_chat.id, context, current)
 
 
-@turn(roles=PARTICIPANTS)
-async def milestone_menu(update: Update, context: Context, current: Turn) -> None:
-    """A milestone's button: what can be changed about it."""
+async def _pressed_milestone(update: Update, current: Turn) -> Milestone | None:
+    """The participant's own milestone named by a button; refusals are answered here."""
     query = update.callback_query
     assert query is not None and current.actor.person_id is not None
     fields = callbacks.unpack(query.data, callbacks.PROJECT, 2)
     if fields is None or not fields[1].isdigit():
         await query.answer(current.t("button.stale"), show_alert=True)
-        return
+        return None
     try:
-        m = await projects.own_milestone(current.session, current.actor.person_id, int(fields[1]))
+        milestone = await projects.own_milestone(
+            current.session, current.actor.person_id, int(fields[1])
+        )
     except UserFacingError as exc:
         await query.answer(current.t(exc.key, **exc.params), show_alert=True)
-        return
+        return None
     await query.answer()
+    return milestone
+
+
+@turn(roles=PARTICIPANTS)
+async def milestone_menu(update: Update, context: Context, current: Turn) -> None:
+    """A milestone's button: what can be changed about it."""
+    m = await _pressed_milestone(update, current)
+    if m is None:
+        return
     mid = str(m.id)
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -147,19 +158,12 @@ async def milestone_menu(update: Update, context: Context, current: Turn) -> Non
 
 @turn(roles=PARTICIPANTS)
 async def ask_remove(update: Update, context: Context, current: Turn) -> None:
-    query = update.callback_query
-    assert query is not None and current.actor.person_id is not None
-    fields = callbacks.unpack(query.data, callbacks.PROJECT, 2)
-    if fields is None or not fields[1].isdigit():
-        await query.answer(current.t("button.stale"), show_alert=True)
+    """ "Hapus tahapan": ask before removing."""
+    m = await _pressed_milestone(update, current)
+    if m is None:
         return
-    try:
-        m = await projects.own_milestone(current.session, current.actor.person_id, int(fields[1]))
-    except UserFacingError as exc:
-        await query.answer(current.t(exc.key, **exc.params), show_alert=True)
-        return
-    await query.answer()
-    await query.edit_message_text(
+    assert update.callback_query is not None
+    await update.callback_query.edit_message_text(
         current.t("milestone.confirm_remove", title=m.title),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -271,19 +275,13 @@ async def _ask_output(message: Message, current: Turn) -> int:
     return Step.OUTPUT
 
 
-def _typed(message: Message, current: Turn, limit: int) -> str | None:
+async def _typed(message: Message, current: Turn, limit: int) -> str | None:
     """The user's text within the limit, or None after telling them what is wrong."""
     try:
         return clean_user_text(message.text, limit=limit)
-    except InvalidText:
-        return None
-
-
-async def _refuse_text(message: Message, current: Turn, limit: int) -> None:
-    try:
-        clean_user_text(message.text, limit=limit)
     except InvalidText as exc:
         await message.reply_text(current.t(exc.code, **exc.params))
+        return None
 
 
 @turn(roles=PARTICIPANTS)
@@ -291,9 +289,8 @@ async def project_text(update: Update, context: Context, current: Turn) -> int |
     message = update.effective_message
     assert message is not None and current.actor.person_id is not None
     field = _draft(context)["field"]
-    value = _typed(message, current, LIMITS[field])
+    value = await _typed(message, current, LIMITS[field])
     if value is None:
-        await _refuse_text(message, current, LIMITS[field])
         return None
     await projects.set_project_field(
         current.session, current.actor.person_id, field, value, current.now()
@@ -308,9 +305,8 @@ async def project_text(update: Update, context: Context, current: Turn) -> int |
 async def title_typed(update: Update, context: Context, current: Turn) -> int | None:
     message = update.effective_message
     assert message is not None
-    value = _typed(message, current, LIMITS["m_title"])
+    value = await _typed(message, current, LIMITS["m_title"])
     if value is None:
-        await _refuse_text(message, current, LIMITS["m_title"])
         return None
     draft = _draft(context)
     if draft["mode"] == "edit":
@@ -393,9 +389,8 @@ async def date_confirmed(update: Update, context: Context, current: Turn) -> int
 async def output_typed(update: Update, context: Context, current: Turn) -> int | None:
     message = update.effective_message
     assert message is not None
-    value = _typed(message, current, LIMITS["output"])
+    value = await _typed(message, current, LIMITS["output"])
     if value is None:
-        await _refuse_text(message, current, LIMITS["output"])
         return None
     return await _finish_output(update, context, current, value)
 
