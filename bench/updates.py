@@ -123,8 +123,15 @@ def database(kind: str, server_url: str) -> AbstractAsyncContextManager[str]:
 Reply = tuple[float, BotMessage]
 
 
+# Edits that change what the user reads. After a button press the bot turns the pressed prompt
+# into the next question (editMessageText) instead of sending a new message; that edit is the
+# reply. An edit that only takes buttons away (editMessageReplyMarkup) is not.
+TEXT_EDITS = frozenset({"editMessageText", "editMessageCaption"})
+
+
 class Replies:
-    """Every message the bot sends, queued per chat and time-stamped when the server stores it.
+    """Every reply the bot gives, queued per chat and time-stamped when the server stores it:
+    a new message, or an edit that changes a message's text.
 
     A listener instead of FakeUser.next_reply(): next_reply() wakes every waiting user on every
     API call (O(users) per call), load-generator work that would be charged to the bot under
@@ -139,7 +146,9 @@ class Replies:
         return self._queues.setdefault(chat_id, asyncio.Queue())
 
     def _on_event(self, kind: str, message: BotMessage) -> None:
-        if kind == "sent":
+        if kind == "sent" or (
+            kind == "edited" and message.edits and message.edits[-1].edited_by in TEXT_EDITS
+        ):
             self.queue(message.chat_id).put_nowait((time.perf_counter(), message))
 
 
@@ -165,6 +174,14 @@ class Actor:
         self.samples.append((step, arrived - started))
         return message
 
+    async def then(self, step: str) -> BotMessage:
+        """The next reply to the same action (not timed)."""
+        try:
+            _, message = await asyncio.wait_for(self.replies.get(), self.step_timeout)
+        except TimeoutError:
+            raise BenchError(f"user {self.user.id}: no second reply to {step} in time") from None
+        return message
+
 
 def actor(server: FakeTelegram, replies: Replies, user_id: int, timeout: float) -> Actor:
     user = server.user(user_id, f"User{user_id}")
@@ -174,6 +191,7 @@ def actor(server: FakeTelegram, replies: Replies, user_id: int, timeout: float) 
 async def onboard(person: Actor, code: str) -> None:
     consent = await person.act("start", lambda: person.user.send(f"/start {code}"))
     await person.act("consent", lambda: person.user.press(consent, "Setuju"))
+    await person.then("consent")  # the consent text records the consent; then the welcome
 
 
 async def report(person: Actor, photos: int) -> BotMessage:

@@ -7,9 +7,9 @@ import json
 import math
 from collections.abc import Callable, MutableMapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, Table, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
@@ -24,6 +24,8 @@ _KIND_LENGTH, _KEY_LENGTH = 40, 100
 _JSON_FRIENDLY = "dicts with str keys, lists, str, int, float, bool and None"
 
 Data = dict[Any, Any]
+# Core, not the ORM, for the flush: one executemany statement, no unit of work.
+_TABLE = cast(Table, ConversationState.__table__)
 # As in telegram.ext._utils.types, which is private.
 ConversationKey = tuple[int | str, ...]
 ConversationDict = MutableMapping[ConversationKey, object]
@@ -42,15 +44,26 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
     (``IntEnum``/``StrEnum`` members are stored as their plain value) or tuples of those.
 
     Rows are read once per kind when the Application starts (PTB asks only then) and written
-    through, each in its own short transaction, whenever the Application hands over a change
-    (every ``update_interval`` seconds and on shutdown). Data that did not change since this
-    instance last wrote or read it is not written again.
+    through whenever the Application hands over a change (every ``update_interval`` seconds and
+    on shutdown). PTB hands over every changed row of one run at once; they are committed
+    together, in one transaction with one multi-row upsert, and each ``update_*`` call returns
+    once its row is committed (or raises what the commit raised). Data that did not change since
+    this instance last wrote or read it is not written again, and a row that was never stored is
+    not deleted.
 
     Several instances on one database share the rows but not PTB's in-memory state, which is
     loaded only at start: updates of one conversation must reach the same instance.
     """
 
-    __slots__ = ("_clock", "_sessions", "_write_lock", "_written")
+    __slots__ = (
+        "_batch",
+        "_clock",
+        "_inflight",
+        "_pending",
+        "_sessions",
+        "_write_lock",
+        "_written",
+    )
 
     def __init__(
         self,
@@ -66,8 +79,14 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         # Canonical JSON of each row as last read or written, so PTB handing over the same
         # bot_data and callback data every interval costs no write.
         self._written: dict[tuple[str, str], str] = {}
-        # Application.update_persistence starts every write at once; one at a time keeps a burst
-        # to one pooled connection and SQLite's single writer free of lock contention.
+        # Rows waiting for the next commit and rows being committed: (value, canonical JSON),
+        # or None for a deletion. The database will hold inflight, then pending.
+        self._pending: dict[tuple[str, str], tuple[Any, str] | None] = {}
+        self._inflight: dict[tuple[str, str], str | None] = {}
+        # The commit the next writer waits for; None when the next writer starts one.
+        self._batch: asyncio.Future[None] | None = None
+        # One commit at a time: one pooled connection, and SQLite's single writer free of
+        # lock contention.
         self._write_lock = asyncio.Lock()
 
     # Reads, once per kind at start
@@ -174,40 +193,95 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         return {key: value for key, value in rows}
 
     async def _write(self, kind: str, key: str, value: Any) -> None:
-        canonical = _canonical(value)
-        if self._written.get((kind, key)) == canonical:
-            return
-        async with self._write_lock, self._sessions() as session, session.begin():
-            row = {"kind": kind, "key": key, "value": value, "updated_at": self._clock()}
-            dialect = (await session.connection()).dialect.name
-            if dialect == "postgresql":
-                pg = postgresql.insert(ConversationState).values(row)
-                await session.execute(
-                    pg.on_conflict_do_update(
-                        index_elements=["kind", "key"],
-                        set_={"value": pg.excluded.value, "updated_at": pg.excluded.updated_at},
-                    )
-                )
-            elif dialect == "sqlite":
-                lite = sqlite.insert(ConversationState).values(row)
-                await session.execute(
-                    lite.on_conflict_do_update(
-                        index_elements=["kind", "key"],
-                        set_={"value": lite.excluded.value, "updated_at": lite.excluded.updated_at},
-                    )
-                )
-            else:
-                raise NotImplementedError(f"no upsert for {dialect}: use SQLite or PostgreSQL")
-        self._written[(kind, key)] = canonical
+        if self._stage((kind, key), (value, _canonical(value))):
+            await self._commit_soon()
 
     async def _delete(self, kind: str, key: str) -> None:
-        async with self._write_lock, self._sessions() as session, session.begin():
-            await session.execute(
-                delete(ConversationState).where(
-                    ConversationState.kind == kind, ConversationState.key == key
+        if self._stage((kind, key), None):
+            await self._commit_soon()
+
+    def _stage(self, row: tuple[str, str], change: tuple[Any, str] | None) -> bool:
+        """Queue a row's new value (None: delete it); False when the database will already
+        hold exactly that."""
+        self._pending.pop(row, None)  # superseded by this newer change
+        stored = self._inflight[row] if row in self._inflight else self._written.get(row)
+        if stored == (None if change is None else change[1]):
+            return False
+        self._pending[row] = change
+        return True
+
+    async def _commit_soon(self) -> None:
+        """Wait until the queued rows are committed, together with the other rows PTB hands
+        over in the same run: the first writer commits them all once the others have queued."""
+        if self._batch is not None:
+            await asyncio.shield(self._batch)
+            return
+        batch = self._batch = asyncio.get_running_loop().create_future()
+        try:
+            # Application.update_persistence starts all its writes at once (asyncio.gather):
+            # one turn of the event loop lets the others queue their rows before the commit.
+            await asyncio.sleep(0)
+            async with self._write_lock:
+                if self._batch is batch:
+                    self._batch = None  # rows queued from now on go into the next commit
+                pending, self._pending = self._pending, {}
+                self._inflight = {
+                    row: None if change is None else change[1] for row, change in pending.items()
+                }
+                try:
+                    await self._commit(pending)
+                    for row, canonical in self._inflight.items():
+                        if canonical is None:
+                            self._written.pop(row, None)
+                        else:
+                            self._written[row] = canonical
+                finally:
+                    self._inflight = {}
+        except BaseException as exc:
+            if self._batch is batch:
+                self._batch = None
+            if not batch.done():
+                failure = exc if isinstance(exc, Exception) else RuntimeError(f"{exc!r}")
+                batch.set_exception(failure)
+                batch.exception()  # retrieved: the writers waiting on it raise it themselves
+            raise
+        else:
+            batch.set_result(None)
+
+    async def _commit(self, rows: dict[tuple[str, str], tuple[Any, str] | None]) -> None:
+        """Write and delete rows in one transaction."""
+        now = self._clock()
+        upserts = [
+            {"kind": kind, "key": key, "value": change[0], "updated_at": now}
+            for (kind, key), change in rows.items()
+            if change is not None
+        ]
+        deletes = [row for row, change in rows.items() if change is None]
+        async with self._sessions() as session, session.begin():
+            connection = await session.connection()
+            if upserts:
+                await connection.execute(_upsert(connection.dialect.name), upserts)
+            if deletes:
+                await connection.execute(
+                    delete(_TABLE).where(tuple_(_TABLE.c.kind, _TABLE.c.key).in_(deletes))
                 )
-            )
-        self._written.pop((kind, key), None)
+
+
+def _upsert(dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT (kind, key) DO UPDATE, for a list of rows (executemany)."""
+    if dialect == "postgresql":
+        pg = postgresql.insert(_TABLE)
+        return pg.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"value": pg.excluded.value, "updated_at": pg.excluded.updated_at},
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(_TABLE)
+        return lite.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"value": lite.excluded.value, "updated_at": lite.excluded.updated_at},
+        )
+    raise NotImplementedError(f"no upsert for {dialect}: use SQLite or PostgreSQL")
 
 
 def _conversation_kind(name: str) -> str:

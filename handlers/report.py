@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from domain.enums import EvidenceKind, MilestoneStatus
+from domain.enums import EvidenceKind
 from domain.evidence import EvidenceFile, EvidenceRejected, check_evidence
 from domain.progress import PERCENT_STEPS, InvalidPercent, parse_percent, progress_bar
 from domain.roles import Role
@@ -55,13 +55,28 @@ def _button(text: str, *fields: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callbacks.pack(callbacks.REPORT, *fields))
 
 
+async def _show(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None, *, lead: str = ""
+) -> None:
+    """Ask the next question where the user is looking. After a button press, the pressed
+    prompt turns into the next question (one Bot API call, and one message on the phone instead
+    of a stripped prompt plus a new one); after a typed message or a file, a new message."""
+    if lead:
+        text = f"{lead}\n\n{text}"
+    query = update.callback_query
+    if query is not None:
+        await query.edit_message_text(text, reply_markup=keyboard)
+        return
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
 async def _milestone_keyboard(current: Turn, prefix: str) -> InlineKeyboardMarkup | None:
     assert current.actor.person_id is not None
-    view = await projects.project_view(current.session, current.actor.person_id)
-    open_ones = [m for m in view.milestones if m.status is not MilestoneStatus.APPROVED]
+    open_ones = await projects.reportable_milestones(current.session, current.actor.person_id)
     if not open_ones:
         return None
-    rows = [[_button(f"{m.title} · {m.progress}%", prefix, str(m.id))] for m in open_ones]
+    rows = [[_button(f"{m.title} · {m.progress_percent}%", prefix, str(m.id))] for m in open_ones]
     return InlineKeyboardMarkup(rows)
 
 
@@ -104,72 +119,75 @@ async def milestone_chosen(update: Update, context: Context, current: Turn) -> i
     draft["milestone_id"] = milestone.id
     draft["milestone_title"] = milestone.title
     await query.answer()
-    await query.edit_message_text(current.t("report.milestone_chosen", title=milestone.title))
-    return await _next(update, context, current, after=Step.MILESTONE)
+    lead = current.t("report.milestone_chosen", title=milestone.title)
+    return await _next(update, context, current, after=Step.MILESTONE, lead=lead)
 
 
-async def _next(update: Update, context: Context, current: Turn, *, after: Step) -> int:
-    """Ask for the step after `after`, or go back to the summary when the user was changing one."""
+async def _next(
+    update: Update, context: Context, current: Turn, *, after: Step, lead: str = ""
+) -> int:
+    """Ask for the step after `after`, or go back to the summary when the user was changing one.
+
+    `lead` (the chosen milestone) is shown above the next question."""
     draft = _draft(context)
-    message = update.effective_message
-    assert message is not None
     if draft.get("editing") or (after is Step.PERCENT):
         draft["editing"] = False
-        return await _summary(message, context, current)
+        return await _summary(update, context, current)
     if after is Step.MILESTONE:
         if draft.get("text"):
-            return await _ask_evidence(message, context, current)
-        await message.reply_text(current.t("report.ask_text", limit=MAX_REPORT_TEXT))
+            return await _ask_evidence(update, context, current, lead=lead)
+        await _show(update, current.t("report.ask_text", limit=MAX_REPORT_TEXT), lead=lead)
         return Step.TEXT
     if after is Step.TEXT:
-        return await _ask_evidence(message, context, current)
+        return await _ask_evidence(update, context, current)
     if after is Step.EVIDENCE:
-        return await _ask_percent(message, current)
+        return await _ask_percent(update, current)
     raise AssertionError(after)
 
 
-async def _ask_evidence(message: Message, context: Context, current: Turn) -> int:
+async def _ask_evidence(update: Update, context: Context, current: Turn, *, lead: str = "") -> int:
     count = len(_draft(context)["evidence"])
     buttons = [_button(current.t("report.button.skip"), "e", "skip")]
     if count:
         buttons = [_button(current.t("report.button.done"), "e", "done")]
-    await message.reply_text(
-        current.t("report.ask_evidence", count=count), reply_markup=InlineKeyboardMarkup([buttons])
-    )
+    text = current.t("report.ask_evidence", count=count)
+    await _show(update, text, InlineKeyboardMarkup([buttons]), lead=lead)
     return Step.EVIDENCE
 
 
-async def _ask_percent(message: Message, current: Turn) -> int:
+async def _ask_percent(update: Update, current: Turn) -> int:
     buttons = [_button(f"{p}%", "p", str(p)) for p in PERCENT_STEPS]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    await message.reply_text(
-        current.t("report.ask_percent"), reply_markup=InlineKeyboardMarkup(rows)
-    )
+    await _show(update, current.t("report.ask_percent"), InlineKeyboardMarkup(rows))
     return Step.PERCENT
 
 
-async def _summary(message: Message, context: Context, current: Turn) -> int:
+def _summary_text(context: Context, current: Turn) -> str:
+    """The draft read back: milestone, progress, evidence counts and the text."""
     draft = _draft(context)
     evidence = [EvidenceItem.from_json(e) for e in draft["evidence"]]
-    await message.reply_text(
-        current.t(
-            "report.summary",
-            milestone=draft.get("milestone_title", "-"),
-            text=draft.get("text", "-"),
-            photos=sum(1 for e in evidence if e.kind == EvidenceKind.PHOTO.value),
-            documents=sum(1 for e in evidence if e.kind != EvidenceKind.PHOTO.value),
-            bar=progress_bar(int(draft.get("percent", 0))),
-        ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    _button(current.t("report.button.send"), "c", "send"),
-                    _button(current.t("report.button.change"), "c", "edit"),
-                    _button(current.t("report.button.cancel"), "c", "cancel"),
-                ]
-            ]
-        ),
+    return current.t(
+        "report.summary",
+        milestone=draft.get("milestone_title", "-"),
+        text=draft.get("text", "-"),
+        photos=sum(1 for e in evidence if e.kind == EvidenceKind.PHOTO.value),
+        documents=sum(1 for e in evidence if e.kind != EvidenceKind.PHOTO.value),
+        bar=progress_bar(int(draft.get("percent", 0))),
     )
+
+
+async def _summary(update: Update, context: Context, current: Turn) -> int:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                _button(current.t("report.button.send"), "c", "send"),
+                _button(current.t("report.button.change"), "c", "edit"),
+                _button(current.t("report.button.cancel"), "c", "cancel"),
+            ]
+        ]
+    )
+    text = f"{_summary_text(context, current)}\n\n{current.t('report.summary_question')}"
+    await _show(update, text, keyboard)
     return Step.CONFIRM
 
 
@@ -258,7 +276,7 @@ async def evidence_received(update: Update, context: Context, current: Turn) -> 
     if item.media_group_id is not None and draft.get("album") == item.media_group_id:
         return None  # the rest of an album already acknowledged
     draft["album"] = item.media_group_id
-    return await _ask_evidence(message, context, current)
+    return await _ask_evidence(update, context, current)
 
 
 @turn(roles=PARTICIPANTS)
@@ -271,7 +289,6 @@ async def evidence_finished(update: Update, context: Context, current: Turn) -> 
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
     return await _next(update, context, current, after=Step.EVIDENCE)
 
 
@@ -308,7 +325,6 @@ async def percent_pressed(update: Update, context: Context, current: Turn) -> in
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
     return await _take_percent(update, context, current, fields[1])
 
 
@@ -322,15 +338,12 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    message = update.effective_message
-    assert message is not None
     if fields[1] == "cancel":
         _clear(context)
-        await message.reply_text(current.t("report.cancelled"))
+        await query.edit_message_text(current.t("report.cancelled"))
         return END
     if fields[1] == "edit":
-        await message.reply_text(
+        await query.edit_message_text(
             current.t("report.change_what"),
             reply_markup=InlineKeyboardMarkup(
                 [
@@ -350,9 +363,10 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
 
 
 async def _submit(update: Update, context: Context, current: Turn) -> int | None:
+    """Save and relay the report; the summary the user confirmed becomes its receipt."""
     draft = _draft(context)
-    message = update.effective_message
-    assert message is not None and current.actor.person_id is not None
+    query = update.callback_query
+    assert query is not None and current.actor.person_id is not None
     try:
         report, advisors = await reports.submit_report(
             current.session,
@@ -365,13 +379,15 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
         )
     except UserFacingError as exc:
         _clear(context)
-        await message.reply_text(current.t(exc.key, **exc.params))
+        await query.edit_message_text(current.t(exc.key, **exc.params))
         return END
     reached = await deliver_report(context.bot, current.session, report, advisors, current.now())
-    _clear(context)
     names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
     key = "report.sent" if reached else "report.sent_nobody"
-    await message.reply_text(current.t(key, names=names, bar=progress_bar(report.percent)))
+    receipt = current.t(key, names=names, bar=progress_bar(report.percent))
+    # Read back what was sent under the confirmation, without the buttons.
+    await query.edit_message_text(f"{receipt}\n\n{_summary_text(context, current)}")
+    _clear(context)
     return END
 
 
@@ -386,23 +402,20 @@ async def change_chosen(update: Update, context: Context, current: Turn) -> int 
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    message = update.effective_message
-    assert message is not None
     draft = _draft(context)
     draft["editing"] = True
     if fields[1] == "milestone":
         keyboard = await _milestone_keyboard(current, "m")
-        await message.reply_text(current.t("report.choose_milestone"), reply_markup=keyboard)
+        await _show(update, current.t("report.choose_milestone"), keyboard)
         return Step.MILESTONE
     if fields[1] == "text":
-        await message.reply_text(current.t("report.ask_text", limit=MAX_REPORT_TEXT))
+        await _show(update, current.t("report.ask_text", limit=MAX_REPORT_TEXT))
         return Step.TEXT
     if fields[1] == "evidence":
         draft["evidence"] = []
         draft["album"] = None
-        return await _ask_evidence(message, context, current)
-    return await _ask_percent(message, current)
+        return await _ask_evidence(update, context, current)
+    return await _ask_percent(update, current)
 
 
 @turn(members_only=False)
@@ -509,5 +522,5 @@ async def saved_from_offer(update: Update, context: Context, current: Turn) -> i
         "evidence": stray.get("evidence", []),
         "album": stray.get("album"),
     }
-    await query.edit_message_text(current.t("report.milestone_chosen", title=milestone.title))
-    return await _next(update, context, current, after=Step.MILESTONE)
+    lead = current.t("report.milestone_chosen", title=milestone.title)
+    return await _next(update, context, current, after=Step.MILESTONE, lead=lead)

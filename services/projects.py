@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from domain.dates import check_not_past
 from domain.enums import FeedbackKind, Horizon, MilestoneStatus
@@ -94,6 +94,35 @@ async def current_project(session: AsyncSession, participant_id: int) -> Project
         session.add(project)
         await session.flush()
     return project
+
+
+async def reportable_milestones(session: AsyncSession, participant_id: int) -> list[Milestone]:
+    """The milestones of the participant's current project that a report can be about (not
+    removed, not approved), by target date; one query, as /lapor asks on every report."""
+    cohort = (
+        select(Membership.cohort_id)
+        .where(
+            Membership.person_id == participant_id,
+            Membership.role == Role.PARTICIPANT,
+            Membership.active.is_(True),
+        )
+        .order_by(Membership.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return list(
+        await session.scalars(
+            select(Milestone)
+            .join(Project, Project.id == Milestone.project_id)
+            .where(
+                Project.participant_id == participant_id,
+                Project.cohort_id == cohort,
+                Milestone.removed_at.is_(None),
+                Milestone.status != MilestoneStatus.APPROVED,
+            )
+            .order_by(Milestone.due_on, Milestone.id)
+        )
+    )
 
 
 async def project_view(session: AsyncSession, participant_id: int) -> ProjectView:
@@ -186,7 +215,7 @@ async def own_milestone(session: AsyncSession, participant_id: int, milestone_id
             Project.participant_id == participant_id,
             Milestone.removed_at.is_(None),
         )
-        .options(selectinload(Milestone.project))
+        .options(contains_eager(Milestone.project))  # from the join: one query
     )
     if milestone is None:
         raise NotYours()

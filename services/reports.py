@@ -161,7 +161,7 @@ async def submit_report(
     if milestone.status is MilestoneStatus.APPROVED:
         raise UserFacingError("report.error.milestone_approved")
     update = ProgressUpdate(
-        milestone_id=milestone.id,
+        milestone=milestone,
         author_id=participant_id,
         text=text,
         progress_percent=percent,
@@ -187,7 +187,7 @@ async def submit_report(
     milestone.updated_at = now
     await session.flush()
     participant = await session.get_one(Person, participant_id)
-    await session.refresh(update, ["milestone", "evidence"])
+    # update.milestone and update.evidence are the objects just written: nothing to reload.
     advisors = await advisors_of(session, participant_id, milestone.project.cohort_id)
     return _report_view(update, participant), advisors
 

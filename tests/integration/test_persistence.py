@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from enum import Enum, IntEnum
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import (
@@ -294,3 +295,81 @@ async def test_a_name_too_long_for_the_kind_column_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="at most 35 characters"):
         await persistence.update_conversation("x" * 36, (1,), 1)
+
+
+@contextmanager
+def counted(engine: AsyncEngine) -> Iterator[dict[str, int]]:
+    """Transactions committed and SQL statements run on the engine while inside."""
+    seen = {"commits": 0, "statements": 0}
+
+    def commit(*_: object) -> None:
+        seen["commits"] += 1
+
+    def statement(*_: object) -> None:
+        seen["statements"] += 1
+
+    event.listen(engine.sync_engine, "commit", commit)
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "commit", commit)
+        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+
+
+async def test_the_rows_of_one_persistence_run_are_committed_in_one_transaction(
+    persistence: DatabasePersistence, engine: AsyncEngine
+) -> None:
+    await persistence.update_conversation("survey", (1003, 1003), Step.AGE)
+
+    # What Application.update_persistence does: every changed row handed over at once.
+    with counted(engine) as seen:
+        await asyncio.gather(
+            persistence.update_user_data(1001, {"name": "Budi"}),
+            persistence.update_user_data(1002, {"name": "Sari"}),
+            persistence.update_conversation("survey", (1001, 1001), Step.NAME),
+            persistence.update_conversation("survey", (1002, 1002), Step.AGE),
+            persistence.update_conversation("survey", (1003, 1003), None),
+        )
+
+    assert seen["commits"] == 1
+    assert await rows(engine) == {
+        ("user", "1001"): {"name": "Budi"},
+        ("user", "1002"): {"name": "Sari"},
+        ("conv:survey", "[1001, 1001]"): 1,
+        ("conv:survey", "[1002, 1002]"): 2,
+    }
+
+
+async def test_unchanged_rows_and_rows_never_stored_cost_no_statement(
+    persistence: DatabasePersistence, engine: AsyncEngine
+) -> None:
+    await persistence.update_conversation("survey", (1001, 1001), Step.AGE)
+    await persistence.update_user_data(1001, {"name": "Budi"})
+
+    with counted(engine) as seen:
+        await persistence.update_conversation("survey", (1001, 1001), Step.AGE)
+        await persistence.update_user_data(1001, {"name": "Budi"})
+        # A conversation that began and ended between two runs was never stored.
+        await persistence.update_conversation("survey", (1002, 1002), None)
+        await persistence.drop_user_data(4040)
+
+    assert seen == {"commits": 0, "statements": 0}
+
+
+async def test_a_change_handed_over_while_an_older_one_commits_is_not_lost(
+    persistence: DatabasePersistence, engine: AsyncEngine
+) -> None:
+    await persistence.update_user_data(1001, {"step": 0})
+
+    first = asyncio.create_task(persistence.update_user_data(1001, {"step": 1}))
+    for _ in range(1000):  # until the first change is being committed
+        if persistence._inflight:
+            break
+        await asyncio.sleep(0)
+    assert persistence._inflight, "the first change never reached its commit"
+    # Back to what was stored before: it must still be written, after the first change.
+    await persistence.update_user_data(1001, {"step": 0})
+    await first
+
+    assert await rows(engine) == {("user", "1001"): {"step": 0}}

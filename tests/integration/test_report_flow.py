@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.harness import RunningBot, running_bot
 from bot.settings import Settings
 from domain.clock import ManualClock
+from domain.enums import MilestoneStatus
 from fakegram import TINY_JPEG, FakeTelegram
 from models import Evidence, Milestone, ProgressUpdate, Project
 from models.db import session_factory
@@ -94,7 +95,10 @@ async def test_text_sent_outside_a_conversation_can_become_a_report(
     assert offer.plain == text("report.offer_save")
     assert offer.button_texts[-1] == "Tidak, terima kasih"
     await press(bot, budi, offer, offer.button_texts[1])  # the second milestone
-    assert budi.last.plain.startswith("Silakan kirim bukti dukung")  # the text was kept
+    # The offer itself turns into the next question; the text was kept, so evidence comes next.
+    assert budi.last.message_id == offer.message_id
+    assert offer.plain.startswith(text("report.milestone_chosen", title="Uji coba aplikasi"))
+    assert "Silakan kirim bukti dukung" in offer.plain
     await press(bot, budi, budi.last, "Lewati")
     await press(bot, budi, budi.last, "30%")
     await press(bot, budi, budi.last, "Kirim")
@@ -189,9 +193,10 @@ async def test_too_long_text_and_wrong_files_are_refused_with_the_reason(
         )
         await bot.settle()
         assert "1 MB" in budi.last.plain
-        await press(bot, budi, budi.inbox[-3], "Lewati")  # the prompt still offers to skip
-        await press(bot, budi, budi.last, "10%")
-        assert "0 foto, 0 dokumen" in budi.last.plain
+        prompt = budi.inbox[-3]
+        await press(bot, budi, prompt, "Lewati")  # the prompt still offers to skip
+        await press(bot, budi, prompt, "10%")  # it turned into the percent question
+        assert "0 foto, 0 dokumen" in prompt.plain  # and then into the summary
 
 
 async def test_a_milestone_removed_while_reporting_saves_nothing(
@@ -215,3 +220,19 @@ async def test_a_milestone_removed_while_reporting_saves_nothing(
     assert budi.last.plain == text("report.error.milestone_gone")
     assert await reports_in_db(engine) == 0
     assert not any("Laporan kemajuan" in (m.plain or "") for m in bambang.inbox)
+
+
+async def test_an_approved_milestone_is_no_longer_offered_for_a_report(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    budi, _, milestones = await setup(bot, telegram, engine, now)
+    async with session_factory(engine)() as session, session.begin():
+        approved = await session.get_one(Milestone, milestones[0])
+        approved.status = MilestoneStatus.APPROVED
+        title = approved.title
+
+    chooser = await say(bot, budi, "/lapor")
+
+    assert len(chooser.button_texts) == 1
+    assert not chooser.button_texts[0].startswith(title)
+    assert chooser.button_texts[0].startswith("Uji coba aplikasi")

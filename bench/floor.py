@@ -1,0 +1,142 @@
+"""Benchmark: what the ingredients of one bot update cost in CPU, measured one by one.
+
+The floor under `bench/updates.py`: an echo bot needs one Bot API call per update; a bot that
+knows who is talking, writes each report step to its database and keeps conversation state
+needs a transaction with a lookup, a write, its share of the persistence flush and, for a
+button, one more call (answerCallbackQuery). Each is timed here in isolation, in one process,
+against the same local fake Bot API server and the same databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from scratch import scratch_database
+from sqlalchemy import select, update
+from telegram import Bot
+from updates import FIRST_PARTICIPANT_ID, POSTGRES_SERVER, participant_nip, seed
+
+from bot.persistence import DatabasePersistence
+from fakegram import FakeTelegram
+from models import Milestone, Person
+from models.db import create_engine, session_factory
+from models.migrate import upgrade
+from services.people import load_actor
+
+BENCH_DATABASE = "properbot_bench_floor"
+
+
+async def cpu_ms(rounds: int, step: Callable[[int], Awaitable[object]]) -> float:
+    """CPU milliseconds of this process per call of `step` (after a short warm-up)."""
+    for i in range(min(20, rounds)):
+        await step(i)
+    started = time.process_time()
+    for i in range(rounds):
+        await step(i)
+    return (time.process_time() - started) * 1000 / rounds
+
+
+async def measure(url: str, rounds: int) -> dict[str, float]:
+    engine = create_engine(url)
+    results: dict[str, float] = {}
+    try:
+        await upgrade(engine)
+        await seed(engine, 50, datetime.now(UTC))
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            milestone_ids = list(await session.scalars(select(Milestone.id)))
+            # A joined participant, as every update in bench/updates.py comes from one.
+            await session.execute(
+                update(Person)
+                .where(Person.nip == participant_nip(0))
+                .values(telegram_user_id=FIRST_PARTICIPANT_ID)
+            )
+        zone = ZoneInfo("Asia/Jakarta")
+
+        async def actor(session: object) -> None:
+            await load_actor(
+                session,  # type: ignore[arg-type]
+                FIRST_PARTICIPANT_ID,
+                admin_ids=frozenset(),
+                default_language="id",
+                default_zone=zone,
+                telegram_language="id",
+                telegram_name="Bench",
+            )
+
+        async def transaction_with_lookup(_: int) -> None:
+            async with sessions() as session, session.begin():
+                await actor(session)
+
+        async def transaction_with_lookup_and_write(i: int) -> None:
+            async with sessions() as session, session.begin():
+                await actor(session)
+                await session.execute(
+                    update(Milestone)
+                    .where(Milestone.id == milestone_ids[i % len(milestone_ids)])
+                    .values(progress_percent=i % 101)
+                )
+
+        results["transaction_with_lookup"] = await cpu_ms(rounds, transaction_with_lookup)
+        results["transaction_with_lookup_and_write"] = await cpu_ms(
+            rounds, transaction_with_lookup_and_write
+        )
+
+        # The persistence flush: 50 users' user_data and conversation state, handed over at
+        # once as Application.update_persistence does; per row.
+        persistence = DatabasePersistence(sessions, lambda: datetime.now(UTC))
+
+        async def flush(i: int) -> None:
+            await asyncio.gather(
+                *(persistence.update_user_data(u, {"report": {"step": i}}) for u in range(50)),
+                *(persistence.update_conversation("report", (u, u), i % 6) for u in range(50)),
+            )
+
+        results["persistence_row"] = await cpu_ms(max(rounds // 50, 5), flush) / 100
+    finally:
+        await engine.dispose()
+
+    # One Bot API call through PTB's client to the fake server (both in this process).
+    async with FakeTelegram(bot_username="floor_bench_bot") as server:
+        user = server.user(100_000, "Bench")
+        user.send("/start")
+        async with Bot(server.token, base_url=server.base_url) as bot:
+
+            async def send(i: int) -> None:
+                await bot.send_message(user.id, f"Pesan {i}")
+
+            results["api_call"] = await cpu_ms(rounds, send)
+    return results
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, float]:
+    async with scratch_database(args.db, args.postgres, BENCH_DATABASE) as url:
+        return await measure(url, args.rounds)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--rounds", type=int, default=500)
+    parser.add_argument("--postgres", default=POSTGRES_SERVER)
+    args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
+    results = asyncio.run(main_async(args))
+    for name, ms in results.items():
+        print(f"{name:36}{ms:8.3f} ms CPU")
+    summary = {"db": args.db, "load_avg_1m": round(load, 2)}
+    summary.update({k: round(v, 3) for k, v in results.items()})
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
