@@ -30,13 +30,18 @@ from domain.clock import Clock, SystemClock
 from handlers import (
     broadcast,
     callbacks,
+    cohort_admin,
+    export,
     fallback,
     feedback,
     groups,
     info,
     onboarding,
+    personal_data,
+    portfolio,
     preferences,
     project,
+    recap,
     report,
     seminar,
     status,
@@ -151,13 +156,18 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
             *broadcast.handlers(),
             *vacation.handlers(),
             CommandHandler("profil", info.profile_command, filters=private),
+            CommandHandler("dataku", personal_data.my_data_command, filters=private),
             CommandHandler("proyek", project.project_command, filters=private),
             CallbackQueryHandler(project.milestone_menu, pattern=r"^pj1:m:"),
             CallbackQueryHandler(project.ask_remove, pattern=r"^pj1:d:"),
             CallbackQueryHandler(project.removed, pattern=r"^pj1:x:"),
             CommandHandler("status", status.status_command, filters=private),
             CommandHandler("peserta", status.advisees_command, filters=private),
-            CommandHandler("angkatan", info.cohorts_command, filters=private),
+            CommandHandler("portofolio", portfolio.portfolio_command, filters=private),
+            *recap.handlers(),
+            *export.handlers(),
+            # /angkatan and /undang: after the other conversations, whose "busy" answer wins.
+            *cohort_admin.handlers(),
             CommandHandler("bahasa", preferences.choose_language, filters=private),
             CommandHandler("zona", preferences.choose_zone, filters=private),
             CommandHandler("batal", fallback.nothing_to_cancel, filters=private),
@@ -173,6 +183,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(feedback.approve, pattern=r"^fb1:a:"),
             CallbackQueryHandler(
                 status.timeline_page, pattern=callbacks.pattern(callbacks.ADVISEES)
+            ),
+            CallbackQueryHandler(
+                portfolio.portfolio_pressed, pattern=callbacks.pattern(callbacks.PORTFOLIO)
             ),
             # Catch-alls last: anything above that did not match ends here, never in silence.
             MessageHandler(filters.COMMAND & private, fallback.unknown_command),

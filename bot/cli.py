@@ -1,4 +1,4 @@
-"""The `properbot` command line: run, db upgrade, cohort import, invites, demo."""
+"""The `properbot` command line: the bot, the database, cohorts, documents and the demo."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import cli_broadcast, cli_seminar
+from bot import cli_broadcast, cli_export, cli_person, cli_portfolio, cli_seminar
 from bot.settings import Settings, SettingsError
 from domain.clock import SystemClock
 from domain.cohort_csv import CohortFileError, describe_problem, parse_cohort_csv
@@ -65,11 +65,20 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_seminar.add_parser(sub)
     cli_broadcast.add_parser(sub)
+    cli_portfolio.add_parser(sub)
+    cli_export.add_parser(sub)
+    cli_person.add_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="play a scripted conversation against a local fake Telegram (no token)"
     )
     demo.add_argument("--language", choices=("id", "en"), help="language of the transcript labels")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the demo's database, chart, spreadsheet and PDF "
+        "(default: a new temporary folder)",
+    )
     return parser
 
 
@@ -116,11 +125,19 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
         return asyncio.run(cli_seminar.run(args, settings, t))
     if args.command == "broadcast":
         return asyncio.run(cli_broadcast.run(args, settings, t))
+    if args.command == "portfolio":
+        return asyncio.run(cli_portfolio.run(args, settings, t))
+    if args.command == "export":
+        return asyncio.run(cli_export.run(args, settings, t))
+    if args.command in ("person", "audit"):
+        return asyncio.run(cli_person.run(args, settings, t))
     if args.command == "demo":
         from bot.demo import run_demo
 
         return asyncio.run(
-            run_demo(sys.stdout, language=args.language or settings.default_language)
+            run_demo(
+                sys.stdout, language=args.language or settings.default_language, folder=args.out
+            )
         )
     raise AssertionError(args.command)
 

@@ -70,6 +70,7 @@ class Transcript:
         self.t = t
         self.steps = 0
         self.step_title = ""
+        self.saved: list[Path] = []
 
     def step(self, title: str) -> None:
         self.steps += 1
@@ -142,17 +143,35 @@ class Transcript:
             last = message
         return last
 
+    def save_file(self, who: Actor, kind: str, folder: Path, name: str | None = None) -> Path:
+        """Write the newest file of this kind the bot sent to `who` into `folder`."""
+        message = next((m for m in reversed(who.user.inbox) if m.kind == kind), None)
+        stored = self.server.file(message.file_id) if message and message.file_id else None
+        if stored is None:
+            raise ScenarioFailed(f"{who.label} received no {kind}")
+        path = folder / (name or stored.file_name or f"{kind}.bin")
+        path.write_bytes(stored.data)
+        self.saved.append(path)
+        print(self.t("demo.saved", path=str(path)), file=self.out)
+        return path
+
     def expect(self, condition: bool, reason: str) -> None:
         if not condition:
             raise ScenarioFailed(reason)
 
 
-async def run_demo(out: TextIO, *, language: str = "id") -> int:
-    """Play the story; 0 when every step did what it should."""
+async def run_demo(out: TextIO, *, language: str = "id", folder: Path | None = None) -> int:
+    """Play the story; 0 when every step did what it should.
+
+    The database and the files the story ends with (chart, spreadsheet, portfolio) are kept in
+    `folder` (a new temporary folder by default), so they can be opened afterwards.
+    """
     t = translator(language)
     print(t("demo.title"), file=out)
-    # Kept after the run, so the database the story wrote can be looked at.
-    folder = Path(tempfile.mkdtemp(prefix="properbot-demo-"))
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="properbot-demo-"))
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "demo.sqlite3"
     engine = create_engine(f"sqlite:///{db_path}")
     try:
@@ -166,11 +185,12 @@ async def run_demo(out: TextIO, *, language: str = "id") -> int:
         ):
             transcript = Transcript(bot, server, out, t, clock, session_factory(engine))
             try:
-                await _story(transcript, server, codes, engine)
+                await _story(transcript, server, codes, engine, folder)
             except (ScenarioFailed, AssertionError, TimeoutError) as exc:
                 print(t("demo.failed", step=transcript.step_title, reason=str(exc)), file=out)
                 return 1
             print("\n" + t("demo.done", steps=transcript.steps, path=str(db_path)), file=out)
+            print(t("demo.files", folder=str(folder)), file=out)
     finally:
         await engine.dispose()
     return 0
@@ -202,7 +222,11 @@ async def _bound(engine: Any, telegram_user_id: int) -> Person | None:
 
 
 async def _story(
-    tr: Transcript, server: FakeTelegram, codes: dict[str, tuple[str, Role, str]], engine: Any
+    tr: Transcript,
+    server: FakeTelegram,
+    codes: dict[str, tuple[str, Role, str]],
+    engine: Any,
+    folder: Path,
 ) -> None:
     t = tr.t
     role: Callable[[Role], str] = lambda r: t(r.message_key)  # noqa: E731
@@ -298,6 +322,8 @@ async def _story(
     reply = await tr.say(admin, "/angkatan")
     tr.expect(reply is not None and COHORT in (reply.plain or ""), "the admin sees the cohort")
 
+    await _documents_story(tr, sri, admin, folder)
+
 
 async def _report_story(
     tr: Transcript,
@@ -356,6 +382,21 @@ async def _report_story(
     status = await tr.say(sri, "/status")
     tr.expect(status is not None and "Disetujui" in (status.plain or ""), "status shows approval")
     return bambang
+
+
+async def _documents_story(tr: Transcript, sri: Actor, admin: Actor, folder: Path) -> None:
+    """The organizer's chart and spreadsheet and the participant's portfolio, kept as files."""
+    tr.step("Rekap angkatan / the organizer's progress chart")
+    await tr.say(admin, "/rekap")
+    tr.save_file(admin, "photo", folder, "rekap.png")
+
+    tr.step("Ekspor angkatan / the cohort's records as a spreadsheet")
+    await tr.say(admin, "/ekspor")
+    tr.save_file(admin, "document", folder)
+
+    tr.step("Portofolio peserta / the participant's portfolio for the seminar")
+    await tr.say(sri, "/portofolio")
+    tr.save_file(sri, "document", folder)
 
 
 async def _person_id(engine: Any, telegram_user_id: int) -> int:

@@ -1,15 +1,14 @@
-"""Read-only commands: /bantuan, /profil, /angkatan."""
+"""Read-only commands: /bantuan, /profil."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from domain.i18n import format_datetime
-from domain.roles import Role
 from handlers.menu import commands_for
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
-from services import overview, people
+from services import people
 
 
 @turn(members_only=False)
@@ -51,31 +50,4 @@ async def profile_command(update: Update, context: Context, current: Turn) -> No
         lines.append(
             current.t("profile.consent", at=format_datetime(me.consent_at, me.timezone, lang))
         )
-    await update.effective_message.reply_text("\n".join(lines))
-
-
-@turn(roles=frozenset({Role.ADMIN}))
-async def cohorts_command(update: Update, context: Context, current: Turn) -> None:
-    """/angkatan: every cohort with how many of its people have joined."""
-    assert update.effective_message is not None
-    lines = [current.t("cohorts.title")]
-    for c in await overview.cohorts_overview(current.session):
-        roles = ", ".join(
-            f"{current.t(role.message_key)} {count}"
-            for role in Role
-            if (count := c.members.get(role, 0))
-        )
-        lines.append(
-            current.t(
-                "cohorts.line",
-                name=c.name,
-                organizer=c.organizer or "-",
-                year=c.year or "-",
-                joined=c.joined,
-                total=c.total,
-                roles=roles,
-            )
-        )
-    if len(lines) == 1:
-        lines.append(current.t("cohorts.none"))
     await update.effective_message.reply_text("\n".join(lines))

@@ -15,6 +15,7 @@ from domain.timezones import zone_label
 from handlers import callbacks
 from handlers.delivery import excerpt, send_html
 from handlers.menu import ADVISORS
+from handlers.portfolio import button as portfolio_button
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import overview, projects
@@ -208,7 +209,10 @@ async def timeline_page(update: Update, context: Context, current: Turn) -> None
                 ),
             )
         )
-    markup = InlineKeyboardMarkup([nav]) if nav else None
+    rows = [nav] if nav else []
+    if view.page == 0:  # the page the timeline opens on offers the whole record as a PDF
+        rows.append([portfolio_button(current, participant_id)])
+    markup = InlineKeyboardMarkup(rows) if rows else None
     text = "\n\n".join(parts)
     if fields[2] == "p":  # paging within a timeline message: turn its page
         try:

@@ -107,6 +107,9 @@ class Person(TimestampMixin, Base):
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when the person's personal data was erased on request (UU 27/2022); the row stays,
+    # nameless, so anonymous counts of reports and feedback still add up.
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person")
     invites: Mapped[list[Invite]] = relationship(back_populates="person")

@@ -65,13 +65,17 @@ async def test_help_lists_exactly_the_commands_of_each_role(
         return {line.split()[0] for line in message.plain.splitlines() if line.startswith("/")}  # type: ignore[attr-defined]
 
     assert commands(await say(bot, stranger, "/bantuan")) == {"/start", "/bantuan"}
-    everyone = {"/start", "/bantuan", "/jadwal", "/profil", "/bahasa", "/zona", "/batal"}
+    everyone = {"/start", "/bantuan", "/jadwal", "/profil", "/dataku", "/bahasa", "/zona", "/batal"}
     participant_help = commands(await say(bot, participant, "/bantuan"))
-    assert participant_help == everyone | {"/lapor", "/status", "/proyek", "/cuti"}
-    assert commands(await say(bot, mentor, "/bantuan")) == everyone | {"/peserta", "/cuti"}
+    assert participant_help == everyone | {"/lapor", "/status", "/proyek", "/portofolio", "/cuti"}
+    assert commands(await say(bot, mentor, "/bantuan")) == everyone | {
+        "/peserta",
+        "/rekap",
+        "/cuti",
+    }
     assert commands(await say(bot, examiner, "/bantuan")) == everyone
     menu = {command for command, _ in telegram.menu_for(1005)}
-    assert menu == {c.lstrip("/") for c in everyone | {"/peserta", "/cuti"}}
+    assert menu == {c.lstrip("/") for c in everyone | {"/peserta", "/rekap", "/cuti"}}
 
 
 async def test_role_commands_refuse_other_roles(

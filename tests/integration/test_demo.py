@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
+
+from openpyxl import load_workbook
+from PIL import Image
+from pypdf import PdfReader
 
 from bot.demo import run_demo
 
 
-async def test_demo_completes_and_shows_onboarding_in_both_languages() -> None:
+async def test_demo_completes_and_shows_onboarding_in_both_languages(tmp_path: Path) -> None:
     out = io.StringIO()
 
-    assert await run_demo(out, language="id") == 0
+    assert await run_demo(out, language="id", folder=tmp_path) == 0
 
     transcript = out.getvalue()
     assert "Undang-Undang Nomor 27 Tahun 2022" in transcript
@@ -28,4 +33,22 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages() -> None:
     assert "kehadiran Bapak/Ibu sebagai mentor wajib" in transcript  # the mentor's seminar notice
     assert "Jadwal seminar rancangan diubah" in transcript  # the move
     assert "bot was blocked by the user" in transcript  # the broadcast's blocked recipient
-    assert "Skenario selesai: 15 langkah berhasil" in transcript
+    assert "Skenario selesai: 18 langkah berhasil" in transcript
+    assert f"Berkas hasil demo (grafik PNG, XLSX, PDF) ada di folder: {tmp_path}" in transcript
+
+    _check_files(tmp_path)
+
+
+def _check_files(folder: Path) -> None:
+    """The story ends with the organizer's chart, the spreadsheet and Sri's portfolio."""
+    with Image.open(folder / "rekap.png") as chart:
+        assert chart.width >= 600 and len(chart.convert("RGB").getcolors(1 << 24) or []) > 50
+    (workbook_path,) = folder.glob("*.xlsx")
+    workbook = load_workbook(workbook_path, read_only=True)
+    assert len(workbook.sheetnames) == 6
+    participants = list(workbook.worksheets[0].values)
+    assert any(row and "Sri Wahyuni" in str(row[0]) for row in participants[1:])
+    (portfolio_path,) = folder.glob("*.pdf")
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(portfolio_path).pages)
+    assert "Peluncuran aplikasi SIPANDU di 5 kabupaten" in pdf_text
+    assert "Luar biasa" in pdf_text  # the mentor's feedback

@@ -53,8 +53,8 @@ async def test_participant_joins_through_the_deep_link_after_consent(
         assert "person.joined" in actions
     menu = [command for command, _ in telegram.menu_for(1001)]
     assert menu == [
-        "start", "bantuan", "lapor", "status", "proyek", "jadwal", "cuti", "profil", "bahasa",
-        "zona", "batal"
+        "start", "bantuan", "lapor", "status", "proyek", "portofolio", "jadwal", "cuti", "profil",
+        "dataku", "bahasa", "zona", "batal"
     ]  # fmt: skip
 
 

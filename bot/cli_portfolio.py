@@ -1,0 +1,125 @@
+"""`properbot portfolio NIP --out FILE.pdf`: a participant's portfolio PDF from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.settings import Settings
+from documents.portfolio_pdf import render_portfolio
+from domain.clock import Clock, SystemClock
+from domain.i18n import SUPPORTED_LANGUAGES, Translator
+from domain.nip import InvalidNip, parse_nip
+from handlers.portfolio import telegram_fetch
+from models.db import create_engine, session_factory
+from models.migrate import upgrade
+from services import portfolio
+from services.errors import UserFacingError
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the `portfolio` command to `properbot`'s subcommands."""
+    parser = subparsers.add_parser(
+        "portfolio",
+        help="a participant's portfolio as a PDF, for the seminar laporan",
+        description="Project, milestones, every report with its evidence, the feedback thread "
+        "and the sign-offs. Photos are downloaded from Telegram when TELEGRAM_BOT_TOKEN is "
+        "set; without it they are left out and a note marks their place.",
+    )
+    parser.add_argument(
+        "nip",
+        nargs="+",
+        help='the participant\'s NIP, e.g. 198001152005011001 or "19800115 200501 1 001"',
+    )
+    parser.add_argument("--out", required=True, type=Path, help="the PDF file to write")
+    parser.add_argument(
+        "--language",
+        choices=SUPPORTED_LANGUAGES,
+        help="language of the PDF (default: DEFAULT_LANGUAGE)",
+    )
+
+
+async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    """Write the PDF (exit 0); user errors raise UserFacingError, printed as one line, exit 2."""
+    return await export(args, settings, t, clock=SystemClock())
+
+
+async def export(
+    args: argparse.Namespace, settings: Settings, t: Translator, *, clock: Clock
+) -> int:
+    raw_nip = " ".join(args.nip)
+    now = clock.now()
+    try:
+        parse_nip(raw_nip, today=now.date())
+    except InvalidNip as exc:
+        raise UserFacingError(exc.code, **exc.params) from None
+    out: Path = args.out
+    language = args.language or settings.default_language
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            participant_id = await portfolio.participant_by_nip(session, raw_nip)
+            found = await portfolio.load_portfolio(session, participant_id)
+            wanted = len(found.photo_file_ids)
+            images: dict[str, bytes] = {}
+            if wanted and not settings.telegram_bot_token:
+                print(t("cli.portfolio.no_token"), file=sys.stderr)
+            elif wanted:
+                images = await _fetch(found, settings)
+                if len(images) < wanted:
+                    print(
+                        t("cli.portfolio.photos_missing", count=wanted - len(images)),
+                        file=sys.stderr,
+                    )
+            data = await asyncio.to_thread(
+                render_portfolio, found, images=images, language=language, generated_at=now
+            )
+            write_atomically(out, data)
+            portfolio.record_export(session, found, now=now, actor_label=f"cli:{getpass.getuser()}")
+    finally:
+        await engine.dispose()
+    print(
+        t(
+            "cli.portfolio.written",
+            name=found.name,
+            path=str(out),
+            reports=len(found.reports),
+            photos=len(images),
+        )
+    )
+    return 0
+
+
+async def _fetch(found: portfolio.Portfolio, settings: Settings) -> dict[str, bytes]:
+    assert settings.telegram_bot_token is not None
+    try:
+        async with Bot(
+            settings.telegram_bot_token,
+            base_url=settings.bot_base_url,
+            base_file_url=settings.bot_file_url,
+        ) as bot:
+            return await portfolio.fetch_images(found, telegram_fetch(bot))
+    except TelegramError:
+        return {}  # wrong token or Telegram unreachable: the caller warns about every photo
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write next to the target, then rename: a reader never sees half a PDF."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UserFacingError(
+            "cli.portfolio.error.write", path=str(path), reason=exc.strerror or str(exc)
+        ) from None

@@ -1,0 +1,444 @@
+"""The participant portfolio as an A4 PDF, ready to attach to the seminar laporan.
+
+Pure: takes the gathered `Portfolio`, the photo bytes already fetched (file_id -> bytes) and a
+language, returns the PDF bytes; no database, no network, so it can run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from domain.enums import AdvisorKind, EvidenceKind
+from domain.i18n import Translator, format_date, format_datetime, translator
+from domain.nip import InvalidNip, parse_nip
+from domain.roles import Role
+from domain.timezones import zone_label
+from services.portfolio import EvidenceRef, Portfolio, ReportEntry, ThreadNote
+
+FONT = "DejaVu"
+# Photos: as wide as the text, never taller than this (mm), so a page holds text and photo.
+MAX_IMAGE_HEIGHT_MM = 80.0
+# Embedded photos are shrunk to this many pixels on the longer side: sharp in print, small file.
+MAX_IMAGE_PIXELS = 1600
+JPEG_QUALITY = 85
+INDENT_MM = 7.0
+MAX_INDENT_LEVELS = 4
+LINE_MM = 5.0
+_GREY = (110, 110, 110)
+_BLACK = (0, 0, 0)
+# Control characters other than newline and tab would print as boxes or upset the layout.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@cache
+def font_paths() -> tuple[Path, Path]:
+    """DejaVu Sans regular and bold as shipped with matplotlib: full Unicode, no download."""
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+
+
+def _clean(text: str | None) -> str:
+    return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+class _Document(FPDF):
+    def __init__(self, running_head: str, page_label: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self._running_head = running_head
+        self._page_label = page_label  # with {page} still to fill; {nb} is fpdf's page total
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_font(FONT, size=8)
+        self.set_text_color(*_GREY)
+        self.cell(0, 6, self._running_head, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*_BLACK)
+        self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font(FONT, size=8)
+        self.set_text_color(*_GREY)
+        self.cell(0, 10, self._page_label.replace("{page}", str(self.page_no())), align="C")
+        self.set_text_color(*_BLACK)
+
+
+def render_portfolio(
+    portfolio: Portfolio,
+    *,
+    images: Mapping[str, bytes],
+    language: str,
+    generated_at: datetime,
+) -> bytes:
+    """The portfolio PDF. A photo missing from `images`, or one that cannot be decoded, is a
+    placeholder line, never an error."""
+    return _Renderer(portfolio, images, translator(language), generated_at).render()
+
+
+class _Renderer:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        images: Mapping[str, bytes],
+        t: Translator,
+        generated_at: datetime,
+    ) -> None:
+        self.p = portfolio
+        self.images = images
+        self.t = t
+        self.lang = t.language
+        self.zone = portfolio.timezone
+        self.generated_at = generated_at
+        # "{page}" is ours to fill per page; "{nb}" is replaced by fpdf once the total is known.
+        page_label = t("portfolio.pdf.page", page="{page}", pages="{nb}")
+        self.pdf = _Document(
+            t("portfolio.pdf.running_head", name=portfolio.name, cohort=portfolio.cohort_name),
+            page_label,
+        )
+        regular, bold = font_paths()
+        self.pdf.add_font(FONT, "", str(regular))
+        self.pdf.add_font(FONT, "B", str(bold))
+        self.pdf.set_auto_page_break(auto=True, margin=20)
+        self.pdf.set_margins(15, 15, 15)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _at(self, at: datetime) -> str:
+        return format_datetime(at, self.zone, self.lang)
+
+    def _text(self, text: str, *, size: float = 10, bold: bool = False, indent: float = 0) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, "B" if bold else "", size)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(
+            pdf.epw - indent,
+            LINE_MM if size <= 10 else size * 0.5,
+            _clean(text) or "-",
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+
+    def _keep(self, height: float) -> None:
+        """Start a new page unless `height` mm still fit: a heading or a note's author line
+        never sits alone at the bottom of a page."""
+        if self.pdf.get_y() + height > self.pdf.page_break_trigger:
+            self.pdf.add_page()
+
+    def _heading(self, text: str, *, level: int = 0) -> None:
+        pdf = self.pdf
+        self._keep(30)
+        pdf.ln(3)
+        if level == 0:
+            pdf.start_section(_clean(text), level=0)
+        self._text(text, size=14 if level == 0 else 11, bold=True)
+        pdf.ln(1)
+
+    # --- sections --------------------------------------------------------------------------
+
+    def render(self) -> bytes:
+        pdf = self.pdf
+        t = self.t
+        pdf.set_title(t("portfolio.pdf.title") + " - " + self.p.name)
+        pdf.set_author(self.p.name)
+        pdf.set_creator("properbot")
+        pdf.set_lang(self.lang)
+        pdf.set_creation_date(self.generated_at)
+        self._cover()
+        pdf.add_page()
+        self._milestones()
+        self._reports()
+        self._sign_offs()
+        return bytes(pdf.output())
+
+    def _cover(self) -> None:
+        pdf, t, p = self.pdf, self.t, self.p
+        pdf.add_page()
+        pdf.ln(20)
+        pdf.set_font(FONT, "B", 20)
+        pdf.multi_cell(pdf.epw, 10, t("portfolio.pdf.title"), align="C", new_x=XPos.LMARGIN)
+        pdf.ln(4)
+        pdf.set_font(FONT, "B", 15)
+        pdf.multi_cell(pdf.epw, 8, _clean(p.name), align="C", new_x=XPos.LMARGIN)
+        pdf.ln(10)
+        mentors = [a.name for a in p.advisors if a.kind is AdvisorKind.MENTOR]
+        coaches = [a.name for a in p.advisors if a.kind is AdvisorKind.COACH]
+        cohort = p.cohort_name
+        if p.programme and p.programme not in p.cohort_name:
+            cohort = f"{p.cohort_name} ({p.programme})"
+        rows = [
+            ("portfolio.pdf.field.nip", self._nip()),
+            ("portfolio.pdf.field.agency", p.agency),
+            ("portfolio.pdf.field.position", p.position),
+            ("portfolio.pdf.field.cohort", cohort),
+            ("portfolio.pdf.field.organizer", p.organizer),
+            ("portfolio.pdf.field.mentor", ", ".join(mentors)),
+            ("portfolio.pdf.field.coach", ", ".join(coaches)),
+            ("portfolio.pdf.field.project", p.project_title or t("portfolio.pdf.no_title")),
+            ("portfolio.pdf.field.problem", p.problem),
+            ("portfolio.pdf.field.goal", p.goal),
+        ]
+        pdf.set_font(FONT, size=10)
+        with pdf.table(
+            col_widths=(45, 135),
+            first_row_as_headings=False,
+            borders_layout="NONE",
+            text_align="LEFT",
+            line_height=LINE_MM,
+            padding=(1, 1, 1, 1),
+        ) as table:
+            for key, value in rows:
+                row = table.row()
+                row.cell(t(key), style=FontFace(emphasis="BOLD"))
+                row.cell(_clean(value) or "-")
+        pdf.ln(10)
+        pdf.set_font(FONT, size=9)
+        pdf.set_text_color(*_GREY)
+        pdf.multi_cell(
+            pdf.epw,
+            LINE_MM,
+            t("portfolio.pdf.generated", at=self._at(self.generated_at))
+            + "\n"
+            + t("portfolio.pdf.zone_note", zone=zone_label(self.zone, self.generated_at)),
+            align="L",
+            new_x=XPos.LMARGIN,
+        )
+        pdf.set_text_color(*_BLACK)
+
+    def _nip(self) -> str | None:
+        if not self.p.nip:
+            return None
+        try:
+            return parse_nip(self.p.nip, today=self.generated_at.date()).formatted
+        except InvalidNip:
+            return self.p.nip
+
+    def _milestones(self) -> None:
+        pdf, t = self.pdf, self.t
+        self._heading(t("portfolio.pdf.section.milestones"))
+        if not self.p.milestones:
+            self._text(t("portfolio.pdf.no_milestones"))
+            return
+        pdf.set_font(FONT, size=8)
+        with pdf.table(
+            col_widths=(9, 39, 18, 27, 34, 22, 31),
+            text_align="LEFT",
+            line_height=4,
+            padding=(1, 1, 1, 1),
+            headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+        ) as table:
+            head = table.row()
+            for key in ("no", "title", "horizon", "due", "output", "status", "approval"):
+                head.cell(t(f"portfolio.pdf.col.{key}"))
+            for n, m in enumerate(self.p.milestones, start=1):
+                row = table.row()
+                row.cell(str(n))
+                row.cell(_clean(m.title))
+                row.cell(t(f"horizon.{m.horizon.value}"))
+                row.cell(format_date(m.due_on, None, self.lang))
+                row.cell(_clean(m.expected_output) or "-")
+                row.cell(
+                    t(
+                        "portfolio.pdf.status_progress",
+                        status=t(f"milestone.status.{m.status.value}"),
+                        percent=m.progress,
+                    )
+                )
+                if m.approved_at is not None:
+                    approval = t(
+                        "portfolio.pdf.approval_cell",
+                        name=m.approved_by or "-",
+                        at=self._at(m.approved_at),
+                    )
+                else:
+                    approval = "-"
+                row.cell(_clean(approval))
+        pdf.ln(2)
+
+    def _reports(self) -> None:
+        t = self.t
+        self._heading(t("portfolio.pdf.section.reports"))
+        if not self.p.reports:
+            self._text(t("portfolio.pdf.no_reports"))
+            return
+        for n, report in enumerate(self.p.reports, start=1):
+            self._report(n, report)
+
+    def _report(self, n: int, report: ReportEntry) -> None:
+        pdf, t = self.pdf, self.t
+        self._heading(
+            t("portfolio.pdf.report.heading", n=n, milestone=report.milestone_title), level=1
+        )
+        pdf.set_text_color(*_GREY)
+        self._text(
+            t(
+                "portfolio.pdf.report.meta",
+                at=self._at(report.submitted_at),
+                percent=report.progress,
+                status=t(f"portfolio.pdf.report.status.{report.status.value}"),
+            ),
+            size=9,
+        )
+        pdf.set_text_color(*_BLACK)
+        pdf.ln(1)
+        self._text(report.text)
+        pdf.ln(2)
+        self._keep(15)
+        self._text(t("portfolio.pdf.evidence.heading"), bold=True, size=10)
+        if not report.evidence:
+            self._text(t("portfolio.pdf.evidence.none"), indent=INDENT_MM)
+        for item in report.evidence:
+            self._evidence(item)
+        pdf.ln(2)
+        self._keep(15)
+        self._text(t("portfolio.pdf.thread.heading"), bold=True, size=10)
+        if not report.thread:
+            self._text(t("portfolio.pdf.thread.none"), indent=INDENT_MM)
+        for note in report.thread:
+            self._note(note, 1)
+        pdf.ln(4)
+
+    def _evidence(self, item: EvidenceRef) -> None:
+        t = self.t
+        caption = _clean(item.caption)
+        if item.kind is EvidenceKind.PHOTO:
+            data = self.images.get(item.telegram_file_id or "")
+            image = _decode(data) if data else None
+            if image is None:
+                self._text(t("portfolio.pdf.evidence.photo_missing"), indent=INDENT_MM, size=9)
+            else:
+                self._image(image)
+            if caption:
+                self._text(
+                    t("portfolio.pdf.evidence.caption", caption=caption), size=9, indent=INDENT_MM
+                )
+        elif item.kind is EvidenceKind.DOCUMENT:
+            name = _clean(item.file_name) or t("portfolio.pdf.evidence.unnamed")
+            if caption:
+                line = t("portfolio.pdf.evidence.document_caption", name=name, caption=caption)
+            else:
+                line = t("portfolio.pdf.evidence.document", name=name)
+            self._text(line, indent=INDENT_MM, size=9)
+        else:
+            url = _clean(item.url) or caption or "-"
+            self._text(t("portfolio.pdf.evidence.link", url=url), indent=INDENT_MM, size=9)
+
+    def _image(self, image: _Photo) -> None:
+        pdf = self.pdf
+        ratio = image.height / image.width
+        width = pdf.epw - INDENT_MM
+        height = width * ratio
+        if height > MAX_IMAGE_HEIGHT_MM:
+            height = MAX_IMAGE_HEIGHT_MM
+            width = height / ratio
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+        x = pdf.l_margin + INDENT_MM + (pdf.epw - INDENT_MM - width) / 2
+        pdf.image(io.BytesIO(image.jpeg), x=x, y=pdf.get_y(), w=width, h=height)
+        pdf.set_y(pdf.get_y() + height + 1.5)
+
+    def _note(self, note: ThreadNote, depth: int) -> None:
+        t = self.t
+        indent = INDENT_MM * min(depth, MAX_INDENT_LEVELS)
+        kind = t(f"portfolio.pdf.note.kind.{note.kind.value}")
+        at = self._at(note.at)
+        if note.author_role is not None:
+            header = t(
+                "portfolio.pdf.note.header",
+                name=note.author_name,
+                role=t(_role_key(note.author_role)),
+                kind=kind,
+                at=at,
+            )
+        else:
+            header = t("portfolio.pdf.note.header_no_role", name=note.author_name, kind=kind, at=at)
+        self._keep(12)
+        self._text(header, bold=True, size=9, indent=indent)
+        body = note.text or t(f"portfolio.pdf.note.empty.{note.kind.value}")
+        self._text(body, size=9, indent=indent)
+        self.pdf.ln(1)
+        for reply in note.replies:
+            self._note(reply, depth + 1)
+
+    def _sign_offs(self) -> None:
+        pdf, t = self.pdf, self.t
+        self._heading(t("portfolio.pdf.section.signoffs"))
+        if not self.p.sign_offs:
+            self._text(t("portfolio.pdf.signoffs.none"))
+            return
+        pdf.set_font(FONT, size=9)
+        with pdf.table(
+            col_widths=(10, 70, 55, 45),
+            text_align="LEFT",
+            line_height=LINE_MM,
+            padding=(1, 1, 1, 1),
+            headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+        ) as table:
+            head = table.row()
+            for key in ("no", "title", "approver", "approved_at"):
+                head.cell(t(f"portfolio.pdf.col.{key}"))
+            for n, s in enumerate(self.p.sign_offs, start=1):
+                row = table.row()
+                row.cell(str(n))
+                row.cell(_clean(s.milestone_title))
+                if s.approver_role is not None:
+                    who = t(
+                        "portfolio.pdf.approver",
+                        name=s.approver_name,
+                        role=t(_role_key(s.approver_role)),
+                    )
+                else:
+                    who = s.approver_name
+                row.cell(_clean(who))
+                row.cell(self._at(s.at))
+
+
+def file_slug(name: str) -> str:
+    """A file-name-safe form of a person's name: "Dr. Ir. Budi" -> "dr-ir-budi"."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60] or "peserta"
+
+
+def _role_key(role: Role) -> str:
+    return role.message_key
+
+
+@dataclass(frozen=True)
+class _Photo:
+    jpeg: bytes
+    width: int
+    height: int
+
+
+def _decode(data: bytes) -> _Photo | None:
+    """The photo ready to embed: upright, at most MAX_IMAGE_PIXELS, as JPEG (which the PDF
+    keeps as is; raw pixels would make a phone photo several megabytes); None if unreadable."""
+    try:
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
+        image = ImageOps.exif_transpose(opened)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
+        if image.width < 1 or image.height < 1:
+            return None
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=JPEG_QUALITY)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+        return None
+    return _Photo(out.getvalue(), image.width, image.height)

@@ -1,0 +1,104 @@
+"""/portofolio for a participant, and the "Portofolio" button on an advisor's timeline: the PDF."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InlineKeyboardButton, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+
+from documents.portfolio_pdf import file_slug, render_portfolio
+from domain.roles import Role
+from handlers import callbacks
+from handlers.runtime import Context
+from handlers.turn import Turn, tell, turn
+from services import portfolio
+from services.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+def telegram_fetch(bot: Bot) -> portfolio.Fetch:
+    """Photo bytes by file_id through getFile and the file download; None when Telegram
+    cannot give it (gone, too big, network), so the PDF shows a placeholder instead."""
+
+    async def fetch(file_id: str) -> bytes | None:
+        try:
+            file = await bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("portfolio: photo not downloaded (%s)", exc)
+            return None
+
+    return fetch
+
+
+def button(current: Turn, participant_id: int) -> InlineKeyboardButton:
+    """The button under a participant's timeline that sends their portfolio."""
+    return InlineKeyboardButton(
+        current.t("portfolio.button"),
+        callback_data=callbacks.pack(callbacks.PORTFOLIO, str(participant_id)),
+    )
+
+
+@turn(roles=frozenset({Role.PARTICIPANT}))
+async def portfolio_command(update: Update, context: Context, current: Turn) -> None:
+    """/portofolio: the participant's own portfolio as a PDF document."""
+    assert current.actor.person_id is not None
+    await _send(update, context, current, current.actor.person_id)
+
+
+@turn()
+async def portfolio_pressed(update: Update, context: Context, current: Turn) -> None:
+    """The "Portofolio" button: the id in it is checked again against who presses it."""
+    query = update.callback_query
+    assert query is not None
+    fields = callbacks.unpack(query.data, callbacks.PORTFOLIO, 1)
+    if fields is None or not fields[0].isdigit():
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return
+    await _send(update, context, current, int(fields[0]))
+
+
+async def _send(update: Update, context: Context, current: Turn, participant_id: int) -> None:
+    actor = current.actor
+    try:
+        found, relation = await portfolio.portfolio_for(
+            current.session,
+            participant_id,
+            viewer_id=actor.person_id,
+            global_admin=actor.telegram_user_id in current.runtime.admin_ids,
+        )
+    except UserFacingError as exc:
+        await tell(update, current.t(exc.key, **exc.params))
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    images = await portfolio.fetch_images(found, telegram_fetch(context.bot))
+    # Rendering is CPU work (fonts, photos): off the event loop, so other chats keep moving.
+    data = await asyncio.to_thread(
+        render_portfolio,
+        found,
+        images=images,
+        language=actor.language,
+        generated_at=current.now(),
+    )
+    await context.bot.send_document(
+        chat_id,
+        document=data,
+        filename=current.translator("portfolio.file_name", slug=file_slug(found.name)),
+        caption=current.t("portfolio.caption", name=found.name, cohort=found.cohort_name),
+    )
+    if relation is not portfolio.Relation.SELF:
+        portfolio.record_export(
+            current.session,
+            found,
+            now=current.now(),
+            actor_id=actor.person_id,
+            relation=relation,
+        )
