@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export",
         help="a cohort's records (participants, milestones, reports, feedback, seminars, "
-        "delivery log) as XLSX or CSV",
+        "delivery log, response times per mentor and coach) as XLSX or CSV",
         description="Writes the file (or, for csv, a folder of one file per table, or a .zip "
         "when --out ends in .zip) under a temporary name and renames it into place, so a "
         "half-written export never appears. Times are in --zone, named in the headers.",

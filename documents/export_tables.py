@@ -82,7 +82,7 @@ def _evidence(t: Translator, items: tuple[EvidenceItem, ...]) -> str:
 
 
 def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[Table]:
-    """The six tables of an export, in TABLES order, with headers in `language`."""
+    """The seven tables of an export, in TABLES order, with headers in `language`."""
     t = translator(language)
     label = zone_label(zone, export.generated_at)
     yes, no = t("export.yes"), t("export.no")
@@ -168,6 +168,16 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
             col("attempts", CellKind.NUMBER),
             col("sent_at", CellKind.DATETIME),
             col("error", CellKind.LONG_TEXT),
+        ),
+        "response_times": (
+            col("name"),
+            col("role"),
+            col("participants", CellKind.NUMBER),
+            col("reports", CellKind.NUMBER),
+            col("answered", CellKind.NUMBER),
+            col("median_response", CellKind.HOURS),
+            col("waiting", CellKind.NUMBER),
+            col("oldest_waiting", CellKind.HOURS),
         ),
     }
     rows: dict[str, list[tuple[Cell, ...]]] = {
@@ -260,6 +270,19 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
                 d.error,
             )
             for d in export.deliveries
+        ],
+        "response_times": [
+            (
+                a.name,
+                t(Role(a.kind.value).message_key),
+                a.participants,
+                a.reports,
+                a.answered,
+                hours(a.median),
+                a.waiting,
+                hours(a.oldest_waiting),
+            )
+            for a in export.response_times
         ],
     }
     return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 WIB = ZoneInfo("Asia/Jakarta")  # UTC+7
 WITA = ZoneInfo("Asia/Makassar")  # UTC+8
@@ -57,6 +57,15 @@ def zone_code(tz: ZoneInfo) -> str:
     if tz.key is None:
         raise ValueError("a ZoneInfo without an IANA key cannot be stored")
     return tz.key
+
+
+def stored_zone(key: str | None) -> ZoneInfo:
+    """The zone stored as `key` (zone_code's output); WIB when it is missing or unknown here,
+    so a record written on another system still renders instead of failing."""
+    try:
+        return ZoneInfo(key) if key else WIB
+    except (ZoneInfoNotFoundError, ValueError):
+        return WIB
 
 
 def zone_label(tz: ZoneInfo, at: datetime) -> str:

@@ -1,4 +1,5 @@
-"""A cohort's record as plain rows: participants, milestones, reports, feedback, seminars, delivery.
+"""A cohort's record as plain rows: participants, milestones, reports, feedback, seminars,
+delivery, and each advisor's response times.
 
 The rows are what the XLSX and CSV exports (`documents/`) print; they carry aware UTC
 datetimes, durations and enums, and no text from the catalogs, so any renderer can
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from domain.enums import (
     UpdateStatus,
 )
 from domain.roles import Role
-from domain.timezones import WIB, zone_label
+from domain.timezones import stored_zone, zone_label
 from models import (
     Assignment,
     Cohort,
@@ -44,7 +44,13 @@ from models import (
 from services import audit
 from services.cohorts import find_cohort
 from services.errors import UnknownCohort
-from services.response_times import RESPONSE_KINDS, participant_response_medians
+from services.response_times import (
+    RESPONSE_KINDS,
+    AdvisorResponseTimes,
+    advisor_response_times,
+    participant_response_medians,
+    waiting_longest_first,
+)
 
 # The tables of an export, in the order the workbook shows them.
 TABLES: tuple[str, ...] = (
@@ -54,6 +60,7 @@ TABLES: tuple[str, ...] = (
     "feedback",
     "seminars",
     "deliveries",
+    "response_times",
 )
 
 # Who wrote a note, seen from the report's participant.
@@ -174,6 +181,8 @@ class CohortExport:
     feedback: list[FeedbackRow] = field(default_factory=list)
     seminars: list[SeminarRow] = field(default_factory=list)
     deliveries: list[DeliveryRow] = field(default_factory=list)
+    # Per mentor and per coach; who leaves participants waiting longest first.
+    response_times: list[AdvisorResponseTimes] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Rows per table, in TABLES order."""
@@ -199,13 +208,6 @@ def record_export(
         cohort_id=export.cohort_id,
         details={"format": file_format, "tables": list(TABLES), "rows": export.counts()},
     )
-
-
-def _zone(key: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
-        return WIB
 
 
 def _overdue(due_on: date, status: MilestoneStatus, today: date) -> bool:
@@ -257,7 +259,9 @@ async def cohort_export(
         ).tuples()
     )
     names = {person.id: person.full_name for person, _, _ in people}
-    today = {person.id: now.astimezone(_zone(person.timezone)).date() for person, _, _ in people}
+    today = {
+        person.id: now.astimezone(stored_zone(person.timezone)).date() for person, _, _ in people
+    }
 
     advisors: dict[int, dict[AdvisorKind, list[str]]] = {p: {} for p in names}
     advisor_kind: dict[tuple[int, int], AdvisorKind] = {}
@@ -401,7 +405,7 @@ async def cohort_export(
                 nip=person.nip,
                 agency=person.agency,
                 position=person.position,
-                zone=zone_label(_zone(person.timezone), now),
+                zone=zone_label(stored_zone(person.timezone), now),
                 seminar_group=seminar_group,
                 project_title=project_title or None,
                 mentors=tuple(advisors[person.id].get(AdvisorKind.MENTOR, [])),
@@ -436,6 +440,7 @@ async def cohort_export(
         feedback=feedback_rows,
         seminars=await _seminars(session, cohort.id),
         deliveries=await _deliveries(session, cohort.id),
+        response_times=waiting_longest_first(await advisor_response_times(session, cohort.id, now)),
     )
 
 
@@ -475,7 +480,7 @@ async def _seminars(session: AsyncSession, cohort_id: int) -> list[SeminarRow]:
             id=s.id,
             kind=s.kind,
             starts_at=s.starts_at,
-            zone=zone_label(_zone(s.timezone), s.starts_at),
+            zone=zone_label(stored_zone(s.timezone), s.starts_at),
             place=s.place,
             link=s.online_link,
             status=s.status,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ from domain.enums import (
 )
 from domain.nip import normalize_nip
 from domain.roles import Role
+from domain.timezones import stored_zone
 from models import (
     Assignment,
     Cohort,
@@ -313,7 +314,7 @@ async def _gather(session: AsyncSession, target: _Target) -> Portfolio:
         nip=person.nip,
         agency=person.agency,
         position=person.position,
-        timezone=_zone(person.timezone),
+        timezone=stored_zone(person.timezone),
         cohort_id=cohort.id,
         cohort_name=cohort.name,
         programme=cohort.programme,
@@ -384,13 +385,6 @@ def _thread(notes: list[FeedbackNote], roles: Mapping[int, Role]) -> tuple[Threa
         )
 
     return tuple(build(n, frozenset({n.id})) for n in children.get(None, []))
-
-
-def _zone(key: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Jakarta")
 
 
 async def fetch_images(portfolio: Portfolio, fetch: Fetch) -> dict[str, bytes]:

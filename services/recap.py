@@ -25,7 +25,12 @@ from models import (
     Project,
 )
 from services.errors import UserFacingError
-from services.response_times import RESPONSE_KINDS, AdvisorResponseTimes, advisor_response_times
+from services.response_times import (
+    RESPONSE_KINDS,
+    AdvisorResponseTimes,
+    advisor_response_times,
+    waiting_longest_first,
+)
 
 # "This week": the seven days before now, the same for every zone.
 WEEK = timedelta(days=7)
@@ -337,8 +342,4 @@ async def _response_times(
     times = await advisor_response_times(session, cohort_id, now, participant_ids)
     if advisor_id is not None:
         times = [a for a in times if a.advisor_id == advisor_id]
-    # Who leaves participants waiting longest comes first.
-    return sorted(
-        times,
-        key=lambda a: (-a.waiting, -(a.oldest_waiting or timedelta(0)).total_seconds()),
-    )
+    return waiting_longest_first(times)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +27,7 @@ class AdvisorResponseTimes:
     advisor_id: int
     name: str
     kind: AdvisorKind
+    participants: int  # active participants assigned to this advisor in this role
     reports: int  # submitted reports of this advisor's participants
     answered: int  # reports this advisor responded to
     median: timedelta | None  # median time from a report to this advisor's first response
@@ -147,6 +148,7 @@ async def advisor_response_times(
                 advisor_id=advisor_id,
                 name=name,
                 kind=kind,
+                participants=len(participants),
                 reports=len(reports),
                 answered=len(delays),
                 median=median_duration(delays),
@@ -156,6 +158,17 @@ async def advisor_response_times(
         )
     result.sort(key=lambda a: (_KIND_ORDER[a.kind], a.name, a.advisor_id))
     return result
+
+
+def waiting_longest_first(times: Iterable[AdvisorResponseTimes]) -> list[AdvisorResponseTimes]:
+    """Who leaves participants waiting comes first: most reports waiting, then the oldest wait.
+
+    The sort is stable, so advisors nobody waits for keep the order they came in.
+    """
+    return sorted(
+        times,
+        key=lambda a: (-a.waiting, -(a.oldest_waiting or timedelta(0)).total_seconds()),
+    )
 
 
 async def participant_response_medians(

@@ -45,7 +45,7 @@ def _check_files(folder: Path) -> None:
         assert chart.width >= 600 and len(chart.convert("RGB").getcolors(1 << 24) or []) > 50
     (workbook_path,) = folder.glob("*.xlsx")
     workbook = load_workbook(workbook_path, read_only=True)
-    assert len(workbook.sheetnames) == 6
+    assert len(workbook.sheetnames) == 7 and workbook.sheetnames[-1] == "Waktu tanggapan"
     participants = list(workbook.worksheets[0].values)
     assert any(row and "Sri Wahyuni" in str(row[0]) for row in participants[1:])
     (portfolio_path,) = folder.glob("*.pdf")

@@ -34,7 +34,15 @@ from tests.factories import COHORT, HEADER, add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
 from tests.integration.test_reports import cast, report
 
-SHEETS = ["Peserta", "Tahapan", "Laporan", "Umpan balik", "Seminar", "Log pengiriman"]
+SHEETS = [
+    "Peserta",
+    "Tahapan",
+    "Laporan",
+    "Umpan balik",
+    "Seminar",
+    "Log pengiriman",
+    "Waktu tanggapan",
+]
 
 # A second cohort, run by its own organizer (Rina, admin by membership), with one participant.
 OTHER_COHORT = "PKN II Angkatan XXXVII"
@@ -145,6 +153,25 @@ async def test_an_admin_gets_the_workbook_with_the_participants_figures(
     assert note["Waktu tanggapan (jam)"] == 1.5
     assert note["Waktu (WIB)"] == datetime(2026, 11, 2, 9, 30)
 
+    # Per advisor: the coach who has not answered Budi's report comes first, waiting 1.5 h.
+    advisors = rows_of(book["Waktu tanggapan"])
+    assert [
+        (
+            a["Nama"],
+            a["Peran"],
+            a["Jumlah peserta"],
+            a["Jumlah laporan"],
+            a["Laporan ditanggapi"],
+            a["Median waktu tanggapan (jam)"],
+            a["Laporan menunggu"],
+            a["Menunggu terlama (jam)"],
+        )
+        for a in advisors
+    ] == [
+        ("Dr. Lina Marliani", "Coach", 2, 1, 0, None, 1, 1.5),
+        ("Dr. Ir. Bambang Wijaya", "Mentor", 2, 1, 1, 1.5, 0, None),
+    ]
+
     (entry,) = await export_audits(engine)
     async with session_factory(engine)() as session:
         admin_person = await session.scalar(
@@ -160,7 +187,9 @@ async def test_an_admin_gets_the_workbook_with_the_participants_figures(
         "feedback",
         "seminars",
         "deliveries",
+        "response_times",
     ]
+    assert entry.details["rows"]["response_times"] == 2
 
 
 async def test_with_several_cohorts_the_admin_picks_one(
@@ -259,9 +288,16 @@ async def test_cli_exports_xlsx_and_csv_atomically_with_audit(
     out = capsys.readouterr().out
     assert f"Rekap {COHORT} ditulis ke rekap.xlsx" in out
     assert "Peserta: 2 baris" in out and "Laporan: 1 baris" in out
+    assert "Waktu tanggapan: 2 baris" in out
     book = load_workbook(cli_env / "rekap.xlsx")
     assert book.sheetnames == SHEETS
     assert rows_of(book["Peserta"])[0]["Median waktu tanggapan (jam)"] == 1.5
+    coach, mentor = rows_of(book["Waktu tanggapan"])
+    assert (coach["Nama"], coach["Laporan menunggu"]) == ("Dr. Lina Marliani", 1)
+    assert (mentor["Nama"], mentor["Median waktu tanggapan (jam)"]) == (
+        "Dr. Ir. Bambang Wijaya",
+        1.5,
+    )
     assert hidden_files(cli_env) == []  # no temporary file left behind
 
     assert await cli("export", "--cohort", COHORT, "--format", "csv", "--out", "rekap") == 0
@@ -275,6 +311,7 @@ async def test_cli_exports_xlsx_and_csv_atomically_with_audit(
             "umpan-balik.csv",
             "seminar.csv",
             "log-pengiriman.csv",
+            "waktu-tanggapan.csv",
         ]
     )
     participants = list(
@@ -284,6 +321,17 @@ async def test_cli_exports_xlsx_and_csv_atomically_with_audit(
     assert participants[0]["Jumlah laporan"] == "1"
     assert participants[0]["Median waktu tanggapan (jam)"] == "1.5"
     assert (folder / "peserta.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    advisors = list(
+        csv.DictReader(io.StringIO((folder / "waktu-tanggapan.csv").read_text("utf-8-sig")))
+    )
+    # The command line runs on the system clock: how long Lina's wait is depends on today.
+    assert [(a["Nama"], a["Laporan menunggu"]) for a in advisors] == [
+        ("Dr. Lina Marliani", "1"),
+        ("Dr. Ir. Bambang Wijaya", "0"),
+    ]
+    assert float(advisors[0]["Menunggu terlama (jam)"]) >= 1.5
+    assert advisors[1]["Menunggu terlama (jam)"] == ""
+    assert advisors[1]["Median waktu tanggapan (jam)"] == "1.5"
 
     # A folder that already holds something is refused; a .zip is one file, in English here.
     assert await cli("export", "--cohort", COHORT, "--format", "csv", "--out", "rekap") == 2
@@ -294,7 +342,7 @@ async def test_cli_exports_xlsx_and_csv_atomically_with_audit(
     assert code == 0
     capsys.readouterr()
     archive = zipfile.ZipFile(cli_env / "rekap.zip")
-    assert "participants.csv" in archive.namelist() and len(archive.namelist()) == 6
+    assert "response-times.csv" in archive.namelist() and len(archive.namelist()) == 7
 
     entries = await export_audits(engine)
     assert [e.details["format"] for e in entries] == ["xlsx", "csv", "csv"]
@@ -406,4 +454,10 @@ async def test_the_service_gathers_seminars_deliveries_and_late_milestones(
         "feedback": 0,
         "seminars": 1,
         "deliveries": 2,
+        "response_times": 2,
     }
+    # Nobody waits: mentors before coaches; Hasan, with nobody assigned, is not listed.
+    assert [(a.name, a.participants, a.waiting) for a in data.response_times] == [
+        ("Dr. Ir. Bambang Wijaya", 2, 0),
+        ("Dr. Lina Marliani", 2, 0),
+    ]

@@ -93,6 +93,7 @@ async def test_each_advisor_gets_reports_answers_median_and_what_still_waits(
     ]
     bambang, lina = lines
     assert bambang.advisor_id == ids["bambang"]
+    assert bambang.participants == lina.participants == 2  # Budi and Nurhayati
     assert (bambang.reports, bambang.answered, bambang.waiting) == (4, 3, 1)
     # First answers after 2 h (not the later 20 h), 6 h and 1 h: median 2 h.
     assert bambang.median == timedelta(hours=2)
@@ -111,6 +112,7 @@ async def test_narrowed_to_some_participants(engine: AsyncEngine, now: datetime)
         )
         nobody = await advisor_response_times(session, ids["cohort"], now, participant_ids=[])
     bambang, lina = lines
+    assert (bambang.participants, lina.participants) == (1, 1)
     assert (bambang.reports, bambang.answered, bambang.median) == (1, 1, timedelta(hours=1))
     assert (lina.reports, lina.answered, lina.median, lina.waiting) == (1, 0, None, 0)
     assert lina.oldest_waiting is None

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from documents.csv_export import render_csv, zip_files
 from documents.xlsx_export import render_xlsx
 from domain.enums import (
+    AdvisorKind,
     EvidenceKind,
     FeedbackKind,
     Horizon,
@@ -33,6 +34,7 @@ from services.exports import (
     ReportRow,
     SeminarRow,
 )
+from services.response_times import AdvisorResponseTimes
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 SUBMITTED = datetime(2026, 11, 27, 2, 30, tzinfo=UTC)  # 09.30 WIB, 11.30 WIT
@@ -137,10 +139,35 @@ def _export() -> CohortExport:
                 error=None,
             )
         ],
+        # As the service orders them: the coach with a report waiting comes first.
+        response_times=[
+            AdvisorResponseTimes(
+                advisor_id=9,
+                name="Dr. Lina Marliani",
+                kind=AdvisorKind.COACH,
+                participants=1,
+                reports=1,
+                answered=0,
+                median=None,
+                waiting=1,
+                oldest_waiting=timedelta(hours=24, minutes=30),
+            ),
+            AdvisorResponseTimes(
+                advisor_id=8,
+                name="Dr. Ir. Bambang Wijaya",
+                kind=AdvisorKind.MENTOR,
+                participants=1,
+                reports=1,
+                answered=1,
+                median=timedelta(minutes=90),
+                waiting=0,
+                oldest_waiting=None,
+            ),
+        ],
     )
 
 
-def test_the_workbook_has_six_sheets_with_bold_frozen_filtered_headers() -> None:
+def test_the_workbook_has_seven_sheets_with_bold_frozen_filtered_headers() -> None:
     book = load_workbook(io.BytesIO(render_xlsx(_export(), "id", WIB)))
 
     assert book.sheetnames == [
@@ -150,12 +177,14 @@ def test_the_workbook_has_six_sheets_with_bold_frozen_filtered_headers() -> None
         "Umpan balik",
         "Seminar",
         "Log pengiriman",
+        "Waktu tanggapan",
     ]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A1:")
         assert all(cell.font.bold for cell in sheet[1])
-        assert sheet.max_row == 2  # header and one row each
+        # A header and one row each; two advisors in the response times.
+        assert sheet.max_row == (3 if sheet.title == "Waktu tanggapan" else 2)
     participants = book["Peserta"]
     headers = [c.value for c in participants[1]]
     assert headers[:3] == ["Nama", "NIP", "Instansi"]
@@ -202,10 +231,37 @@ def test_dates_times_and_labels_in_the_sheets() -> None:
     assert book["Log pengiriman"]["E2"].value == "Terkirim"
 
 
+def test_response_times_one_row_per_advisor_in_hours() -> None:
+    book = load_workbook(io.BytesIO(render_xlsx(_export(), "id", WIB)))
+
+    sheet = book["Waktu tanggapan"]
+    assert [c.value for c in sheet[1]] == [
+        "Nama",
+        "Peran",
+        "Jumlah peserta",
+        "Jumlah laporan",
+        "Laporan ditanggapi",
+        "Median waktu tanggapan (jam)",
+        "Laporan menunggu",
+        "Menunggu terlama (jam)",
+    ]
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
+        ["Dr. Lina Marliani", "Coach", 1, 1, 0, None, 1, 24.5],
+        ["Dr. Ir. Bambang Wijaya", "Mentor", 1, 1, 1, 1.5, 0, None],
+    ]
+    assert sheet["F3"].number_format == "0.0" and sheet["H2"].number_format == "0.0"
+    english = load_workbook(io.BytesIO(render_xlsx(_export(), "en", WIT)))["Response times"]
+    assert [c.value for c in english[1]][5:] == [
+        "Median response time (hours)",
+        "Waiting now",
+        "Oldest waiting (hours)",
+    ]
+
+
 def test_english_headers_and_another_zone() -> None:
     book = load_workbook(io.BytesIO(render_xlsx(_export(), "en", WIT)))
 
-    assert book.sheetnames[0] == "Participants" and book.sheetnames[-1] == "Delivery log"
+    assert book.sheetnames[0] == "Participants" and book.sheetnames[-1] == "Response times"
     headers = [c.value for c in book["Participants"][1]]
     assert "Last report (WIT)" in headers
     last = headers.index("Last report (WIT)")
@@ -216,7 +272,7 @@ def test_english_headers_and_another_zone() -> None:
 def test_an_empty_cohort_still_has_every_sheet_and_header() -> None:
     empty = CohortExport(1, "Kosong", "PKN II", None, NOW)
     book = load_workbook(io.BytesIO(render_xlsx(empty, "id", WIB)))
-    assert len(book.sheetnames) == 6
+    assert len(book.sheetnames) == 7
     assert all(sheet.max_row == 1 for sheet in book.worksheets)
 
 
@@ -230,6 +286,7 @@ def test_csv_files_one_per_table_with_bom_and_safe_text() -> None:
         "umpan-balik.csv",
         "seminar.csv",
         "log-pengiriman.csv",
+        "waktu-tanggapan.csv",
     ]
     assert all(data.startswith(b"\xef\xbb\xbf") for data in files.values())
     rows = list(csv.reader(io.StringIO(files["peserta.csv"].decode("utf-8-sig"))))
@@ -241,6 +298,11 @@ def test_csv_files_one_per_table_with_bom_and_safe_text() -> None:
     assert row["NIP"] == "198001152005011001"
     report = list(csv.reader(io.StringIO(files["laporan.csv"].decode("utf-8-sig"))))[1]
     assert "'=SUM(A1:A9) is not a formula" in report  # never run as a formula
+    advisors = list(csv.reader(io.StringIO(files["waktu-tanggapan.csv"].decode("utf-8-sig"))))
+    assert advisors[1:] == [
+        ["Dr. Lina Marliani", "Coach", "1", "1", "0", "", "1", "24.5"],
+        ["Dr. Ir. Bambang Wijaya", "Mentor", "1", "1", "1", "1.5", "0", ""],
+    ]
 
     archive = zipfile.ZipFile(io.BytesIO(zip_files(files)))
     assert archive.namelist() == list(files)

@@ -5,7 +5,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.timezones import WIB, WIT, WITA, UnknownZone, parse_zone, zone_code, zone_label
+from domain.timezones import (
+    WIB,
+    WIT,
+    WITA,
+    UnknownZone,
+    parse_zone,
+    stored_zone,
+    zone_code,
+    zone_label,
+)
 
 WINTER = datetime(2024, 12, 19, 2, 0, tzinfo=UTC)
 SUMMER = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
@@ -93,3 +102,10 @@ def test_zone_code_is_the_iana_key_and_round_trips() -> None:
         zone = parse_zone(raw)
         assert parse_zone(zone_code(zone)) == zone
     assert zone_code(WIT) == "Asia/Jayapura"
+
+
+def test_a_stored_zone_reads_back_and_an_unknown_one_falls_back_to_wib() -> None:
+    assert stored_zone(zone_code(WIT)) == WIT
+    assert stored_zone("Europe/Amsterdam") == ZoneInfo("Europe/Amsterdam")
+    for broken in ("Mars/Olympus_Mons", "", None, "../etc"):
+        assert stored_zone(broken) == WIB
