@@ -78,6 +78,12 @@ _WEEKDAY_PHRASE = re.compile(
 # "Kamis, 19 Desember 2024": the way the bot itself prints dates, so people paste it back.
 _WITH_WEEKDAY = re.compile(r"^(?P<name>[a-z]+),?\s+(?P<rest>.*\d.*)$")
 _APOSTROPHES = re.compile(r"['’‘`]")  # "Jum'at"
+# "24/12 - 2/1", "24 Des sampai 2 Jan", "24 Dec to 2 Jan", "24/12 s.d. 2/1", "24/12 – 2/1".
+_RANGE_WORDS = re.compile(
+    r"\s+(?:-|–|—|s\.?\s?d\.?|s/d|sampai(?:\s+dengan)?|hingga|to|until|till)\s+",
+    re.IGNORECASE,
+)
+_RANGE_DASH = re.compile(r"\s*[-–—]\s*")
 
 
 class InvalidDate(ValueError):
@@ -126,6 +132,28 @@ def parse_user_date(text: str, *, today: date) -> date:
                 raise InvalidDate("date.error.weekday_mismatch", {"value": shorten(original)})
             return found
     raise InvalidDate("date.error.not_understood", {"value": shorten(original)})
+
+
+def parse_user_range(text: str, *, today: date) -> tuple[date, date]:
+    """The first and last day of a span (leave, a stage) typed as one date or "start - end",
+    each end read like `parse_user_date`; `InvalidDate`."""
+    raw = text.strip()
+    try:
+        single = parse_user_date(raw, today=today)  # "24-12" and "2026-12-24" hold dashes too
+    except InvalidDate as first_error:
+        parts = _RANGE_WORDS.split(raw, maxsplit=1)
+        if len(parts) != 2:
+            parts = _RANGE_DASH.split(raw)
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise first_error from None
+        start = parse_user_date(parts[0], today=today)
+        end = parse_user_date(parts[1], today=today)
+        if end < start:
+            # "24/12 - 2/1": a date written without a year is the next one after the start.
+            later = parse_user_date(parts[1], today=start)
+            end = later if later >= start else end
+        return start, end
+    return single, single
 
 
 def check_not_past(d: date, today: date) -> None:

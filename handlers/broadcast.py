@@ -28,7 +28,7 @@ from domain.clock import Clock, SystemClock
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from domain.text import InvalidText
-from handlers import callbacks
+from handlers import callbacks, steps
 from handlers.runtime import Context, Runtime
 from handlers.turn import Turn, escape_params, turn
 from services import broadcasts, groups
@@ -60,16 +60,11 @@ class Step(IntEnum):
 
 
 def _draft(context: Context) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.get(DRAFT)
-    if draft is None:
-        draft = context.user_data[DRAFT] = {}
-    return draft  # type: ignore[no-any-return]
+    return steps.draft(context, DRAFT)
 
 
 def _clear(context: Context) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
+    steps.clear_draft(context, DRAFT)
 
 
 def _button(text: str, *fields: str) -> InlineKeyboardButton:
@@ -587,11 +582,8 @@ async def cancel(update: Update, context: Context, current: Turn) -> int:
     return END
 
 
-@turn(members_only=False)
-async def busy(update: Update, context: Context, current: Turn) -> None:
-    """Another command while the announcement waits for an answer."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(current.t("conversation.busy"))
+# Another command while the announcement waits for an answer.
+busy = steps.busy
 
 
 @turn(roles=ADMINS)

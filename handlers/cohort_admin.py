@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from enum import IntEnum
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -18,11 +20,11 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from domain.dates import InvalidDate
+from domain.dates import InvalidDate, parse_user_range
 from domain.i18n import format_date, format_datetime, translator
 from domain.roles import Role
 from domain.text import InvalidText
-from handlers import callbacks
+from handlers import callbacks, steps
 from handlers.delivery import send_html
 from handlers.runtime import Context
 from handlers.turn import Turn, escape_params, turn
@@ -37,7 +39,6 @@ from services.cohort_admin import (
 from services.cohorts import InviteLine
 from services.errors import UserFacingError
 from services.seminars import Organizer
-from services.vacations import parse_range
 
 ADMINS = frozenset({Role.ADMIN})
 STAGES = callbacks.COHORT_ADMIN
@@ -48,6 +49,8 @@ DRAFT = "stage_draft"
 TIMEOUT = timedelta(hours=12)
 # Telegram allows 100 buttons per message.
 COHORT_BUTTONS = 50
+
+T = TypeVar("T")
 
 
 class Step(IntEnum):
@@ -78,16 +81,11 @@ def _every_cohort(current: Turn) -> bool:
 
 
 def _draft(context: Context) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.get(DRAFT)
-    if draft is None:
-        draft = context.user_data[DRAFT] = {}
-    return draft  # type: ignore[no-any-return]
+    return steps.draft(context, DRAFT)
 
 
 def _clear(context: Context) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
+    steps.clear_draft(context, DRAFT)
 
 
 def _pressed_id(update: Update, kind: str, action: str) -> int | None:
@@ -106,6 +104,29 @@ async def _refuse(update: Update, current: Turn, key: str, **params: object) -> 
         await update.callback_query.answer(text[:200], show_alert=True)
     else:
         await _message(update).reply_text(text)
+
+
+async def _pressed(
+    update: Update,
+    current: Turn,
+    kind: str,
+    action: str,
+    load: Callable[[int, Organizer], Awaitable[T]],
+) -> T | None:
+    """What a button of this kind and action names, loaded by `load` within what this admin
+    runs; the press is answered, with the reason when the button is stale or refused (None)."""
+    assert update.callback_query is not None
+    pressed = _pressed_id(update, kind, action)
+    if pressed is None:
+        await _refuse(update, current, "button.stale")
+        return None
+    try:
+        found = await load(pressed, _organizer(current))
+    except UserFacingError as exc:
+        await _refuse(update, current, exc.key, **exc.params)
+        return None
+    await update.callback_query.answer()
+    return found
 
 
 def _day(current: Turn, d: date) -> str:
@@ -178,19 +199,11 @@ async def _show_cohort(chat_id: int, context: Context, current: Turn, cohort_id:
 @turn(roles=ADMINS)
 async def cohort_pressed(update: Update, context: Context, current: Turn) -> None:
     """A cohort's button under /angkatan."""
-    query = update.callback_query
-    assert query is not None
-    cohort_id = _pressed_id(update, STAGES, "c")
-    if cohort_id is None:
-        await _refuse(update, current, "button.stale")
-        return
-    try:
-        await cohort_admin.managed_cohort(current.session, cohort_id, _organizer(current))
-    except UserFacingError as exc:
-        await _refuse(update, current, exc.key, **exc.params)
-        return
-    await query.answer()
-    await _show_cohort(_message(update).chat_id, context, current, cohort_id)
+    cohort = await _pressed(
+        update, current, STAGES, "c", partial(cohort_admin.managed_cohort, current.session)
+    )
+    if cohort is not None:
+        await _show_cohort(_message(update).chat_id, context, current, cohort.id)
 
 
 # --- conversation: a stage's dates, or a new stage ----------------------------------------------
@@ -205,17 +218,11 @@ async def _ask_dates(message: Message, current: Turn, name: str) -> int:
 async def edit_pressed(update: Update, context: Context, current: Turn) -> int | None:
     """ "Ubah <tahap>": ask for the stage's new dates."""
     _clear(context)
-    stage_id = _pressed_id(update, STAGES, "e")
-    if stage_id is None:
-        await _refuse(update, current, "button.stale")
+    stage = await _pressed(
+        update, current, STAGES, "e", partial(cohort_admin.managed_stage, current.session)
+    )
+    if stage is None:
         return END
-    try:
-        stage = await cohort_admin.managed_stage(current.session, stage_id, _organizer(current))
-    except UserFacingError as exc:
-        await _refuse(update, current, exc.key, **exc.params)
-        return END
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     _draft(context).update(
         mode="edit", cohort_id=stage.cohort_id, stage_id=stage.id, name=stage.name
     )
@@ -235,17 +242,11 @@ async def edit_pressed(update: Update, context: Context, current: Turn) -> int |
 async def add_pressed(update: Update, context: Context, current: Turn) -> int | None:
     """ "Tambah tahap": ask for the new stage's name."""
     _clear(context)
-    cohort_id = _pressed_id(update, STAGES, "a")
-    if cohort_id is None:
-        await _refuse(update, current, "button.stale")
+    cohort = await _pressed(
+        update, current, STAGES, "a", partial(cohort_admin.managed_cohort, current.session)
+    )
+    if cohort is None:
         return END
-    try:
-        cohort = await cohort_admin.managed_cohort(current.session, cohort_id, _organizer(current))
-    except UserFacingError as exc:
-        await _refuse(update, current, exc.key, **exc.params)
-        return END
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     _draft(context).update(mode="add", cohort_id=cohort.id)
     await _message(update).reply_text(
         current.t("stage.ask.name", cohort=cohort.name, limit=STAGE_NAME_LIMIT)
@@ -278,7 +279,7 @@ async def dates_typed(update: Update, context: Context, current: Turn) -> int | 
     draft = _draft(context)
     today = current.now().astimezone(current.actor.timezone).date()
     try:
-        starts_on, ends_on = parse_range(message.text or "", today=today)
+        starts_on, ends_on = parse_user_range(message.text or "", today=today)
         cohort_admin.check_range(starts_on, ends_on)
     except InvalidDate as exc:
         problem = current.t(exc.code, **exc.params_for(current.actor.language))
@@ -387,24 +388,10 @@ async def confirm_pressed(update: Update, context: Context, current: Turn) -> in
     return END
 
 
-@turn(members_only=False)
-async def cancel(update: Update, context: Context, current: Turn) -> int:
-    """/batal: drop the half-typed stage."""
-    _clear(context)
-    await _message(update).reply_text(current.t("conversation.cancelled"))
-    return END
-
-
-@turn(members_only=False)
-async def busy(update: Update, context: Context, current: Turn) -> None:
-    """Another command while the conversation waits for an answer."""
-    await _message(update).reply_text(current.t("conversation.busy"))
-
-
-@turn(members_only=False)
-async def use_buttons(update: Update, context: Context, current: Turn) -> None:
-    """Text where a button is expected."""
-    await _message(update).reply_text(current.t("stage.use_buttons"))
+# /batal drops the half-typed stage; another command waits; text where a button is expected.
+cancel = steps.cancel_handler(DRAFT)
+busy = steps.busy
+use_buttons = steps.reply_handler("stage.use_buttons")
 
 
 # --- /undang ------------------------------------------------------------------------------------
@@ -483,36 +470,20 @@ async def invite_command(update: Update, context: Context, current: Turn) -> Non
 
 @turn(roles=ADMINS)
 async def invite_cohort_pressed(update: Update, context: Context, current: Turn) -> None:
-    cohort_id = _pressed_id(update, INVITES, "c")
-    if cohort_id is None:
-        await _refuse(update, current, "button.stale")
-        return
-    try:
-        await cohort_admin.managed_cohort(current.session, cohort_id, _organizer(current))
-    except UserFacingError as exc:
-        await _refuse(update, current, exc.key, **exc.params)
-        return
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await _offer_cohort(_message(update), current, cohort_id)
+    cohort = await _pressed(
+        update, current, INVITES, "c", partial(cohort_admin.managed_cohort, current.session)
+    )
+    if cohort is not None:
+        await _offer_cohort(_message(update), current, cohort.id)
 
 
 @turn(roles=ADMINS)
 async def invite_all_pressed(update: Update, context: Context, current: Turn) -> None:
     """ "Semua yang belum bergabung": the list to forward, in as many messages as it takes."""
-    cohort_id = _pressed_id(update, INVITES, "a")
-    if cohort_id is None:
-        await _refuse(update, current, "button.stale")
+    load = partial(cohort_admin.pending_invites, current.session, now=current.now())
+    invites = await _pressed(update, current, INVITES, "a", load)
+    if invites is None:
         return
-    try:
-        invites = await cohort_admin.pending_invites(
-            current.session, cohort_id, _organizer(current), current.now()
-        )
-    except UserFacingError as exc:
-        await _refuse(update, current, exc.key, **exc.params)
-        return
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     message = _message(update)
     if not invites.pending:
         await message.reply_text(current.t("invite.all_joined", cohort=invites.cohort_name))
@@ -538,20 +509,10 @@ async def invite_all_pressed(update: Update, context: Context, current: Turn) ->
 @turn(roles=ADMINS)
 async def invite_person_pressed(update: Update, context: Context, current: Turn) -> None:
     """One of several people found by /undang <name>."""
-    person_id = _pressed_id(update, INVITES, "p")
-    if person_id is None:
-        await _refuse(update, current, "button.stale")
-        return
-    try:
-        invite = await cohort_admin.person_invite(
-            current.session, person_id, _organizer(current), current.now()
-        )
-    except UserFacingError as exc:
-        await _refuse(update, current, exc.key, **exc.params)
-        return
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await _send_person(_message(update), current, invite)
+    load = partial(cohort_admin.person_invite, current.session, now=current.now())
+    invite = await _pressed(update, current, INVITES, "p", load)
+    if invite is not None:
+        await _send_person(_message(update), current, invite)
 
 
 async def _send_person(message: Message, current: Turn, invite: PersonInvite) -> None:

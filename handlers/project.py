@@ -15,7 +15,7 @@ from domain.i18n import format_date
 from domain.roles import Role
 from domain.text import InvalidText, clean_user_text
 from domain.timezones import zone_label
-from handlers import callbacks
+from handlers import callbacks, steps
 from handlers.delivery import send_html
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
@@ -49,16 +49,11 @@ def _today(current: Turn) -> date:
 
 
 def _draft(context: Context) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.get(DRAFT)
-    if draft is None:
-        draft = context.user_data[DRAFT] = {}
-    return draft  # type: ignore[no-any-return]
+    return steps.draft(context, DRAFT)
 
 
 def _clear(context: Context) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
+    steps.clear_draft(context, DRAFT)
 
 
 async def show_project(chat_id: int, context: Context, current: Turn) -> None:
@@ -464,9 +459,5 @@ async def _save_edit(
     return END
 
 
-@turn(members_only=False)
-async def cancel(update: Update, context: Context, current: Turn) -> int:
-    assert update.effective_message is not None
-    _clear(context)
-    await update.effective_message.reply_text(current.t("conversation.cancelled"))
-    return END
+# /batal: drop the half-typed change.
+cancel = steps.cancel_handler(DRAFT)

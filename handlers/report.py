@@ -3,6 +3,7 @@ offer to save anything a participant sends outside a conversation as a report.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
@@ -14,7 +15,7 @@ from domain.evidence import EvidenceFile, EvidenceRejected, check_evidence
 from domain.progress import PERCENT_STEPS, InvalidPercent, parse_percent, progress_bar
 from domain.roles import Role
 from domain.text import MAX_REPORT_TEXT, InvalidText, clean_user_text
-from handlers import callbacks
+from handlers import callbacks, steps
 from handlers.delivery import deliver_report
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
@@ -39,16 +40,24 @@ class Step(IntEnum):
 
 
 def _draft(context: Context) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.get(DRAFT)
-    if draft is None:
-        draft = context.user_data[DRAFT] = {"evidence": []}
-    return draft  # type: ignore[no-any-return]
+    return steps.draft(context, DRAFT, evidence=[])
 
 
 def _clear(context: Context) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
+    steps.clear_draft(context, DRAFT)
+
+
+async def _pressed(
+    update: Update, current: Turn, action: str, accept: Callable[[str], bool] | None = None
+) -> str | None:
+    """The value of a report button with this action; anything else is answered as stale."""
+    query = update.callback_query
+    assert query is not None
+    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
+    if fields is None or fields[0] != action or (accept is not None and not accept(fields[1])):
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return None
+    return fields[1]
 
 
 def _button(text: str, *fields: str) -> InlineKeyboardButton:
@@ -104,13 +113,12 @@ async def milestone_chosen(update: Update, context: Context, current: Turn) -> i
     """A milestone button: remember it, then ask what was done."""
     query = update.callback_query
     assert query is not None and current.actor.person_id is not None
-    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
-    if fields is None or fields[0] != "m" or not fields[1].isdigit():
-        await query.answer(current.t("button.stale"), show_alert=True)
+    value = await _pressed(update, current, "m", str.isdigit)
+    if value is None:
         return None
     try:
         milestone = await projects.own_milestone(
-            current.session, current.actor.person_id, int(fields[1])
+            current.session, current.actor.person_id, int(value)
         )
     except NotYours:
         await query.answer(current.t("access.not_yours"), show_alert=True)
@@ -284,9 +292,7 @@ async def evidence_finished(update: Update, context: Context, current: Turn) -> 
     """ "Lewati" or "Selesai" under the evidence prompt."""
     query = update.callback_query
     assert query is not None
-    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
-    if fields is None or fields[0] != "e":
-        await query.answer(current.t("button.stale"), show_alert=True)
+    if await _pressed(update, current, "e") is None:
         return None
     await query.answer()
     return await _next(update, context, current, after=Step.EVIDENCE)
@@ -320,12 +326,11 @@ async def percent_typed(update: Update, context: Context, current: Turn) -> int 
 async def percent_pressed(update: Update, context: Context, current: Turn) -> int | None:
     query = update.callback_query
     assert query is not None
-    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
-    if fields is None or fields[0] != "p":
-        await query.answer(current.t("button.stale"), show_alert=True)
+    value = await _pressed(update, current, "p")
+    if value is None:
         return None
     await query.answer()
-    return await _take_percent(update, context, current, fields[1])
+    return await _take_percent(update, context, current, value)
 
 
 @turn(roles=PARTICIPANTS)
@@ -333,16 +338,15 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
     """Kirim / Ubah / Batal under the summary."""
     query = update.callback_query
     assert query is not None and current.actor.person_id is not None
-    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
-    if fields is None or fields[0] != "c" or fields[1] not in ("send", "edit", "cancel"):
-        await query.answer(current.t("button.stale"), show_alert=True)
+    value = await _pressed(update, current, "c", {"send", "edit", "cancel"}.__contains__)
+    if value is None:
         return None
     await query.answer()
-    if fields[1] == "cancel":
+    if value == "cancel":
         _clear(context)
         await query.edit_message_text(current.t("report.cancelled"))
         return END
-    if fields[1] == "edit":
+    if value == "edit":
         await query.edit_message_text(
             current.t("report.change_what"),
             reply_markup=InlineKeyboardMarkup(
@@ -396,42 +400,31 @@ async def change_chosen(update: Update, context: Context, current: Turn) -> int 
     """Which part of the draft to change; afterwards the summary is shown again."""
     query = update.callback_query
     assert query is not None
-    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
     parts = {"milestone", "text", "evidence", "percent"}
-    if fields is None or fields[0] != "u" or fields[1] not in parts:
-        await query.answer(current.t("button.stale"), show_alert=True)
+    value = await _pressed(update, current, "u", parts.__contains__)
+    if value is None:
         return None
     await query.answer()
     draft = _draft(context)
     draft["editing"] = True
-    if fields[1] == "milestone":
+    if value == "milestone":
         keyboard = await _milestone_keyboard(current, "m")
         await _show(update, current.t("report.choose_milestone"), keyboard)
         return Step.MILESTONE
-    if fields[1] == "text":
+    if value == "text":
         await _show(update, current.t("report.ask_text", limit=MAX_REPORT_TEXT))
         return Step.TEXT
-    if fields[1] == "evidence":
+    if value == "evidence":
         draft["evidence"] = []
         draft["album"] = None
         return await _ask_evidence(update, context, current)
     return await _ask_percent(update, current)
 
 
-@turn(members_only=False)
-async def cancel(update: Update, context: Context, current: Turn) -> int:
-    """/batal inside any conversation."""
-    assert update.effective_message is not None
-    _clear(context)
-    await update.effective_message.reply_text(current.t("conversation.cancelled"))
-    return END
-
-
-@turn(members_only=False)
-async def busy(update: Update, context: Context, current: Turn) -> None:
-    """Another command while a conversation waits for an answer."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(current.t("conversation.busy"))
+# /batal inside any conversation, and another command while one waits (bot/app.py registers
+# `busy` for the report, project and feedback conversations).
+cancel = steps.cancel_handler(DRAFT)
+busy = steps.busy
 
 
 # --- outside any conversation --------------------------------------------------------------
@@ -495,21 +488,21 @@ async def saved_from_offer(update: Update, context: Context, current: Turn) -> i
     query = update.callback_query
     assert query is not None and context.user_data is not None
     assert current.actor.person_id is not None
-    fields = callbacks.unpack(query.data, callbacks.REPORT, 2)
     stray = context.user_data.get(STRAY)
-    if fields is None or fields[0] != "s" or stray is None:
-        await query.answer(current.t("button.stale"), show_alert=True)
+    # A button under an offer already answered (or lost in a restart) is stale as well.
+    value = await _pressed(update, current, "s", lambda _: stray is not None)
+    if value is None or stray is None:
         return None
     await query.answer()
-    if fields[1] == "no":
+    if value == "no":
         context.user_data.pop(STRAY, None)
         await query.edit_message_text(current.t("report.offer_declined"))
         return END
-    if not fields[1].isdigit():
+    if not value.isdigit():
         return None
     try:
         milestone = await projects.own_milestone(
-            current.session, current.actor.person_id, int(fields[1])
+            current.session, current.actor.person_id, int(value)
         )
     except NotYours:
         await query.answer(current.t("access.not_yours"), show_alert=True)

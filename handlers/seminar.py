@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from enum import IntEnum
 from typing import Any
@@ -25,13 +26,13 @@ from domain.i18n import format_date, format_datetime, format_time
 from domain.roles import Role
 from domain.seminar_time import InvalidSeminarInput, local_to_utc, parse_user_time, parse_venue
 from domain.timezones import ZONES_BY_LABEL, zone_label
-from handlers import callbacks
+from handlers import callbacks, steps
 from handlers.delivery import send_html
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import seminars
 from services.errors import UserFacingError
-from services.seminars import NewSeminar, Organizer, Roster, SeminarView
+from services.seminars import NewSeminar, Organizer, Planned, Roster, SeminarView
 
 PREFIX = "sm1"
 ADMINS = frozenset({Role.ADMIN})
@@ -72,16 +73,11 @@ def _fields(update: Update, arity: int) -> list[str] | None:
 
 
 def _draft(context: Context) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.get(DRAFT)
-    if draft is None:
-        draft = context.user_data[DRAFT] = {}
-    return draft  # type: ignore[no-any-return]
+    return steps.draft(context, DRAFT)
 
 
 def _clear(context: Context) -> None:
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT, None)
+    steps.clear_draft(context, DRAFT)
 
 
 def _organizer(current: Turn) -> Organizer:
@@ -618,13 +614,24 @@ async def new_time_typed(update: Update, context: Context, current: Turn) -> int
     return Step.NEW_CONFIRM
 
 
-@turn(roles=ADMINS)
-async def new_confirmed(update: Update, context: Context, current: Turn) -> int | None:
+async def _decided(
+    update: Update,
+    context: Context,
+    current: Turn,
+    *,
+    action: str,
+    needs: str,
+    change: Callable[[dict[str, Any]], Awaitable[Planned]],
+    done: Callable[[Planned], str],
+) -> int | None:
+    """Yes/no under a move's or a cancellation's read-back (button `action`, valid while the
+    draft holds `needs`): on yes, `change` the seminar, wake the sender once that is committed
+    and reply `done`; on no, the seminar is kept."""
     query = update.callback_query
     assert query is not None
     fields = _fields(update, 2)
     draft = _draft(context)
-    if fields is None or fields[0] != "q" or "time" not in draft:
+    if fields is None or fields[0] != action or needs not in draft:
         await _stale(update, current)
         return None
     await query.answer()
@@ -636,25 +643,36 @@ async def new_confirmed(update: Update, context: Context, current: Turn) -> int 
         return END
     try:
         current.on_commit(current.runtime.wake)
-        planned = await seminars.reschedule_seminar(
+        planned = await change(draft)
+    except UserFacingError as exc:
+        await message.reply_text(current.t(exc.key, **exc.params))
+        return END
+    await message.reply_text(done(planned))
+    return END
+
+
+@turn(roles=ADMINS)
+async def new_confirmed(update: Update, context: Context, current: Turn) -> int | None:
+    async def move(draft: dict[str, Any]) -> Planned:
+        return await seminars.reschedule_seminar(
             current.session,
             draft["seminar_id"],
             _starts_at(draft),
             by=_organizer(current),
             now=current.now(),
         )
-    except UserFacingError as exc:
-        await message.reply_text(current.t(exc.key, **exc.params))
-        return END
-    await message.reply_text(
-        current.t(
+
+    def moved(planned: Planned) -> str:
+        return current.t(
             "seminar.rescheduled",
             id=planned.seminar_id,
             recipients=planned.recipients,
             reminders=planned.reminders,
         )
+
+    return await _decided(
+        update, context, current, action="q", needs="time", change=move, done=moved
     )
-    return END
 
 
 @turn(roles=ADMINS)
@@ -689,55 +707,26 @@ async def cancel_pressed(update: Update, context: Context, current: Turn) -> int
 
 @turn(roles=ADMINS)
 async def cancel_confirmed(update: Update, context: Context, current: Turn) -> int | None:
-    query = update.callback_query
-    assert query is not None
-    fields = _fields(update, 2)
-    draft = _draft(context)
-    if fields is None or fields[0] != "a" or "seminar_id" not in draft:
-        await _stale(update, current)
-        return None
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    message = _message(update)
-    _clear(context)
-    if fields[1] != "y":
-        await message.reply_text(current.t("seminar.kept", id=draft["seminar_id"]))
-        return END
-    try:
-        current.on_commit(current.runtime.wake)
-        planned = await seminars.cancel_seminar(
+    async def drop(draft: dict[str, Any]) -> Planned:
+        return await seminars.cancel_seminar(
             current.session, draft["seminar_id"], by=_organizer(current), now=current.now()
         )
-    except UserFacingError as exc:
-        await message.reply_text(current.t(exc.key, **exc.params))
-        return END
-    await message.reply_text(
-        current.t("seminar.cancelled", id=planned.seminar_id, recipients=planned.recipients)
+
+    def dropped(planned: Planned) -> str:
+        return current.t("seminar.cancelled", id=planned.seminar_id, recipients=planned.recipients)
+
+    return await _decided(
+        update, context, current, action="a", needs="seminar_id", change=drop, done=dropped
     )
-    return END
 
 
 # --- leaving the conversation -------------------------------------------------------------------
 
 
-@turn(members_only=False)
-async def cancel(update: Update, context: Context, current: Turn) -> int:
-    """/batal: drop the half-planned seminar."""
-    _clear(context)
-    await _message(update).reply_text(current.t("conversation.cancelled"))
-    return END
-
-
-@turn(members_only=False)
-async def busy(update: Update, context: Context, current: Turn) -> None:
-    """Another command while the conversation waits for an answer."""
-    await _message(update).reply_text(current.t("conversation.busy"))
-
-
-@turn(members_only=False)
-async def use_buttons(update: Update, context: Context, current: Turn) -> None:
-    """Text where a button is expected."""
-    await _message(update).reply_text(current.t("seminar.use_buttons"))
+# /batal drops the half-typed seminar; another command waits; text where a button is expected.
+cancel = steps.cancel_handler(DRAFT)
+busy = steps.busy
+use_buttons = steps.reply_handler("seminar.use_buttons")
 
 
 # --- /jadwal -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from domain.dates import InvalidDate
+from domain.dates import InvalidDate, parse_user_range
 from domain.i18n import format_date
 from domain.roles import Role
 from handlers import callbacks
@@ -91,7 +91,7 @@ async def cuti_command(update: Update, context: Context, current: Turn) -> None:
         await message.reply_text(text, reply_markup=markup)
         return
     try:
-        start, end = vacations.parse_range(typed, today=today)
+        start, end = parse_user_range(typed, today=today)
         added = await vacations.add_vacation(current.session, person_id, start, end, today=today)
     except InvalidDate as exc:
         await message.reply_text(

@@ -208,23 +208,7 @@ async def set_stage_dates(
     before = (stage.starts_on, stage.ends_on)
     stage.starts_on, stage.ends_on = starts_on, ends_on
     await session.flush()
-    audit.record(
-        session,
-        "cohort.stage",
-        at=now,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        cohort_id=cohort_id,
-        details={
-            "change": "dates",
-            "stage_id": stage.id,
-            "name": stage.name,
-            "before": [before[0].isoformat(), before[1].isoformat()],
-            "after": [starts_on.isoformat(), ends_on.isoformat()],
-        },
-    )
-    overlaps = await overlapping(session, cohort_id, starts_on, ends_on, except_stage_id=stage.id)
-    return StageChange(_view(stage), before, overlaps)
+    return await _stage_changed(session, stage, before, now, actor_id, actor_label)
 
 
 async def add_stage(
@@ -248,22 +232,40 @@ async def add_stage(
     stage = CohortStage(cohort_id=cohort_id, name=name, starts_on=starts_on, ends_on=ends_on)
     session.add(stage)
     await session.flush()
+    return await _stage_changed(session, stage, None, now, actor_id, actor_label)
+
+
+async def _stage_changed(
+    session: AsyncSession,
+    stage: CohortStage,
+    before: tuple[date, date] | None,
+    now: datetime,
+    actor_id: int | None,
+    actor_label: str | None,
+) -> StageChange:
+    """Audit a stage's new dates (`before` them) or, without `before`, a new stage; with the
+    stages it now overlaps."""
+    details: dict[str, object] = {
+        "change": "added" if before is None else "dates",
+        "stage_id": stage.id,
+        "name": stage.name,
+    }
+    if before is not None:
+        details["before"] = [before[0].isoformat(), before[1].isoformat()]
+    details["after"] = [stage.starts_on.isoformat(), stage.ends_on.isoformat()]
     audit.record(
         session,
         "cohort.stage",
         at=now,
         actor_id=actor_id,
         actor_label=actor_label,
-        cohort_id=cohort_id,
-        details={
-            "change": "added",
-            "stage_id": stage.id,
-            "name": name,
-            "after": [starts_on.isoformat(), ends_on.isoformat()],
-        },
+        cohort_id=stage.cohort_id,
+        details=details,
     )
-    overlaps = await overlapping(session, cohort_id, starts_on, ends_on, except_stage_id=stage.id)
-    return StageChange(_view(stage), None, overlaps)
+    overlaps = await overlapping(
+        session, stage.cohort_id, stage.starts_on, stage.ends_on, except_stage_id=stage.id
+    )
+    return StageChange(_view(stage), before, overlaps)
 
 
 # --- invites -------------------------------------------------------------------------------------

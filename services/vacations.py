@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.dates import InvalidDate, parse_user_date
 from models import Vacation
 from services.errors import UserFacingError
 from services.projects import NotYours
@@ -17,13 +15,6 @@ from services.projects import NotYours
 # Longer than a leave usually lasts; mostly catches a mistyped year or month.
 MAX_DAYS = 60
 MAX_UPCOMING = 10
-
-# "24/12 - 2/1", "24 Des sampai 2 Jan", "24 Dec to 2 Jan", "24/12 s.d. 2/1", "24/12 – 2/1".
-_SPACED = re.compile(
-    r"\s+(?:-|–|—|s\.?\s?d\.?|s/d|sampai(?:\s+dengan)?|hingga|to|until|till)\s+",
-    re.IGNORECASE,
-)
-_DASH = re.compile(r"\s*[-–—]\s*")
 
 
 @dataclass(frozen=True)
@@ -38,27 +29,6 @@ class Added:
     vacation: VacationView
     merged: bool  # it overlapped or touched leave already recorded, and now covers both
     from_today: bool  # it started in the past and was recorded from today
-
-
-def parse_range(text: str, *, today: date) -> tuple[date, date]:
-    """The first and last day of leave typed as one date or "start - end"; `InvalidDate`."""
-    raw = text.strip()
-    try:
-        single = parse_user_date(raw, today=today)  # "24-12" and "2026-12-24" hold dashes too
-    except InvalidDate as first_error:
-        parts = _SPACED.split(raw, maxsplit=1)
-        if len(parts) != 2:
-            parts = _DASH.split(raw)
-        if len(parts) != 2 or not all(p.strip() for p in parts):
-            raise first_error from None
-        start = parse_user_date(parts[0], today=today)
-        end = parse_user_date(parts[1], today=today)
-        if end < start:
-            # "24/12 - 2/1": a date written without a year is the next one after the start.
-            later = parse_user_date(parts[1], today=start)
-            end = later if later >= start else end
-        return start, end
-    return single, single
 
 
 def _view(row: Vacation) -> VacationView:

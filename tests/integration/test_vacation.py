@@ -18,7 +18,6 @@ from models import OutboxMessage, Person, Vacation
 from models.db import session_factory
 from services import projects
 from services.reminders import sweep
-from services.vacations import parse_range
 from tests.factories import import_roster
 from tests.integration.helpers import press, press_data, say, text
 
@@ -190,21 +189,3 @@ async def test_leave_taken_by_chat_silences_the_reminders(
         planned = set(await session.scalars(select(OutboxMessage.dedup_key)))
     assert f"ms:{milestone.id}:before7:2026-11-09" not in planned
     assert f"ms:{milestone.id}:before3:2026-11-09" in planned
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("24/12 - 2/1", (date(2026, 12, 24), date(2027, 1, 2))),
-        ("24 Des sampai 2 Jan", (date(2026, 12, 24), date(2027, 1, 2))),
-        ("24 Dec to 2 Jan", (date(2026, 12, 24), date(2027, 1, 2))),
-        ("24/12 s.d. 2/1", (date(2026, 12, 24), date(2027, 1, 2))),
-        ("24/12-2/1", (date(2026, 12, 24), date(2027, 1, 2))),
-        ("24/12 – 26/12", (date(2026, 12, 24), date(2026, 12, 26))),
-        ("2026-12-24", (date(2026, 12, 24), date(2026, 12, 24))),
-        ("24-12", (date(2026, 12, 24), date(2026, 12, 24))),
-        ("besok sampai lusa", (date(2026, 11, 3), date(2026, 11, 4))),
-    ],
-)
-def test_ranges_as_people_type_them(typed: str, expected: tuple[date, date]) -> None:
-    assert parse_range(typed, today=TODAY) == expected

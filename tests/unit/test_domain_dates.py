@@ -11,6 +11,7 @@ from domain.dates import (
     check_not_past,
     next_weekday,
     parse_user_date,
+    parse_user_range,
 )
 from domain.i18n import translator
 
@@ -312,3 +313,24 @@ def test_not_understood_message_shows_examples() -> None:
     text = translator("id")("date.error.not_understood", value="kapan-kapan")
     for example in ("25 Des", "25/12/2026", "besok", "minggu depan"):
         assert example in text
+
+
+NOV_2 = date(2026, 11, 2)  # so that "24/12 - 2/1" runs over the new year
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("24/12 - 2/1", (date(2026, 12, 24), date(2027, 1, 2))),
+        ("24 Des sampai 2 Jan", (date(2026, 12, 24), date(2027, 1, 2))),
+        ("24 Dec to 2 Jan", (date(2026, 12, 24), date(2027, 1, 2))),
+        ("24/12 s.d. 2/1", (date(2026, 12, 24), date(2027, 1, 2))),
+        ("24/12-2/1", (date(2026, 12, 24), date(2027, 1, 2))),
+        ("24/12 – 26/12", (date(2026, 12, 24), date(2026, 12, 26))),
+        ("2026-12-24", (date(2026, 12, 24), date(2026, 12, 24))),
+        ("24-12", (date(2026, 12, 24), date(2026, 12, 24))),
+        ("besok sampai lusa", (date(2026, 11, 3), date(2026, 11, 4))),
+    ],
+)
+def test_ranges_as_people_type_them(typed: str, expected: tuple[date, date]) -> None:
+    assert parse_user_range(typed, today=NOV_2) == expected
