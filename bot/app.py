@@ -45,6 +45,7 @@ from handlers import (
     report,
     seminar,
     status,
+    steps,
     vacation,
 )
 from handlers.menu import publish_default_menu
@@ -111,6 +112,7 @@ def build_application(
         chat_rate_per_s=settings.delivery_chat_rate_per_s,
         default_language=settings.default_language,
         default_zone=settings.default_timezone,
+        admin_telegram_ids=settings.admin_telegram_ids,
     )
     app.bot_data[SENDER] = sender
     if background:
@@ -236,7 +238,7 @@ def report_conversation() -> ConversationHandler:  # type: ignore[type-arg]
         },
         fallbacks=[
             CommandHandler("batal", report.cancel),
-            MessageHandler(filters.COMMAND, report.busy),
+            MessageHandler(filters.COMMAND, steps.busy),
         ],
         name="report",
         persistent=True,
@@ -263,7 +265,7 @@ def project_conversation() -> ConversationHandler:  # type: ignore[type-arg]
         },
         fallbacks=[
             CommandHandler("batal", project.cancel),
-            MessageHandler(filters.COMMAND, report.busy),
+            MessageHandler(filters.COMMAND, steps.busy),
         ],
         name="project",
         persistent=True,
@@ -280,7 +282,7 @@ def feedback_conversation() -> ConversationHandler:  # type: ignore[type-arg]
         },
         fallbacks=[
             CommandHandler("batal", feedback.cancel),
-            MessageHandler(filters.COMMAND, report.busy),
+            MessageHandler(filters.COMMAND, steps.busy),
         ],
         name="feedback",
         persistent=True,

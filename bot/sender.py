@@ -8,7 +8,7 @@ import html
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from domain.clock import Clock
+from domain.enums import DeliveryFailure
 from domain.i18n import CatalogError, Translator, format_date, format_datetime, translator
 from domain.ratelimit import (
     DEFAULT_CHAT_RATE_PER_S,
@@ -131,6 +132,7 @@ class Sender:
         retry: RetryPolicy | None = None,
         batch: int = 50,
         sleep: Sleep = asyncio.sleep,
+        admin_telegram_ids: Collection[int] = (),
     ) -> None:
         self._bot = bot
         self._sessions = sessions
@@ -143,6 +145,8 @@ class Sender:
         self._retry = retry or RetryPolicy()
         self._batch = batch
         self._sleep = sleep
+        # Admins from the settings: told, like cohort admins, when someone becomes unreachable.
+        self._admin_telegram_ids = frozenset(admin_telegram_ids)
         self._wake = asyncio.Event()
         # The limiter counts seconds from here: small floats keep microseconds exact.
         self._epoch = clock.now()
@@ -180,17 +184,20 @@ class Sender:
             result.dropped = await delivery.drop_stale(session, now)
             due = await delivery.due_messages(session, now, limit=self._batch)
             for message in due:
-                reason = message.problem
+                problem = message.problem
+                cause: DeliveryFailure | None = None  # None: what the problem's text says
                 rendered = None
-                if reason is None:
+                if problem is None:
                     try:
                         rendered = self.render(message)
                     except (CatalogError, KeyError, ValueError, TypeError) as exc:
                         # The queued message itself is broken: it can never be sent.
                         log.error("outbox message %s cannot be rendered: %r", message.id, exc)
-                        reason = f"cannot render: {exc!r}"
-                if reason is not None or rendered is None or message.chat_id is None:
-                    await delivery.mark_failed(session, message.id, reason or "no chat")
+                        problem, cause = f"cannot render: {exc!r}", DeliveryFailure.INTERNAL
+                if problem is not None or rendered is None or message.chat_id is None:
+                    if problem is None:
+                        problem, cause = "no chat", DeliveryFailure.NOT_JOINED
+                    await delivery.mark_failed(session, message.id, problem, cause)
                     result.failed += 1
                     continue
                 chat, group, cost = message.chat_id, message.is_group, rendered.cost
@@ -303,14 +310,29 @@ class Sender:
                 )
             return outcome
         except Forbidden as exc:
+            reason = forbidden_reason(str(exc), group=message.person_id is None)
             async with self._sessions() as session, session.begin():
                 if message.person_id is not None:
                     outcome.notices = await delivery.mark_unreachable(
-                        session, message.id, message.person_id, f"403: {exc}", self._clock.now()
+                        session,
+                        message.id,
+                        message.person_id,
+                        f"403: {exc}",
+                        self._clock.now(),
+                        reason=reason,
+                        admin_telegram_ids=self._admin_telegram_ids,
                     )
                 else:
-                    await delivery.mark_group_gone(session, message.id, plan.chat_id, f"403: {exc}")
-            log.info("outbox message %s: chat %s unreachable (%s)", message.id, plan.chat_id, exc)
+                    await delivery.mark_group_gone(
+                        session, message.id, plan.chat_id, f"403: {exc}", reason
+                    )
+            log.info(
+                "outbox message %s: chat %s unreachable (%s): %s",
+                message.id,
+                plan.chat_id,
+                reason,
+                exc,
+            )
             outcome.unreachable = 1
             return outcome
         except ChatMigrated as exc:
@@ -323,9 +345,10 @@ class Sender:
             return outcome
         except BadRequest as exc:
             # Permanent: sending the same again would be refused the same way.
+            reason = bad_request_reason(str(exc), group=message.person_id is None)
             async with self._sessions() as session, session.begin():
-                await delivery.mark_failed(session, message.id, f"400: {exc}")
-            log.warning("outbox message %s refused by Telegram: %s", message.id, exc)
+                await delivery.mark_failed(session, message.id, f"400: {exc}", reason)
+            log.warning("outbox message %s refused by Telegram (%s): %s", message.id, reason, exc)
             outcome.failed = 1
             return outcome
         except NetworkError as exc:
@@ -355,6 +378,11 @@ class Sender:
                 error=f"{type(exc).__name__}: {exc}",
                 maybe_repeated=maybe_repeated,
                 policy=self._retry,
+                reason=(
+                    DeliveryFailure.NETWORK
+                    if isinstance(exc, NetworkError)
+                    else DeliveryFailure.INTERNAL
+                ),
             )
         if retrying:
             outcome.retried = 1
@@ -461,6 +489,27 @@ class _Outcome:
         result.notices += self.notices
         if self.sent_id is not None:
             result.sent_ids.append(self.sent_id)
+
+
+def forbidden_reason(description: str, *, group: bool) -> DeliveryFailure:
+    """What a 403 from Telegram means, from its description (the raw text goes to the log)."""
+    text = description.lower()
+    if "blocked by the user" in text:
+        return DeliveryFailure.BLOCKED
+    if "deactivated" in text or "deleted" in text:
+        return DeliveryFailure.DEACTIVATED
+    if "initiate conversation" in text:
+        return DeliveryFailure.NOT_STARTED
+    if group or "kicked" in text or "not a member" in text:
+        return DeliveryFailure.REMOVED
+    return DeliveryFailure.UNREACHABLE
+
+
+def bad_request_reason(description: str, *, group: bool) -> DeliveryFailure:
+    """What a 400 from Telegram means: a chat it does not know, or this message refused."""
+    if "chat not found" in description.lower():
+        return DeliveryFailure.REMOVED if group else DeliveryFailure.NOT_STARTED
+    return DeliveryFailure.REJECTED
 
 
 def _param(value: Any, t: Translator, zone: ZoneInfo) -> Any:

@@ -168,6 +168,7 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
             col("attempts", CellKind.NUMBER),
             col("sent_at", CellKind.DATETIME),
             col("error", CellKind.LONG_TEXT),
+            col("error_detail", CellKind.LONG_TEXT),
         ),
         "response_times": (
             col("name"),
@@ -267,7 +268,8 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
                 t(f"export.delivery_status.{d.status.value}"),
                 d.attempts,
                 local(d.sent_at, zone),
-                d.error,
+                t(d.reason.message_key) if d.reason is not None else None,
+                d.error,  # Telegram's own words, for whoever looks into it
             )
             for d in export.deliveries
         ],

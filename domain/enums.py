@@ -63,3 +63,29 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DROPPED = "dropped"
+
+
+class DeliveryFailure(StrEnum):
+    """Why a queued message did not reach its recipient, in words an organizer can act on.
+
+    Stored next to the raw error text (kept for operators); each has a catalog text
+    `delivery.reason.<value>`.
+    """
+
+    BLOCKED = "blocked"  # the person blocked the bot
+    DEACTIVATED = "deactivated"  # the Telegram account was deleted or deactivated
+    NOT_STARTED = "not_started"  # chat not found: the person never started the bot
+    NOT_JOINED = "not_joined"  # the person has not joined the bot (no chat known)
+    UNREACHABLE = "unreachable"  # marked unreachable earlier, so not even tried
+    REMOVED = "removed"  # the bot is no longer in the group
+    REJECTED = "rejected"  # Telegram refused this message (400); details in the log
+    NETWORK = "network"  # network or Telegram server failure, after every retry
+    INTERNAL = "internal"  # an error of the bot itself (a broken message, a bug)
+    STALE = "stale"  # its moment passed before it could go out
+    CANCELLED = "cancelled"  # withdrawn before it was sent
+    ERASED = "erased"  # the recipient's personal data was erased
+    OTHER = "other"  # anything else
+
+    @property
+    def message_key(self) -> str:
+        return f"delivery.reason.{self.value}"

@@ -25,6 +25,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from domain.clock import Clock, SystemClock
+from domain.enums import DeliveryFailure
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from domain.text import InvalidText
@@ -80,7 +81,7 @@ async def _cohorts(current: Turn) -> list[groups.CohortChoice]:
     return await groups.administered_cohorts(
         current.session,
         current.actor.person_id,
-        global_admin=current.actor.telegram_user_id in current.runtime.admin_ids,
+        global_admin=current.actor.global_admin,
     )
 
 
@@ -447,14 +448,13 @@ def status_text(t: Translator, summary: Summary) -> str:
     if not counts.done:
         return say("broadcast.status.running", pending=counts.pending, **common)
     head = say("broadcast.status.done", **common)
-    unknown = t("broadcast.reason.unknown")
     lines = [say("broadcast.status.line.not_joined", name=name) for name in summary.not_joined]
     lines += [
-        say("broadcast.status.line.failed", name=u.name, reason=_reason(u.reason, unknown))
+        say("broadcast.status.line.failed", name=u.name, reason=_reason(t, u.reason))
         for u in summary.failed
     ]
     lines += [
-        say("broadcast.status.line.group", name=u.name, reason=_reason(u.reason, unknown))
+        say("broadcast.status.line.group", name=u.name, reason=_reason(t, u.reason))
         for u in summary.failed_groups
     ]
     if not lines:
@@ -471,11 +471,12 @@ def status_text(t: Translator, summary: Summary) -> str:
     return "\n".join(body)
 
 
-def _reason(error: str | None, unknown: str) -> str:
-    if not error:
-        return unknown
-    one_line = " ".join(error.split())
-    return one_line if len(one_line) <= 80 else one_line[:79] + "…"
+def _reason(t: Translator, reason: DeliveryFailure | None) -> str:
+    """Why a message did not arrive, in the organizer's words; Telegram's own text stays in
+    the log and the export, never in the chat."""
+    if reason is None:
+        return t("broadcast.reason.unknown")
+    return t(reason.message_key)
 
 
 async def refresh_status(

@@ -71,15 +71,6 @@ def _message(update: Update) -> Message:
     return update.effective_message
 
 
-def _organizer(current: Turn) -> Organizer:
-    # Admins from ADMIN_TELEGRAM_IDS run every cohort; others only those they are admin of.
-    return Organizer(person_id=current.actor.person_id, every_cohort=_every_cohort(current))
-
-
-def _every_cohort(current: Turn) -> bool:
-    return current.actor.telegram_user_id in current.runtime.admin_ids
-
-
 def _draft(context: Context) -> dict[str, Any]:
     return steps.draft(context, DRAFT)
 
@@ -121,7 +112,7 @@ async def _pressed(
         await _refuse(update, current, "button.stale")
         return None
     try:
-        found = await load(pressed, _organizer(current))
+        found = await load(pressed, current.organizer)
     except UserFacingError as exc:
         await _refuse(update, current, exc.key, **exc.params)
         return None
@@ -170,7 +161,7 @@ def _cohort_block(current: Turn, c: CohortView) -> str:
 async def cohorts_command(update: Update, context: Context, current: Turn) -> None:
     """/angkatan: the cohorts this admin runs, who has joined, their stages; a button each."""
     message = _message(update)
-    views = await cohort_admin.list_cohorts(current.session, _organizer(current))
+    views = await cohort_admin.list_cohorts(current.session, current.organizer)
     if not views:
         await message.reply_text(current.t("cohorts.title") + "\n" + current.t("cohorts.none"))
         return
@@ -185,7 +176,7 @@ async def cohorts_command(update: Update, context: Context, current: Turn) -> No
 
 async def _show_cohort(chat_id: int, context: Context, current: Turn, cohort_id: int) -> None:
     """One cohort's stages with their dates, a button to change each and one to add one."""
-    view = await cohort_admin.cohort_detail(current.session, cohort_id, _organizer(current))
+    view = await cohort_admin.cohort_detail(current.session, cohort_id, current.organizer)
     lines = [current.t("cohort.title", name=view.name)]
     lines += [_stage_line(current, s) for s in view.stages] or [current.t("cohorts.no_stages")]
     rows = [
@@ -353,7 +344,7 @@ async def confirm_pressed(update: Update, context: Context, current: Turn) -> in
                 ends_on,
                 current.now(),
                 current.actor.person_id,
-                every_cohort=_every_cohort(current),
+                every_cohort=current.actor.global_admin,
             )
         else:
             change = await cohort_admin.add_stage(
@@ -364,7 +355,7 @@ async def confirm_pressed(update: Update, context: Context, current: Turn) -> in
                 ends_on,
                 current.now(),
                 current.actor.person_id,
-                every_cohort=_every_cohort(current),
+                every_cohort=current.actor.global_admin,
             )
     except InvalidDate as exc:
         await message.reply_text(current.t(exc.code, **exc.params_for(current.actor.language)))
@@ -409,7 +400,7 @@ def _link(current: Turn, line: InviteLine) -> str:
 
 async def _offer_cohort(message: Message, current: Turn, cohort_id: int) -> None:
     """How many have not joined, and the button for the whole list."""
-    invites = await cohort_admin.cohort_invites(current.session, cohort_id, _organizer(current))
+    invites = await cohort_admin.cohort_invites(current.session, cohort_id, current.organizer)
     if not invites.pending:
         await message.reply_text(current.t("invite.all_joined", cohort=invites.cohort_name))
         return
@@ -430,7 +421,7 @@ async def _offer_cohort(message: Message, current: Turn, cohort_id: int) -> None
 async def invite_command(update: Update, context: Context, current: Turn) -> None:
     """/undang: pick a cohort for everyone's links; /undang <NIP or name>: one person's link."""
     message = _message(update)
-    by = _organizer(current)
+    by = current.organizer
     query = " ".join(context.args or [])
     if query:
         matches = await cohort_admin.find_people(current.session, query, by)

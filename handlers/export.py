@@ -26,7 +26,7 @@ async def _cohorts(current: Turn) -> list[groups.CohortChoice]:
     return await groups.administered_cohorts(
         current.session,
         current.actor.person_id,
-        global_admin=current.actor.telegram_user_id in current.runtime.admin_ids,
+        global_admin=current.actor.global_admin,
     )
 
 

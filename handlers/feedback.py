@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from domain.enums import FeedbackKind
 from domain.text import MAX_NOTE_TEXT, InvalidText, clean_user_text
-from handlers import callbacks
+from handlers import callbacks, steps
 from handlers.delivery import deliver_note
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
@@ -204,9 +204,5 @@ async def approve(update: Update, context: Context, current: Turn) -> None:
     await _deliver_and_confirm(update, context, current, delivery)
 
 
-@turn(members_only=False)
-async def cancel(update: Update, context: Context, current: Turn) -> int:
-    assert update.effective_message is not None and context.user_data is not None
-    context.user_data.pop(PENDING, None)
-    await update.effective_message.reply_text(current.t("conversation.cancelled"))
-    return END
+# /batal while the mentor is asked for a note.
+cancel = steps.cancel_handler(PENDING)

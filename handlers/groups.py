@@ -84,7 +84,7 @@ async def _cohorts(session: AsyncSession, actor: Actor, runtime: Runtime) -> lis
     if Role.ADMIN not in actor.roles:
         return []
     return await groups.administered_cohorts(
-        session, actor.person_id, global_admin=actor.telegram_user_id in runtime.admin_ids
+        session, actor.person_id, global_admin=actor.global_admin
     )
 
 

@@ -69,7 +69,7 @@ async def _send(update: Update, context: Context, current: Turn, participant_id:
             current.session,
             participant_id,
             viewer_id=actor.person_id,
-            global_admin=actor.telegram_user_id in current.runtime.admin_ids,
+            global_admin=actor.global_admin,
         )
     except UserFacingError as exc:
         await tell(update, current.t(exc.key, **exc.params))

@@ -37,7 +37,7 @@ async def _scopes(current: Turn) -> list[RecapScope]:
     return await recap.recap_scopes(
         current.session,
         current.actor.person_id,
-        every_cohort=current.actor.telegram_user_id in current.runtime.admin_ids,
+        every_cohort=current.actor.global_admin,
     )
 
 

@@ -421,10 +421,8 @@ async def change_chosen(update: Update, context: Context, current: Turn) -> int 
     return await _ask_percent(update, current)
 
 
-# /batal inside any conversation, and another command while one waits (bot/app.py registers
-# `busy` for the report, project and feedback conversations).
+# /batal inside the report conversation.
 cancel = steps.cancel_handler(DRAFT)
-busy = steps.busy
 
 
 # --- outside any conversation --------------------------------------------------------------

@@ -32,7 +32,7 @@ from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import seminars
 from services.errors import UserFacingError
-from services.seminars import NewSeminar, Organizer, Planned, Roster, SeminarView
+from services.seminars import NewSeminar, Planned, Roster, SeminarView
 
 PREFIX = "sm1"
 ADMINS = frozenset({Role.ADMIN})
@@ -78,14 +78,6 @@ def _draft(context: Context) -> dict[str, Any]:
 
 def _clear(context: Context) -> None:
     steps.clear_draft(context, DRAFT)
-
-
-def _organizer(current: Turn) -> Organizer:
-    # Admins from ADMIN_TELEGRAM_IDS run every cohort; others only those they are admin of.
-    return Organizer(
-        person_id=current.actor.person_id,
-        every_cohort=current.actor.telegram_user_id in current.runtime.admin_ids,
-    )
 
 
 def _kind(current: Turn, kind: SeminarKind | str) -> str:
@@ -150,7 +142,7 @@ async def start(update: Update, context: Context, current: Turn) -> int | None:
     """/seminar: coming seminars with buttons to move or cancel them, then plan a new one."""
     message = _message(update)
     _clear(context)
-    by = _organizer(current)
+    by = current.organizer
     cohorts = await seminars.managed_cohorts(current.session, by)
     if not cohorts:
         await message.reply_text(current.t("seminar.error.no_cohort"))
@@ -200,7 +192,7 @@ async def _ask_kind(message: Message, current: Turn, cohort_name: str) -> int:
 @turn(roles=ADMINS)
 async def cohort_chosen(update: Update, context: Context, current: Turn) -> int | None:
     fields = _fields(update, 2)
-    cohorts = await seminars.managed_cohorts(current.session, _organizer(current))
+    cohorts = await seminars.managed_cohorts(current.session, current.organizer)
     chosen = next(
         (c for c in cohorts if fields and fields[0] == "c" and str(c.id) == fields[1]), None
     )
@@ -315,7 +307,7 @@ async def place_typed(update: Update, context: Context, current: Turn) -> int | 
     draft.update(place=venue.place, link=venue.link, presenters=[])
     try:
         roster = await seminars.cohort_roster(
-            current.session, draft["cohort_id"], _organizer(current)
+            current.session, draft["cohort_id"], current.organizer
         )
     except UserFacingError as exc:
         _clear(context)
@@ -334,7 +326,7 @@ async def place_typed(update: Update, context: Context, current: Turn) -> int | 
 
 
 async def _cohort_name(current: Turn, cohort_id: int) -> str:
-    cohorts = await seminars.managed_cohorts(current.session, _organizer(current))
+    cohorts = await seminars.managed_cohorts(current.session, current.organizer)
     return next((c.name for c in cohorts if c.id == cohort_id), "-")
 
 
@@ -360,7 +352,7 @@ def _presenter_markup(current: Turn, roster: Roster, selected: list[int]) -> Inl
 
 async def _roster(current: Turn, context: Context) -> Roster:
     return await seminars.cohort_roster(
-        current.session, _draft(context)["cohort_id"], _organizer(current)
+        current.session, _draft(context)["cohort_id"], current.organizer
     )
 
 
@@ -495,7 +487,7 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
     try:
         current.on_commit(current.runtime.wake)
         planned = await seminars.schedule_seminar(
-            current.session, new, by=_organizer(current), now=current.now()
+            current.session, new, by=current.organizer, now=current.now()
         )
     except UserFacingError as exc:
         await message.reply_text(current.t(exc.key, **exc.params))
@@ -521,7 +513,7 @@ async def _changeable(update: Update, current: Turn) -> SeminarView | None:
         await _stale(update, current)
         return None
     try:
-        view = await seminars.managed_seminar(current.session, int(fields[1]), _organizer(current))
+        view = await seminars.managed_seminar(current.session, int(fields[1]), current.organizer)
         if view.status is not SeminarStatus.SCHEDULED:
             raise UserFacingError("seminar.error.cancelled", id=view.id)
         if view.starts_at <= current.now():
@@ -585,7 +577,7 @@ async def new_time_typed(update: Update, context: Context, current: Turn) -> int
     starts_at = _starts_at(draft)
     try:
         view = await seminars.managed_seminar(
-            current.session, draft["seminar_id"], _organizer(current)
+            current.session, draft["seminar_id"], current.organizer
         )
         seminars.check_future(starts_at, current.now())
         if starts_at == view.starts_at:
@@ -658,7 +650,7 @@ async def new_confirmed(update: Update, context: Context, current: Turn) -> int 
             current.session,
             draft["seminar_id"],
             _starts_at(draft),
-            by=_organizer(current),
+            by=current.organizer,
             now=current.now(),
         )
 
@@ -709,7 +701,7 @@ async def cancel_pressed(update: Update, context: Context, current: Turn) -> int
 async def cancel_confirmed(update: Update, context: Context, current: Turn) -> int | None:
     async def drop(draft: dict[str, Any]) -> Planned:
         return await seminars.cancel_seminar(
-            current.session, draft["seminar_id"], by=_organizer(current), now=current.now()
+            current.session, draft["seminar_id"], by=current.organizer, now=current.now()
         )
 
     def dropped(planned: Planned) -> str:
@@ -741,7 +733,7 @@ async def agenda_command(update: Update, context: Context, current: Turn) -> Non
         current.session,
         current.actor.person_id,
         current.now(),
-        every_cohort=current.actor.telegram_user_id in current.runtime.admin_ids,
+        every_cohort=current.actor.global_admin,
     )
     lines = [current.t("seminar.agenda.title")]
     if not view.seminars and not view.milestones:

@@ -16,6 +16,7 @@ from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers.runtime import Context, Runtime
 from services.people import ROLE_ORDER, Actor, ensure_admin_person, load_actor
+from services.seminars import Organizer
 
 R = TypeVar("R")
 
@@ -44,6 +45,12 @@ class Turn:
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    @property
+    def organizer(self) -> Organizer:
+        """The actor as the cohort services see an organizer: a global admin runs every cohort,
+        anyone else only the cohorts where they are admin."""
+        return Organizer(person_id=self.actor.person_id, every_cohort=self.actor.global_admin)
 
 
 class Safe(str):
@@ -83,7 +90,7 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
         )
 
     actor = await load()
-    if actor.person_id is None and user.id in runtime.admin_ids:
+    if actor.person_id is None and actor.global_admin:
         # Admins from the settings need no code; a person record keeps their preferences.
         # A private chat's id is the user's id; never store a group as someone's chat.
         await ensure_admin_person(

@@ -229,6 +229,8 @@ class ProgressUpdate(Base):
     """A progress report on a milestone, as the participant submitted it."""
 
     __tablename__ = "progress_update"
+    # The reminder sweep's "reports waiting for feedback": status = submitted, within a window.
+    __table_args__ = (Index("ix_progress_update_status_submitted", "status", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(
@@ -380,6 +382,9 @@ class OutboxMessage(TimestampMixin, Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A domain.enums.DeliveryFailure value when it failed or was dropped: what organizers read
+    # (the raw text in last_error stays for operators). NULL on rows from before migration 0005.
+    error_reason: Mapped[str | None] = mapped_column(String(24))
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # What it is ("reminder", "seminar", "broadcast", "notice", ...), for counts and reports.

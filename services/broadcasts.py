@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.enums import OutboxStatus
+from domain.enums import DeliveryFailure, OutboxStatus
 from domain.i18n import SUPPORTED_LANGUAGES, translator
 from domain.roles import Role
 from domain.text import (
@@ -25,6 +25,7 @@ from domain.text import (
 )
 from models import Assignment, Broadcast, Cohort, CohortGroup, Membership, OutboxMessage, Person
 from services import audit, outbox
+from services.delivery import failure_reason
 from services.errors import UserFacingError
 from services.groups import GroupLine, active_groups
 from services.outbox import Outgoing
@@ -392,7 +393,8 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
 @dataclass(frozen=True)
 class Unreached:
     name: str
-    reason: str | None  # the sender's last error; None when they never joined
+    reason: DeliveryFailure | None  # what organizers read; None when no reason was recorded
+    detail: str | None = None  # the raw error text, for operators (logs, the export)
 
 
 @dataclass(frozen=True)
@@ -416,13 +418,18 @@ async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
     counted = await progress(session, broadcast_id)
     not_joined = await _names(session, _not_joined_ids(broadcast))
     failed_people = await session.execute(
-        select(Person.full_name, OutboxMessage.last_error)
+        select(Person.full_name, OutboxMessage.error_reason, OutboxMessage.last_error)
         .join(Person, Person.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(_FAILED))
         .order_by(Person.full_name)
     )
     failed_groups = await session.execute(
-        select(CohortGroup.title, OutboxMessage.chat_id, OutboxMessage.last_error)
+        select(
+            CohortGroup.title,
+            OutboxMessage.chat_id,
+            OutboxMessage.error_reason,
+            OutboxMessage.last_error,
+        )
         .select_from(OutboxMessage)
         .outerjoin(CohortGroup, CohortGroup.chat_id == OutboxMessage.chat_id)
         .where(
@@ -438,10 +445,13 @@ async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
         author_id=broadcast.author_id,
         progress=counted,
         not_joined=not_joined,
-        failed=[Unreached(name, error) for name, error in failed_people.tuples()],
+        failed=[
+            Unreached(name, failure_reason(code, error), error)
+            for name, code, error in failed_people.tuples()
+        ],
         failed_groups=[
-            Unreached(title or str(chat_id), error)
-            for title, chat_id, error in failed_groups.tuples()
+            Unreached(title or str(chat_id), failure_reason(code, error), error)
+            for title, chat_id, code, error in failed_groups.tuples()
         ],
         status_chat_id=broadcast.status_chat_id,
         status_message_id=broadcast.status_message_id,

@@ -9,6 +9,7 @@ again once, flagged `maybe_repeated`, and is named in the log. Nothing here know
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import OutboxStatus
+from domain.enums import DeliveryFailure, OutboxStatus
 from domain.ratelimit import RetryPolicy
 from domain.roles import Role
 from models import Cohort, CohortGroup, Membership, OutboxMessage, Person
@@ -28,7 +29,31 @@ log = logging.getLogger(__name__)
 NOT_JOINED = "recipient has not joined the bot"
 UNREACHABLE = "recipient is unreachable (blocked the bot or deactivated)"
 STALE = "stale"
-UNREACHABLE_NOTICE_KEY = "delivery.unreachable.admin"
+UNREACHABLE_NOTICE_KEY = "delivery.unreachable.notice"
+NO_COHORT_KEY = "delivery.unreachable.no_cohort"
+
+# The words this application itself stores in last_error (here and in services.outbox,
+# services.reminders, services.personal_data), for rows that carry no reason code.
+_OWN_TEXTS = {
+    NOT_JOINED: DeliveryFailure.NOT_JOINED,
+    UNREACHABLE: DeliveryFailure.UNREACHABLE,
+    STALE: DeliveryFailure.STALE,
+    "cancelled": DeliveryFailure.CANCELLED,
+    "recipient erased": DeliveryFailure.ERASED,
+}
+
+
+def failure_reason(code: str | None, error: str | None) -> DeliveryFailure | None:
+    """Why a message failed or was dropped, for organizers: its stored code when it has one,
+    else what its raw text says (the drops other services record); None when nothing failed."""
+    if code:
+        try:
+            return DeliveryFailure(code)
+        except ValueError:
+            return DeliveryFailure.OTHER
+    if not error:
+        return None
+    return _OWN_TEXTS.get(error, DeliveryFailure.OTHER)
 
 
 @dataclass(frozen=True)
@@ -192,13 +217,14 @@ async def mark_retry(
     retry_after: timedelta | None = None,
     maybe_repeated: bool = False,
     policy: RetryPolicy | None = None,
+    reason: DeliveryFailure = DeliveryFailure.NETWORK,
 ) -> bool:
     """Put a message back in the queue after a passing failure; True if it will be retried.
 
     With `retry_after` (Telegram's flood wait) it waits exactly that and the attempt is not
     counted. Otherwise it waits the policy's backoff for its attempt count, and after the
-    last attempt it is failed for good. `maybe_repeated` marks a send that may have arrived
-    although we saw an error (a timeout).
+    last attempt it is failed for good, with `reason`. `maybe_repeated` marks a send that
+    may have arrived although we saw an error (a timeout).
     """
     policy = policy or RetryPolicy()
     attempts = await session.scalar(
@@ -219,7 +245,7 @@ async def mark_retry(
         )
         retrying = True
     elif policy.gives_up(attempts):
-        values.update(status=OutboxStatus.FAILED)
+        values.update(status=OutboxStatus.FAILED, error_reason=reason.value)
         retrying = False
     else:
         values.update(status=OutboxStatus.PENDING, not_before=now + policy.delay(attempts))
@@ -233,31 +259,47 @@ async def mark_retry(
     return retrying
 
 
-async def mark_failed(session: AsyncSession, message_id: int, reason: str) -> bool:
-    """Give a message up for good with its reason (a 400, no chat, a broken payload)."""
+async def mark_failed(
+    session: AsyncSession,
+    message_id: int,
+    error: str,
+    reason: DeliveryFailure | None = None,
+) -> bool:
+    """Give a message up for good: `error` is the raw text kept for operators, `reason` what
+    organizers read (by default what the application's own texts in `error` mean)."""
+    code = reason or failure_reason(None, error) or DeliveryFailure.OTHER
     result = await session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
             OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
-        .values(status=OutboxStatus.FAILED, last_error=reason[:1000])
+        .values(status=OutboxStatus.FAILED, last_error=error[:1000], error_reason=code.value)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_unreachable(
-    session: AsyncSession, message_id: int, person_id: int, reason: str, now: datetime
+    session: AsyncSession,
+    message_id: int,
+    person_id: int,
+    error: str,
+    now: datetime,
+    *,
+    reason: DeliveryFailure = DeliveryFailure.UNREACHABLE,
+    admin_telegram_ids: Collection[int] = (),
 ) -> int:
-    """A 403 for a person: fail the message, mark them unreachable, tell their cohorts' admins.
+    """A 403 for a person: fail the message, mark them unreachable, tell the organizers.
 
-    The admins are told once per time the person becomes unreachable: only the caller that
+    Told are the admins of the person's cohorts and the admins from the settings
+    (`admin_telegram_ids`) who have a chat with the bot, each once, with `reason`.
+    They are told once per time the person becomes unreachable: only the caller that
     flips `reachable` (a conditional update) queues the notices, so a broadcast that meets
     the same blocked person in several messages, or two senders, still tells them once.
     Returns how many notices were queued.
     """
-    await mark_failed(session, message_id, reason)
+    await mark_failed(session, message_id, error, reason)
     flipped = await session.execute(
         update(Person)
         .where(Person.id == person_id, Person.reachable.is_(True))
@@ -295,16 +337,38 @@ async def mark_unreachable(
     cohorts_by_admin: dict[int, list[tuple[int, str]]] = {}
     for admin_id, cohort_id, name in rows:
         cohorts_by_admin.setdefault(admin_id, []).append((cohort_id, name))
+    if admin_telegram_ids:
+        # Admins from the settings run every cohort: they hear of all the person's cohorts.
+        # Only those who have talked to the bot have a person row and a chat to tell them in.
+        all_cohorts = list(
+            (
+                await session.execute(
+                    select(Cohort.id, Cohort.name)
+                    .where(Cohort.id.in_(cohort_ids))
+                    .order_by(Cohort.name)
+                )
+            ).tuples()
+        )
+        settings_admins = await session.scalars(
+            select(Person.id).where(
+                Person.telegram_user_id.in_(list(admin_telegram_ids)),
+                Person.telegram_chat_id.is_not(None),
+                Person.id != person_id,
+            )
+        )
+        for admin_id in settings_admins:
+            cohorts_by_admin[admin_id] = all_cohorts
     if not cohorts_by_admin:
         log.warning(
-            "person %s is unreachable and no cohort admin can be told (cohorts %s)",
+            "person %s is unreachable and no admin can be told (cohorts %s)",
             person_id,
             sorted(cohort_ids),
         )
         return 0
     episode = int(now.timestamp())
     queued = 0
-    for admin_id, cohorts in cohorts_by_admin.items():
+    for admin_id, cohorts in sorted(cohorts_by_admin.items()):
+        cohort_names: str | dict[str, Any] = ", ".join(name for _, name in cohorts)
         queued += await enqueue(
             session,
             dedup_key=f"unreachable:{person_id}:{episode}:{admin_id}",
@@ -312,24 +376,29 @@ async def mark_unreachable(
                 UNREACHABLE_NOTICE_KEY,
                 {
                     "name": person.full_name,
-                    "cohort": ", ".join(name for _, name in cohorts),
+                    "cohort": cohort_names or {"key": NO_COHORT_KEY},
                     "at": now,
+                    "reason": {"key": reason.message_key},
                 },
             ),
             not_before=now,
             kind="notice",
             recipient_id=admin_id,
-            cohort_id=cohorts[0][0],
+            cohort_id=cohorts[0][0] if cohorts else None,
         )
     log.info("person %s unreachable; %d admin notice(s) queued", person_id, queued)
     return queued
 
 
 async def mark_group_gone(
-    session: AsyncSession, message_id: int, chat_id: int, reason: str
+    session: AsyncSession,
+    message_id: int,
+    chat_id: int,
+    error: str,
+    reason: DeliveryFailure = DeliveryFailure.REMOVED,
 ) -> bool:
     """A 403 for a group (the bot was removed): fail the message and unlink the group."""
-    await mark_failed(session, message_id, reason)
+    await mark_failed(session, message_id, error, reason)
     result = await session.execute(
         update(CohortGroup)
         .where(CohortGroup.chat_id == chat_id, CohortGroup.active.is_(True))
@@ -410,7 +479,9 @@ async def drop_stale(session: AsyncSession, now: datetime) -> int:
             OutboxMessage.expires_at.is_not(None),
             OutboxMessage.expires_at <= now,
         )
-        .values(status=OutboxStatus.DROPPED, last_error=STALE)
+        .values(
+            status=OutboxStatus.DROPPED, last_error=STALE, error_reason=DeliveryFailure.STALE.value
+        )
         .execution_options(synchronize_session=False)
     )
     dropped = int(result.rowcount)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from domain.enums import (
     AdvisorKind,
+    DeliveryFailure,
     EvidenceKind,
     FeedbackKind,
     Horizon,
@@ -43,6 +44,7 @@ from models import (
 )
 from services import audit
 from services.cohorts import find_cohort
+from services.delivery import failure_reason
 from services.errors import UnknownCohort
 from services.response_times import (
     RESPONSE_KINDS,
@@ -165,7 +167,8 @@ class DeliveryRow:
     status: OutboxStatus
     attempts: int
     sent_at: datetime | None
-    error: str | None
+    error: str | None  # the raw error text, for operators
+    reason: DeliveryFailure | None = None  # why it failed or was dropped, for organizers
 
 
 @dataclass(frozen=True)
@@ -516,6 +519,7 @@ async def _deliveries(session: AsyncSession, cohort_id: int) -> list[DeliveryRow
             attempts=m.attempts,
             sent_at=m.sent_at,
             error=m.last_error,
+            reason=failure_reason(m.error_reason, m.last_error),
         )
         for m, name in rows.tuples()
     ]

@@ -31,6 +31,8 @@ class Actor:
     roles: frozenset[Role]
     language: str
     timezone: ZoneInfo
+    # An admin from ADMIN_TELEGRAM_IDS: runs every cohort, not only those they are admin of.
+    global_admin: bool = False
 
     @property
     def is_known(self) -> bool:
@@ -80,7 +82,8 @@ async def load_actor(
     telegram_name: str,
 ) -> Actor:
     person = await person_by_telegram_id(session, telegram_user_id)
-    roles = {Role.ADMIN} if telegram_user_id in admin_ids else set()
+    global_admin = telegram_user_id in admin_ids
+    roles = {Role.ADMIN} if global_admin else set()
     if person is None:
         return Actor(
             telegram_user_id=telegram_user_id,
@@ -90,6 +93,7 @@ async def load_actor(
             roles=frozenset(roles),
             language=language_for_stranger(telegram_language, default_language),
             timezone=default_zone,
+            global_admin=global_admin,
         )
     roles.update(m.role for m in person.memberships if m.active)
     return Actor(
@@ -100,6 +104,7 @@ async def load_actor(
         roles=frozenset(roles),
         language=person.language,
         timezone=ZoneInfo(person.timezone),
+        global_admin=global_admin,
     )
 
 

@@ -18,7 +18,7 @@ from bot.cli_broadcast import add_parser, broadcast
 from bot.harness import RunningBot
 from bot.settings import Settings
 from domain.clock import ManualClock
-from domain.enums import OutboxStatus
+from domain.enums import DeliveryFailure, OutboxStatus
 from domain.i18n import translator
 from domain.roles import Role
 from fakegram import TINY_JPEG, FakeTelegram
@@ -111,14 +111,23 @@ async def rows(engine: AsyncEngine, broadcast_id: int | None = None) -> list[Out
         return list(await session.scalars(query))
 
 
-async def settle_rows(engine: AsyncEngine, outcome: dict[str, tuple[OutboxStatus, str | None]]):  # type: ignore[no-untyped-def]
-    """Play the sender: mark rows by dedup key as sent or failed, with the error it would log."""
+Settled = tuple[OutboxStatus, str | None] | tuple[OutboxStatus, str | None, DeliveryFailure]
+
+
+async def settle_rows(engine: AsyncEngine, outcome: dict[str, Settled]) -> None:
+    """Play the sender: mark rows by dedup key as sent or failed, with the error it would log
+    and, as a third item, the reason it would store (rows without one stand for older rows or
+    drops that other services record)."""
     async with session_factory(engine)() as session, session.begin():
-        for key, (status, error) in outcome.items():
+        for key, (status, error, *reason) in outcome.items():
             result = await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.dedup_key == key)
-                .values(status=status, last_error=error)
+                .values(
+                    status=status,
+                    last_error=error,
+                    error_reason=reason[0].value if reason else None,
+                )
             )
             assert result.rowcount == 1, key  # type: ignore[attr-defined]
 
@@ -260,7 +269,11 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
         engine,
         {
             f"bc:{bid}:{budi}": (OutboxStatus.SENT, None),
-            f"bc:{bid}:{bambang}": (OutboxStatus.FAILED, "Forbidden: bot was blocked by the user"),
+            f"bc:{bid}:{bambang}": (
+                OutboxStatus.FAILED,
+                "403: Forbidden: bot was blocked by the user",
+                DeliveryFailure.BLOCKED,
+            ),
         },
     )
     async with session_factory(engine)() as session:
@@ -271,18 +284,29 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
         engine,
         {
             f"bc:{bid}:{lina}": (OutboxStatus.DROPPED, "cancelled"),
-            f"bc:{bid}:group:{GROUP_CHAT}": (OutboxStatus.FAILED, "Forbidden: bot was kicked"),
+            f"bc:{bid}:group:{GROUP_CHAT}": (
+                OutboxStatus.FAILED,
+                "403: Forbidden: bot was kicked from the group chat",
+                DeliveryFailure.REMOVED,
+            ),
         },
     )
     async with session_factory(engine)() as session:
         result = await broadcasts.summary(session, bid)
         assert result.progress == broadcasts.Progress(sent=1, failed=3, pending=0, not_joined=3)
         assert result.not_joined == ["Ir. Hasan Basri", "Nurhayati Umasugi", "Prof. Teguh Santoso"]
-        assert [(u.name, u.reason) for u in result.failed] == [
-            ("Dr. Ir. Bambang Wijaya", "Forbidden: bot was blocked by the user"),
-            ("Dr. Lina Marliani", "cancelled"),
+        # The reason is what organizers read; the raw text stays alongside for operators.
+        assert [(u.name, u.reason, u.detail) for u in result.failed] == [
+            (
+                "Dr. Ir. Bambang Wijaya",
+                DeliveryFailure.BLOCKED,
+                "403: Forbidden: bot was blocked by the user",
+            ),
+            ("Dr. Lina Marliani", DeliveryFailure.CANCELLED, "cancelled"),  # outbox.cancel's word
         ]
-        assert [u.name for u in result.failed_groups] == ["Grup PKP IV"]
+        assert [(u.name, u.reason) for u in result.failed_groups] == [
+            ("Grup PKP IV", DeliveryFailure.REMOVED)
+        ]
         entries = list(
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "broadcast.create"))
         )
@@ -504,7 +528,13 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
     # Bambang blocked the bot; the job's next tick shows the summary and stops itself.
     await settle_rows(
         engine,
-        {f"bc:{bid}:{bambang_id}": (OutboxStatus.FAILED, "Forbidden: bot was blocked by the user")},
+        {
+            f"bc:{bid}:{bambang_id}": (
+                OutboxStatus.FAILED,
+                "403: Forbidden: bot was blocked by the user",
+                DeliveryFailure.BLOCKED,
+            )
+        },
     )
     job_queue = bot.app.job_queue
     assert job_queue is not None
@@ -515,10 +545,11 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
     assert final.message_id == status_id
     assert final.plain.startswith(f"✅ Pengumuman #{bid} selesai — {COHORT}")
     assert "Terkirim: 2 · Gagal: 1 · Belum bergabung: 1" in final.plain
+    # In the organizer's words; Telegram's own text is not shown.
     assert (
-        "Dr. Ir. Bambang Wijaya — gagal terkirim (Forbidden: bot was blocked by the user)"
-        in final.plain
+        "Dr. Ir. Bambang Wijaya — gagal terkirim (yang bersangkutan memblokir bot)" in final.plain
     )
+    assert "Forbidden" not in final.plain
     assert "Dr. Lina Marliani — belum bergabung" in final.plain
     async with session_factory(engine)() as session:
         done = await session.get_one(Broadcast, bid)

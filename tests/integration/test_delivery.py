@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -24,7 +25,7 @@ from telegram.request import HTTPXRequest
 
 from bot.sender import Sender
 from domain.clock import ManualClock
-from domain.enums import OutboxStatus
+from domain.enums import DeliveryFailure, OutboxStatus
 from domain.ratelimit import RetryPolicy
 from fakegram import TINY_JPEG, FakeTelegram, RateLimits
 from models import Cohort, OutboxMessage, Person
@@ -32,6 +33,7 @@ from models.db import session_factory
 from scheduler.runner import SWEEP_JOB_ID, Runner
 from services import delivery
 from services.outbox import Button, Outgoing, enqueue
+from services.people import ensure_admin_person
 from tests.factories import SMALL_ROSTER, import_roster
 from tests.integration.helpers import text
 
@@ -336,14 +338,18 @@ async def test_a_blocked_person_is_marked_unreachable_and_the_organizer_told_onc
         assert person.reachable is False
     stored = await rows(engine)
     assert [stored[f"b:{n}"].status for n in range(3)] == [OutboxStatus.FAILED] * 3
-    assert "blocked" in (stored["b:0"].last_error or "")
+    assert "blocked" in (stored["b:0"].last_error or "")  # Telegram's words, for operators
+    assert stored["b:0"].error_reason == DeliveryFailure.BLOCKED  # what organizers read
     assert stored["b:1"].last_error == delivery.UNREACHABLE  # not even tried
+    assert stored["b:1"].error_reason == DeliveryFailure.UNREACHABLE
     assert len(server.calls_to("sendMessage")) == 2  # the one refused, the organizer's notice
     notices = [k for k in stored if k.startswith(f"unreachable:{cast.ids['budi']}:")]
     assert len(notices) == 1 and stored[notices[0]].status == OutboxStatus.SENT
     assert len(siti.inbox) == 1
     assert "Budi Santoso" in siti.last.plain and "PKP Angkatan IV" in siti.last.plain
     assert "WITA" in siti.last.plain and "cannot be reached" in siti.last.plain
+    assert "Reason: they blocked the bot." in siti.last.plain
+    assert "Forbidden" not in siti.last.plain
 
     # Two senders meeting the same 403 at once: only the one that marks them unreachable tells.
     await queue(engine, "b:race", greeting("X", now), clock.now(), recipient_id=cast.ids["budi"])
@@ -370,6 +376,69 @@ async def test_a_blocked_person_is_marked_unreachable_and_the_organizer_told_onc
     assert len(siti.inbox) == 2
 
 
+async def test_admins_from_the_settings_who_talked_to_the_bot_hear_of_it_once_too(
+    engine: AsyncEngine, server: FakeTelegram, bot: Bot, clock: ManualClock, now: datetime
+) -> None:
+    cast = await Cast(engine, server).load(now)
+    budi = await cast.join("budi", 1001)
+    siti = await cast.join("siti", 1009, language="en")  # cohort admin and in the settings
+    # Yulia is only in ADMIN_TELEGRAM_IDS and has talked to the bot (so she has a person row);
+    # 4242 is in the settings too but never opened the bot: there is no chat to tell them in.
+    async with session_factory(engine)() as session, session.begin():
+        await ensure_admin_person(
+            session,
+            1500,
+            1500,
+            name="Yulia",
+            language="id",
+            zone=ZoneInfo("Asia/Jakarta"),
+            now=now,
+        )
+    yulia = server.user(1500, "Yulia", language_code="id")
+    budi.block()
+    await queue(engine, "b:0", greeting("X", now), now, recipient_id=cast.ids["budi"])
+
+    stop = asyncio.Event()
+    sender = Sender(
+        bot,
+        session_factory(engine),
+        clock,
+        sleep=moving_sleep(clock, stop, lambda: queue_empty(engine)),
+        admin_telegram_ids={1009, 1500, 4242},
+    )
+    await asyncio.wait_for(sender.run(stop), timeout=60)
+
+    assert len(siti.inbox) == 1  # a cohort admin also in the settings: told once, not twice
+    assert len(yulia.inbox) == 1
+    told = yulia.last.plain
+    assert "Budi Santoso" in told and "PKP Angkatan IV" in told  # the person's cohorts
+    assert "Sebab: yang bersangkutan memblokir bot." in told
+    assert "WIB" in told  # in her own zone
+    notices = [k for k in await rows(engine) if k.startswith("unreachable:")]
+    assert len(notices) == 2
+    assert budi.inbox == []
+
+
+async def test_an_unreachable_person_in_no_cohort_is_reported_to_settings_admins(
+    engine: AsyncEngine, server: FakeTelegram, bot: Bot, clock: ManualClock, now: datetime
+) -> None:
+    (loner,) = await crowd(engine, server, 1)
+    async with session_factory(engine)() as session, session.begin():
+        await ensure_admin_person(
+            session, 1500, 1500, name="Yulia", language="en", zone=ZoneInfo("UTC"), now=now
+        )
+    yulia = server.user(1500, "Yulia", language_code="en")
+    server.user(3000, "Peserta 0").block()
+    await queue(engine, "x", greeting("X", now), now, recipient_id=loner)
+
+    sender = Sender(bot, session_factory(engine), clock, admin_telegram_ids=frozenset({1500}))
+    first = await sender.drain_once()
+    assert (first.unreachable, first.notices) == (1, 1)
+    assert (await sender.drain_once()).sent == 1
+    assert "Peserta 0 (no cohort)" in yulia.last.plain
+    assert "Reason: they blocked the bot." in yulia.last.plain
+
+
 async def test_a_bad_request_is_recorded_with_its_reason_and_never_retried(
     engine: AsyncEngine, server: FakeTelegram, bot: Bot, clock: ManualClock, now: datetime
 ) -> None:
@@ -389,6 +458,8 @@ async def test_a_bad_request_is_recorded_with_its_reason_and_never_retried(
     assert stored["bad:file"].status == OutboxStatus.FAILED
     assert stored["bad:file"].last_error == "400: Wrong file identifier/http url specified"
     assert stored["bad:chat"].last_error == "400: Chat not found"
+    assert stored["bad:file"].error_reason == DeliveryFailure.REJECTED
+    assert stored["bad:chat"].error_reason == DeliveryFailure.REMOVED  # a group it is not in
     assert stored["bad:file"].attempts == 1
     assert budi.inbox == []
     assert later.next_at is None
@@ -430,6 +501,7 @@ async def test_network_errors_and_5xx_are_retried_with_backoff_up_to_a_limit(
     dead = (await rows(engine))["net:dead"]
     assert (dead.status, dead.attempts) == (OutboxStatus.FAILED, 2)
     assert "connection reset" in (dead.last_error or "")
+    assert dead.error_reason == DeliveryFailure.NETWORK
 
 
 async def test_after_a_crash_in_flight_messages_go_once_more_flagged_and_logged(
@@ -519,6 +591,8 @@ async def test_people_not_joined_fail_with_a_reason_and_stale_messages_are_dropp
         delivery.NOT_JOINED,
     )
     assert (stored["old"].status, stored["old"].last_error) == (OutboxStatus.DROPPED, "stale")
+    assert stored["hasan"].error_reason == DeliveryFailure.NOT_JOINED
+    assert stored["old"].error_reason == DeliveryFailure.STALE
     assert stored["later"].status == OutboxStatus.PENDING
     assert server.calls_to("sendMessage") == []
 

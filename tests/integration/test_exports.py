@@ -15,15 +15,23 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import main
 from bot.harness import RunningBot
 from domain.clock import ManualClock
-from domain.enums import SeminarKind
+from domain.enums import DeliveryFailure, OutboxStatus, SeminarKind
 from fakegram import BotMessage, FakeTelegram, StoredFile
-from models import AuditEntry, Cohort, Milestone, Person, Seminar, SeminarPresenter
+from models import (
+    AuditEntry,
+    Cohort,
+    Milestone,
+    OutboxMessage,
+    Person,
+    Seminar,
+    SeminarPresenter,
+)
 from models.db import session_factory
 from services import outbox
 from services.errors import UserFacingError
@@ -429,6 +437,17 @@ async def test_the_service_gathers_seminars_deliveries_and_late_milestones(
             cohort_id=cohorts[OTHER_COHORT],
         )
 
+        # The reminder met a blocked person: the export names the reason and keeps the raw text.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedup_key == "t:reminder")
+            .values(
+                status=OutboxStatus.FAILED,
+                last_error="403: Forbidden: bot was blocked by the user",
+                error_reason=DeliveryFailure.BLOCKED.value,
+            )
+        )
+
     async with session_factory(engine)() as session:
         data = await cohort_export(session, COHORT, later)
         by_id = await cohort_export(session, cohorts[COHORT], later)
@@ -446,6 +465,10 @@ async def test_the_service_gathers_seminars_deliveries_and_late_milestones(
     assert [(d.recipient, d.kind, d.message_key) for d in data.deliveries] == [
         ("Budi Santoso", "reminder", "reminder.milestone.overdue"),
         ("-100123", "seminar", "seminar.notice"),
+    ]
+    assert [(d.reason, d.error) for d in data.deliveries] == [
+        (DeliveryFailure.BLOCKED, "403: Forbidden: bot was blocked by the user"),
+        (None, None),
     ]
     assert data.counts() == {
         "participants": 2,

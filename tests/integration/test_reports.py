@@ -154,3 +154,24 @@ async def test_asking_for_a_revision_sends_the_reason(
     # The mentor's approval button is now stale: the report is no longer awaiting a decision.
     answer = await press(bot, bambang, bambang.last, "✅ Setujui")
     assert answer is not None and answer.text == text("button.stale")
+
+
+async def test_batal_while_writing_a_revision_sends_nothing(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    budi, _, lina, _ = await cast(bot, telegram, engine, now)
+    await report(bot, budi, "Rapat koordinasi", "Rapat selesai.", "100%")
+    budi_seen = len(budi.inbox)
+
+    await press(bot, lina, lina.last, "✏️ Minta revisi")
+    assert lina.last.plain == text("feedback.ask_revision")
+    # Another command waits for the note; /batal leaves, and only once.
+    assert (await say(bot, lina, "/profil")).plain == text("conversation.busy")
+    assert (await say(bot, lina, "/batal")).plain == text("conversation.cancelled")
+    assert (await say(bot, lina, "/batal")).plain == text("conversation.nothing_to_cancel")
+
+    assert len(budi.inbox) == budi_seen
+    assert await count(engine, FeedbackNote) == 0
+    async with session_factory(engine)() as session:
+        update = await session.scalar(select(ProgressUpdate))
+        assert update is not None and update.status is UpdateStatus.SUBMITTED

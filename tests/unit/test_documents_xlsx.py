@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,7 @@ from documents.csv_export import render_csv, zip_files
 from documents.xlsx_export import render_xlsx
 from domain.enums import (
     AdvisorKind,
+    DeliveryFailure,
     EvidenceKind,
     FeedbackKind,
     Horizon,
@@ -307,3 +309,29 @@ def test_csv_files_one_per_table_with_bom_and_safe_text() -> None:
     archive = zipfile.ZipFile(io.BytesIO(zip_files(files)))
     assert archive.namelist() == list(files)
     assert archive.read("tahapan.csv") == files["tahapan.csv"]
+
+
+def test_a_failed_delivery_reads_as_a_reason_with_telegrams_words_beside_it() -> None:
+    failed = DeliveryRow(
+        id=6,
+        created_at=SUBMITTED,
+        recipient="Dr. Ir. Bambang Wijaya",
+        kind="broadcast",
+        message_key="broadcast.message",
+        status=OutboxStatus.FAILED,
+        attempts=1,
+        sent_at=None,
+        error="403: Forbidden: bot was blocked by the user",
+        reason=DeliveryFailure.BLOCKED,
+    )
+    export = dataclasses.replace(_export(), deliveries=[failed])
+    for language, reason_column, detail_column, reason in (
+        ("id", "Keterangan galat", "Detail teknis", "yang bersangkutan memblokir bot"),
+        ("en", "Error", "Technical detail", "they blocked the bot"),
+    ):
+        book = load_workbook(io.BytesIO(render_xlsx(export, language, WIB)))
+        sheet = book.worksheets[5]
+        headers = [c.value for c in sheet[1]]
+        row = dict(zip(headers, [c.value for c in sheet[2]], strict=True))
+        assert row[reason_column] == reason
+        assert row[detail_column] == "403: Forbidden: bot was blocked by the user"
