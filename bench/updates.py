@@ -357,6 +357,11 @@ async def count(engine: AsyncEngine, model: type, *where: Any) -> int:
         return int(await session.scalar(query) or 0)
 
 
+def bench_settings() -> Settings:
+    """Defaults, except UPDATE_CONCURRENCY from the environment (1 = sequential, as before)."""
+    return Settings.from_mapping({"UPDATE_CONCURRENCY": os.environ.get("UPDATE_CONCURRENCY", "")})
+
+
 async def run_bot(url: str, n: int, photos: int, step_timeout: float, profile: Profile) -> BotRun:
     """The real Application on a fresh database: onboard everyone, then time n reports."""
     engine = create_engine(url)
@@ -372,7 +377,7 @@ async def run_bot(url: str, n: int, photos: int, step_timeout: float, profile: P
 
         async with (
             FakeTelegram(bot_username="properbot_bench_bot") as server,
-            running_bot(server, Settings(), clock=SystemClock(), engine=engine) as bot,
+            running_bot(server, bench_settings(), clock=SystemClock(), engine=engine) as bot,
         ):
             replies = Replies(server)
             mentor = actor(server, replies, MENTOR_ID, step_timeout)
@@ -509,6 +514,7 @@ def table(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> str:
     lines = [
         f"properbot /lapor benchmark: db={args.db} n={n} photos={args.photos} "
         f"({per_report} updates per report, {b.updates} updates; {n} concurrent users; "
+        f"UPDATE_CONCURRENCY={bench_settings().update_concurrency}; "
         f"load average at start {args.load:.2f} on {os.cpu_count()} CPUs)",
         "",
         f"{'':22}{'wall s':>8}{'CPU %':>7}{'reports/s':>11}{'updates/s':>11}"
@@ -556,6 +562,7 @@ def summary(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> dict[str,
         "baseline_p95_ms": round(baseline.ms(95), 1),
         "ratio": round(ratio, 3),
         "load_avg_1m": round(args.load, 2),
+        "update_concurrency": bench_settings().update_concurrency,
         "target_ratio": TARGET_RATIO,
         "target_met": ratio >= TARGET_RATIO,
         "api_calls_per_update": round(sum(bot.calls.values()) / b.updates, 2),

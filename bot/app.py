@@ -24,6 +24,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.persistence import DatabasePersistence
+from bot.processor import PerUserUpdateProcessor
 from bot.sender import Sender
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
@@ -83,9 +84,13 @@ def build_application(
         engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     clock = clock or SystemClock()
+    builder = ApplicationBuilder()
+    if settings.update_concurrency > 1:
+        # Other users' updates need not wait for a slow one (a PDF, a chart, a slow database);
+        # one user's updates still run one after another, in order. 1 keeps PTB's default.
+        builder = builder.concurrent_updates(PerUserUpdateProcessor(settings.update_concurrency))
     app = (
-        ApplicationBuilder()
-        .application_class(application_class)
+        builder.application_class(application_class)
         .token(settings.require_token())
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)

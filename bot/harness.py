@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application
 
 from bot.app import SENDER, build_application
+from bot.processor import PerUserUpdateProcessor
 from bot.sender import DrainResult, Sender
 from bot.settings import Settings
 from domain.clock import Clock
@@ -62,13 +63,20 @@ class RunningBot:
         return await self.sender.drain_once()
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot has fully handled every update the server has queued so far."""
+        """Wait until the bot has fully handled every update the server has queued so far.
+
+        With the per-user processor, updates finish out of order, so the newest one being done
+        is not enough: once it is, every older one has at least joined its lane (PTB starts the
+        update tasks in order), and the processor going idle means those are done too.
+        """
         target = self.server.last_update_id
         app = self.app
-        async with app.tracker:
-            await asyncio.wait_for(
-                app.tracker.wait_for(lambda: app.processed_update_id >= target), timeout
-            )
+        async with asyncio.timeout(timeout):
+            async with app.tracker:
+                await app.tracker.wait_for(lambda: app.processed_update_id >= target)
+            processor = app.update_processor
+            if isinstance(processor, PerUserUpdateProcessor):
+                await processor.wait_idle()
 
 
 def settings_for(server: FakeTelegram, base: Settings) -> Settings:

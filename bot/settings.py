@@ -20,6 +20,11 @@ DEFAULT_API_ROOT = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///properbot.db"
 _TOKEN_SHAPE = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{20,}$")
 _USERNAME_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+# Updates handled at the same time (different users; one user's stay in order). Four fit the
+# database pool's five steady connections with one to spare for persistence, and measured best
+# (docs/PERFORMANCE.md): 10 cost SQLite about a fifth of its throughput in one process.
+DEFAULT_UPDATE_CONCURRENCY = 4
+MAX_UPDATE_CONCURRENCY = 100
 
 
 class SettingsError(ValueError):
@@ -49,6 +54,7 @@ class Settings:
     max_evidence_mb: int = 20
     delivery_rate_per_s: int = 25
     delivery_chat_rate_per_s: int = 1
+    update_concurrency: int = DEFAULT_UPDATE_CONCURRENCY
 
     @property
     def bot_base_url(self) -> str:
@@ -143,6 +149,7 @@ class Settings:
             max_evidence_mb=_positive_int(get, "MAX_EVIDENCE_MB", 20),
             delivery_rate_per_s=_positive_int(get, "DELIVERY_RATE_PER_S", 25),
             delivery_chat_rate_per_s=_positive_int(get, "DELIVERY_CHAT_RATE_PER_S", 1),
+            update_concurrency=_update_concurrency(get),
         )
 
 
@@ -152,4 +159,15 @@ def _positive_int(get: Callable[[str], str | None], name: str, default: int) -> 
         return default
     if not re.fullmatch(r"\d{1,6}", raw) or int(raw) == 0:
         raise SettingsError(name, "positive_int")
+    return int(raw)
+
+
+def _update_concurrency(get: Callable[[str], str | None]) -> int:
+    raw = get("UPDATE_CONCURRENCY")
+    if raw is None:
+        return DEFAULT_UPDATE_CONCURRENCY
+    if not re.fullmatch(r"\d{1,6}", raw) or not 1 <= int(raw) <= MAX_UPDATE_CONCURRENCY:
+        raise SettingsError(
+            "UPDATE_CONCURRENCY", "update_concurrency", highest=MAX_UPDATE_CONCURRENCY
+        )
     return int(raw)

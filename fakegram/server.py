@@ -121,6 +121,10 @@ class FakeTelegram:
         self._api_root: str | None = None
         self._seq = 0
         self._bot_api = BotApi(self)
+        # File downloads wait while this is clear (see hold_downloads); counted while they wait.
+        self._downloads_open = asyncio.Event()
+        self._downloads_open.set()
+        self.downloads_waiting = 0
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -668,9 +672,24 @@ class FakeTelegram:
         self._notify()
         return web.json_response(body, status=status)
 
+    def hold_downloads(self) -> None:
+        """Make file downloads wait until release_downloads(): a slow download on demand, so a
+        test can show what the bot does meanwhile. ``downloads_waiting`` counts the held ones."""
+        self._downloads_open.clear()
+
+    def release_downloads(self) -> None:
+        self._downloads_open.set()
+
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(unauthorized().to_json(), status=401)
+        if not self._downloads_open.is_set():
+            self.downloads_waiting += 1
+            self._notify()
+            try:
+                await self._downloads_open.wait()
+            finally:
+                self.downloads_waiting -= 1
         stored = self.files.by_path(request.match_info["path"])
         if stored is None:
             return web.json_response(not_found().to_json(), status=404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -88,6 +89,23 @@ async def test_photo_round_trip_and_download(
     forwarded = await ptb_bot.send_photo(1001, size.file_id)
     assert forwarded.photo[-1].file_unique_id == size.file_unique_id
     assert alice.last is not None and alice.last.file_id == size.file_id
+
+
+async def test_held_downloads_wait_until_released(
+    server: FakeTelegram, alice: FakeUser, ptb_bot: Bot
+) -> None:
+    alice.send_photo(TINY_PNG)
+    (update,) = await ptb_bot.get_updates()
+    assert update.message is not None
+    file = await update.message.photo[-1].get_file()  # getFile itself is not held
+    server.hold_downloads()
+    download = asyncio.create_task(file.download_as_bytearray())
+    await server.wait_for(lambda: server.downloads_waiting == 1)
+    await asyncio.sleep(0.05)
+    assert not download.done()
+    server.release_downloads()
+    assert bytes(await asyncio.wait_for(download, 5)) == TINY_PNG
+    assert server.downloads_waiting == 0
 
 
 async def test_document_round_trip(server: FakeTelegram, alice: FakeUser, ptb_bot: Bot) -> None:

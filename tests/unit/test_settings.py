@@ -52,6 +52,9 @@ def test_values_are_parsed() -> None:
         ("INVITE_MAX_ATTEMPTS", "0"),
         ("INVITE_LOCKOUT_MINUTES", "lima"),
         ("TELEGRAM_BOT_USERNAME", "a b"),
+        ("UPDATE_CONCURRENCY", "0"),
+        ("UPDATE_CONCURRENCY", "101"),
+        ("UPDATE_CONCURRENCY", "banyak"),
     ],
 )
 def test_a_bad_value_names_its_setting(name: str, value: str) -> None:
@@ -64,3 +67,12 @@ def test_run_needs_a_token() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_mapping({}).require_token()
     assert caught.value.name == "TELEGRAM_BOT_TOKEN"
+
+
+def test_update_concurrency_defaults_to_four_and_one_means_sequential() -> None:
+    assert Settings.from_mapping({}).update_concurrency == 4
+    assert Settings.from_mapping({"UPDATE_CONCURRENCY": "1"}).update_concurrency == 1
+    assert Settings.from_mapping({"UPDATE_CONCURRENCY": "100"}).update_concurrency == 100
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping({"UPDATE_CONCURRENCY": "0"})
+    assert caught.value.key == "settings.problem.update_concurrency"
