@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         "import",
         help="import or update a cohort from a CSV roster (all or nothing)",
         description="Columns: role, name, nip (required); agency, position, timezone, "
-        "mentor_nip, coach_nip, project_title (optional). UTF-8, comma or semicolon.",
+        "mentor_nip, coach_nip, project_title, seminar_group (also: kelompok, kelompok_seminar) "
+        "(optional). UTF-8, comma or semicolon.",
     )
     imp.add_argument("file", type=Path, help="CSV file with a header row")
     imp.add_argument("--cohort", required=True, help='cohort name, e.g. "PKN II Angkatan XXXVII"')

@@ -24,7 +24,23 @@ COLUMNS: tuple[str, ...] = (
     "mentor_nip",
     "coach_nip",
     "project_title",
+    "seminar_group",
 )
+# Header names people use for a column, besides its own name (compared case-insensitively).
+ALIASES: dict[str, str] = {
+    "seminar group": "seminar_group",
+    "kelompok": "seminar_group",
+    "kelompok_seminar": "seminar_group",
+    "kelompok seminar": "seminar_group",
+}
+# The longest value each text column may hold: the widths of the database columns it fills.
+MAX_LENGTHS: dict[str, int] = {
+    "name": 200,
+    "agency": 200,
+    "position": 200,
+    "project_title": 500,
+    "seminar_group": 40,
+}
 REQUIRED_COLUMNS: tuple[str, ...] = ("role", "name", "nip")
 # Only a participant has a mentor, a coach and a project.
 PARTICIPANT_ONLY_COLUMNS: tuple[str, ...] = ("mentor_nip", "coach_nip", "project_title")
@@ -64,6 +80,10 @@ class CohortRow:
     mentor_nip: str | None  # 18 digits, refers to a mentor row of the same file
     coach_nip: str | None  # 18 digits, refers to a coach row of the same file
     project_title: str | None
+    # The seminar group as written (spaces collapsed); None when the cell is empty.
+    seminar_group: str | None = None
+    # Whether the file has a seminar group column at all: without one, import leaves groups be.
+    seminar_group_listed: bool = False
 
 
 @dataclass
@@ -84,9 +104,11 @@ def parse_cohort_csv(data: bytes, *, default_zone: ZoneInfo, today: date) -> lis
     """Parse a cohort CSV, or raise `CohortFileError` listing every problem in the file.
 
     UTF-8 with or without BOM; the delimiter (comma, semicolon or tab) is taken from the header
-    line; header names are case-insensitive; cells are trimmed; blank lines are skipped. An empty
-    timezone cell means `default_zone`. If the header itself is wrong, only header problems are
-    reported: checking rows against a misread header would bury the real mistake in noise.
+    line; header names are case-insensitive and may be an alias from `ALIASES` ("kelompok" for
+    seminar_group); cells are trimmed; blank lines are skipped. An empty timezone cell means
+    `default_zone`. Text longer than its database column (`MAX_LENGTHS`) is a problem of its
+    line. If the header itself is wrong, only header problems are reported: checking rows
+    against a misread header would bury the real mistake in noise.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -139,7 +161,7 @@ def _records(text: str) -> list[tuple[int, list[str]]] | RowProblem:
 
 
 def _header(line: int, cells: list[str]) -> tuple[list[str], list[RowProblem]]:
-    names = [cell.casefold() for cell in cells]
+    names = [ALIASES.get(" ".join(cell.casefold().split()), cell.casefold()) for cell in cells]
     while names and not names[-1]:
         names.pop()  # spreadsheets often leave trailing empty header cells
     problems: list[RowProblem] = []
@@ -209,6 +231,12 @@ def _row(
         except UnknownZone as exc:
             problems.append(RowProblem(line, exc.code, exc.params))
             zone = None
+
+    for column, limit in MAX_LENGTHS.items():
+        length = len(" ".join(values.get(column, "").split()))
+        if length > limit:
+            params = {"column": column, "limit": limit, "length": length}
+            problems.append(RowProblem(line, "csv.error.too_long", params))
 
     draft = _Draft(line, role, " ".join(values["name"].split()), nip, zone, values)
     for column in ("mentor_nip", "coach_nip"):
@@ -298,6 +326,8 @@ def _finish(draft: _Draft) -> CohortRow:
         mentor_nip=draft.mentor_ref,
         coach_nip=draft.coach_ref,
         project_title=optional("project_title"),
+        seminar_group=optional("seminar_group"),
+        seminar_group_listed="seminar_group" in cells,
     )
 
 

@@ -36,10 +36,19 @@ async def profile_command(update: Update, context: Context, current: Turn) -> No
         lines.append(
             current.t("profile.work", position=me.position or "-", agency=me.agency or "-")
         )
-    lines += [
-        current.t("profile.membership", role=current.t(c.role.message_key), cohort=c.cohort_name)
-        for c in me.cohorts
-    ]
+    for c in me.cohorts:
+        role = current.t(c.role.message_key)
+        if c.seminar_group:
+            lines.append(
+                current.t(
+                    "profile.membership_in_group",
+                    role=role,
+                    cohort=c.cohort_name,
+                    group=c.seminar_group,
+                )
+            )
+        else:
+            lines.append(current.t("profile.membership", role=role, cohort=c.cohort_name))
     lines += [
         current.t("profile.advisor", kind=current.t(f"role.{a.kind}"), name=a.name)
         for a in me.advisors

@@ -80,7 +80,9 @@ async def import_cohort(
     """Make the cohort match the roster: create, update in place, withdraw who left.
 
     The caller validated the whole file first and owns the transaction, so a failure here
-    leaves nothing half-written. Re-importing an unchanged file writes nothing.
+    leaves nothing half-written. Re-importing an unchanged file writes nothing. Seminar groups
+    follow the file when it has a seminar group column (an empty cell takes the person out of
+    their group); a file without that column leaves everyone's group as it was.
     """
     summary = ImportSummary(cohort_name=cohort_name.strip())
     cohort = await session.scalar(select(Cohort).where(Cohort.name == summary.cohort_name))
@@ -177,11 +179,25 @@ async def _sync_memberships(
         listed.add(person.id)
         membership = current.get(person.id)
         if membership is None:
-            session.add(Membership(cohort_id=cohort.id, person_id=person.id, role=row.role))
+            session.add(
+                Membership(
+                    cohort_id=cohort.id,
+                    person_id=person.id,
+                    role=row.role,
+                    seminar_group=row.seminar_group,
+                )
+            )
             summary.memberships_changed += 1
-        elif membership.role != row.role or not membership.active:
+            continue
+        changed = membership.role != row.role or not membership.active
+        if changed:
             membership.role = row.role
             membership.active = True
+        # A file without the column leaves groups as they are; with it, an empty cell clears.
+        if row.seminar_group_listed and membership.seminar_group != row.seminar_group:
+            membership.seminar_group = row.seminar_group
+            changed = True
+        if changed:
             summary.memberships_changed += 1
     for person_id, membership in current.items():
         if person_id not in listed and membership.active:

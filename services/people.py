@@ -154,6 +154,7 @@ async def set_timezone(
 class CohortRole:
     cohort_name: str
     role: Role
+    seminar_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,10 +182,10 @@ class Profile:
 async def profile(session: AsyncSession, person_id: int, now: datetime) -> Profile:
     person = await session.get_one(Person, person_id)
     cohorts = [
-        CohortRole(cohort_name=name, role=role)
-        for name, role in (
+        CohortRole(cohort_name=name, role=role, seminar_group=group)
+        for name, role, group in (
             await session.execute(
-                select(Cohort.name, Membership.role)
+                select(Cohort.name, Membership.role, Membership.seminar_group)
                 .join(Membership, Membership.cohort_id == Cohort.id)
                 .where(Membership.person_id == person_id, Membership.active.is_(True))
                 .order_by(Cohort.name)

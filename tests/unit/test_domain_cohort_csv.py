@@ -461,3 +461,78 @@ def test_whole_error_is_described_with_a_count() -> None:
     assert "2 problems" in lines[0]
     assert lines[1].startswith('• Line 2: Unknown role "guru"')
     assert lines[2].startswith("• Line 3: Every participant needs a mentor")
+
+
+# --- seminar groups --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["seminar_group", "Kelompok", "KELOMPOK_SEMINAR", "Kelompok  Seminar", "Seminar Group"],
+)
+def test_the_seminar_group_column_has_the_names_people_use(column: str) -> None:
+    rows = parse(
+        csv_bytes(
+            f"{HEADER};{column}",
+            f"{MENTOR_LINE};",
+            f"{COACH_LINE};  Kelompok   2 ",
+            f"{PARTICIPANT_LINE}; A ",
+        )
+    )
+    groups = {row.role: row.seminar_group for row in rows}
+    assert groups == {Role.MENTOR: None, Role.COACH: "Kelompok 2", Role.PARTICIPANT: "A"}
+    assert all(row.seminar_group_listed for row in rows)
+
+
+def test_without_the_column_groups_are_not_listed() -> None:
+    rows = parse(csv_bytes(HEADER, MENTOR_LINE, COACH_LINE, PARTICIPANT_LINE))
+    assert all(row.seminar_group is None and not row.seminar_group_listed for row in rows)
+
+
+def test_two_names_for_the_seminar_group_column_are_a_duplicate() -> None:
+    problem = only_problem(
+        f"{HEADER};seminar_group;Kelompok", f"{MENTOR_LINE};;", f"{PARTICIPANT_LINE};1;1"
+    )
+    assert problem == RowProblem(1, "csv.error.duplicate_column", {"column": "Kelompok"})
+
+
+def test_an_unknown_column_lists_seminar_group_as_allowed() -> None:
+    problem = only_problem(f"{HEADER};grup", f"{MENTOR_LINE};")
+    assert problem.code == "csv.error.unknown_column"
+    assert "seminar_group" in str(problem.params["allowed"])
+
+
+def test_a_too_long_seminar_group_is_reported_on_its_line() -> None:
+    problem = only_problem(
+        f"{HEADER};kelompok",
+        f"{MENTOR_LINE};",
+        f"{COACH_LINE};",
+        f"{PARTICIPANT_LINE};{'x' * 41}",
+    )
+    assert problem == RowProblem(
+        4, "csv.error.too_long", {"column": "seminar_group", "limit": 40, "length": 41}
+    )
+    t = translator("id")
+    assert describe_problem(problem, t) == (
+        'Baris 4: Isian kolom "seminar_group" terlalu panjang: 41 karakter, '
+        "paling banyak 40 karakter."
+    )
+    # Exactly at the limit is fine, and inner runs of spaces count once.
+    rows = parse(
+        csv_bytes(
+            f"{HEADER};kelompok",
+            f"{MENTOR_LINE};",
+            f"{COACH_LINE};",
+            f"{PARTICIPANT_LINE};{'x' * 20}     {'y' * 19}",
+        )
+    )
+    assert rows[-1].seminar_group == f"{'x' * 20} {'y' * 19}"
+
+
+def test_too_long_names_and_titles_are_reported_before_they_reach_the_database() -> None:
+    problems = problems_of(
+        "role;name;nip;mentor_nip;project_title",
+        f"mentor;{'N' * 201};{MENTOR};;",
+        f"peserta;Sri Wahyuni;{PARTICIPANT};{MENTOR};{'P' * 501}",
+    )
+    assert [(p.line, p.params["column"]) for p in problems] == [(2, "name"), (3, "project_title")]
