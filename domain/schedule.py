@@ -43,6 +43,9 @@ class ReminderSettings:
     # The mentors' weekly digest: weekday (Monday is 0) and local time; None switches it off.
     digest_weekday: int | None = 0
     digest_at: time = time(8, 0)
+    # Days before a seminar on which each presenter is reminded to send the organizer their
+    # report and slides (they go on to mentor, coach and examiner); None switches it off.
+    seminar_materials_days: int | None = 3
 
     def __post_init__(self) -> None:
         for name, moment in (("send_at", self.send_at), ("digest_at", self.digest_at)):
@@ -76,6 +79,10 @@ class ReminderSettings:
         for name in ("nudge_after_days", "feedback_after_days", "escalate_after_days"):
             if name in raw:
                 values[name] = _days_or_off(name, raw[name])
+        if "seminar_materials_days" in raw:
+            values["seminar_materials_days"] = _days_or_off(
+                "seminar_materials_days", raw["seminar_materials_days"], MAX_OFFSET_DAYS
+            )
         for name in ("send_at", "digest_at"):
             if name in raw:
                 values[name] = _parse_clock(name, raw[name])
@@ -106,6 +113,7 @@ _FIELDS = frozenset(
         "quiet_hours",
         "digest_weekday",
         "digest_at",
+        "seminar_materials_days",
     }
 )
 
@@ -129,12 +137,12 @@ def _offsets(value: object) -> tuple[int, ...]:
     return tuple(sorted(days, reverse=True))
 
 
-def _days_or_off(name: str, value: object) -> int | None:
+def _days_or_off(name: str, value: object, limit: int = MAX_WAIT_DAYS) -> int | None:
     if value is None or value is False:
         return None
-    if not _is_int(value) or not 1 <= value <= MAX_WAIT_DAYS:  # type: ignore[operator]
+    if not _is_int(value) or not 1 <= value <= limit:  # type: ignore[operator]
         raise InvalidReminderSettings(
-            f"{SETTINGS_KEY}.{name} must be a whole number of days from 1 to {MAX_WAIT_DAYS}, "
+            f"{SETTINGS_KEY}.{name} must be a whole number of days from 1 to {limit}, "
             f"or null to switch it off; got {value!r}"
         )
     return int(value)  # type: ignore[call-overload]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -16,7 +18,7 @@ from handlers import callbacks
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import groups
-from services.exports import cohort_export, record_export
+from services.exports import CohortExport, cohort_export, record_export
 
 ADMINS = frozenset({Role.ADMIN})
 
@@ -71,14 +73,19 @@ async def cohort_chosen(update: Update, context: Context, current: Turn) -> None
 
 
 async def _send(message: Message, current: Turn, cohort: groups.CohortChoice) -> None:
+    """Read the records and audit the export now; build and send the workbook after commit."""
     now = current.now()
-    language, zone = current.actor.language, current.actor.timezone
     data = await cohort_export(current.session, cohort.id, now)
-    # openpyxl is plain CPU work; off the event loop, other chats keep being answered.
-    content = await asyncio.to_thread(render_xlsx, data, language, zone)
     record_export(
         current.session, data, file_format="xlsx", at=now, actor_id=current.actor.person_id
     )
+    current.after_commit(functools.partial(_deliver, message, current, data, now))
+
+
+async def _deliver(message: Message, current: Turn, data: CohortExport, now: datetime) -> None:
+    language, zone = current.actor.language, current.actor.timezone
+    # openpyxl is plain CPU work; off the event loop, other chats keep being answered.
+    content = await asyncio.to_thread(render_xlsx, data, language, zone)
     day = now.astimezone(zone).date()
     caption = current.t(
         "export.caption",

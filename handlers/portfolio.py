@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from telegram import Bot, InlineKeyboardButton, Update
@@ -63,6 +64,8 @@ async def portfolio_pressed(update: Update, context: Context, current: Turn) -> 
 
 
 async def _send(update: Update, context: Context, current: Turn, participant_id: int) -> None:
+    """Check access, read the portfolio and audit the copy now; download the photos, render
+    and send the PDF once the transaction is over."""
     actor = current.actor
     try:
         found, relation = await portfolio.portfolio_for(
@@ -74,26 +77,6 @@ async def _send(update: Update, context: Context, current: Turn, participant_id:
     except UserFacingError as exc:
         await tell(update, current.t(exc.key, **exc.params))
         return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    assert update.effective_chat is not None
-    chat_id = update.effective_chat.id
-    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-    images = await portfolio.fetch_images(found, telegram_fetch(context.bot))
-    # Rendering is CPU work (fonts, photos): off the event loop, so other chats keep moving.
-    data = await asyncio.to_thread(
-        render_portfolio,
-        found,
-        images=images,
-        language=actor.language,
-        generated_at=current.now(),
-    )
-    await context.bot.send_document(
-        chat_id,
-        document=data,
-        filename=current.translator("portfolio.file_name", slug=file_slug(found.name)),
-        caption=current.t("portfolio.caption", name=found.name, cohort=found.cohort_name),
-    )
     if relation is not portfolio.Relation.SELF:
         portfolio.record_export(
             current.session,
@@ -102,3 +85,28 @@ async def _send(update: Update, context: Context, current: Turn, participant_id:
             actor_id=actor.person_id,
             relation=relation,
         )
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    assert update.effective_chat is not None
+    current.after_commit(
+        functools.partial(_deliver, context.bot, current, update.effective_chat.id, found)
+    )
+
+
+async def _deliver(bot: Bot, current: Turn, chat_id: int, found: portfolio.Portfolio) -> None:
+    await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    images = await portfolio.fetch_images(found, telegram_fetch(bot))
+    # Rendering is CPU work (fonts, photos): off the event loop, so other chats keep moving.
+    data = await asyncio.to_thread(
+        render_portfolio,
+        found,
+        images=images,
+        language=current.actor.language,
+        generated_at=current.now(),
+    )
+    await bot.send_document(
+        chat_id,
+        document=data,
+        filename=current.translator("portfolio.file_name", slug=file_slug(found.name)),
+        caption=current.t("portfolio.caption", name=found.name, cohort=found.cohort_name),
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from documents.recap_chart import recap_charts
@@ -89,11 +90,16 @@ async def cohort_chosen(update: Update, context: Context, current: Turn) -> None
 
 
 async def _send(context: Context, current: Turn, chat_id: int, scope: RecapScope) -> None:
-    """The chart (one photo, or an album of pages for a large cohort), then the summary."""
+    """Read the recap now; draw and send it once the transaction is over."""
     result = await recap.recap_for(current.session, scope, current.now())
     if not result.participants:
         await context.bot.send_message(chat_id, current.t("recap.empty", cohort=result.cohort_name))
         return
+    current.after_commit(functools.partial(_deliver, context.bot, current, chat_id, result))
+
+
+async def _deliver(bot: Bot, current: Turn, chat_id: int, result: Recap) -> None:
+    """The chart (one photo, or an album of pages for a large cohort), then the summary."""
     lang, zone = current.actor.language, current.actor.timezone
     # Drawing takes a moment per page; a worker thread keeps the bot answering meanwhile.
     pages = await asyncio.to_thread(recap_charts, result, lang, zone)
@@ -101,7 +107,7 @@ async def _send(context: Context, current: Turn, chat_id: int, scope: RecapScope
         "recap.caption", cohort=result.cohort_name, at=format_datetime(result.at, zone, lang)
     )
     if len(pages) == 1:
-        await context.bot.send_photo(chat_id, pages[0], caption=caption)
+        await bot.send_photo(chat_id, pages[0], caption=caption)
     else:
         for start in range(0, len(pages), ALBUM_LIMIT):
             chunk = pages[start : start + ALBUM_LIMIT]
@@ -110,10 +116,10 @@ async def _send(context: Context, current: Turn, chat_id: int, scope: RecapScope
                 for i, page in enumerate(chunk)
             ]
             if len(media) == 1:
-                await context.bot.send_photo(chat_id, chunk[0])
+                await bot.send_photo(chat_id, chunk[0])
             else:
-                await context.bot.send_media_group(chat_id, media)
-    await send_html(context.bot, chat_id, summary(current, result))
+                await bot.send_media_group(chat_id, media)
+    await send_html(bot, chat_id, summary(current, result))
 
 
 def summary(current: Turn, result: Recap) -> str:

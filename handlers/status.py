@@ -209,10 +209,10 @@ async def timeline_page(update: Update, context: Context, current: Turn) -> None
                 ),
             )
         )
+    # Every page offers the whole record as a PDF, under the page navigation.
     rows = [nav] if nav else []
-    if view.page == 0:  # the page the timeline opens on offers the whole record as a PDF
-        rows.append([portfolio_button(current, participant_id)])
-    markup = InlineKeyboardMarkup(rows) if rows else None
+    rows.append([portfolio_button(current, participant_id)])
+    markup = InlineKeyboardMarkup(rows)
     text = "\n\n".join(parts)
     if fields[2] == "p":  # paging within a timeline message: turn its page
         try:

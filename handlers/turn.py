@@ -25,15 +25,33 @@ R = TypeVar("R")
 class Turn:
     """Everything a handler body needs for one update."""
 
-    session: AsyncSession
     actor: Actor
     runtime: Runtime
+    # None once the transaction has ended (see `session`).
+    open_session: AsyncSession | None = field(repr=False)
     committed: list[Callable[[], None]] = field(default_factory=list)
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The update's session, inside its transaction only: an `after_commit` step that
+        reached for it would quietly open a connection nobody commits or returns."""
+        if self.open_session is None:
+            raise RuntimeError("the update's transaction has ended; read the data before it")
+        return self.open_session
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the update's transaction has committed (e.g. wake the sender,
         which must not look for new messages before they are visible)."""
         self.committed.append(callback)
+
+    def after_commit(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Await `step` once the transaction has committed and its connection is back in the
+        pool: slow work on data already read (drawing a chart, rendering a file, downloading
+        photos, uploading the result) must not hold one of the pool's few connections. The
+        step may use the actor, texts and clock, not the session. Still within the update,
+        so the user's next update waits for it as before."""
+        self.later.append(step)
 
     @property
     def translator(self) -> Translator:
@@ -130,7 +148,7 @@ def turn(
             runtime = Runtime.of(context.application)
             async with runtime.sessions() as session, session.begin():
                 actor = await _actor(session, runtime, update)
-                current = Turn(session=session, actor=actor, runtime=runtime)
+                current = Turn(actor=actor, runtime=runtime, open_session=session)
                 if members_only and not actor.is_known:
                     await tell(update, current.t("access.not_registered"))
                     return None
@@ -141,8 +159,11 @@ def turn(
                     await tell(update, current.t("access.role_required", roles=names))
                     return None
                 result = await body(update, context, current)
+            current.open_session = None
             for callback in current.committed:
                 callback()
+            for step in current.later:
+                await step()
             return result
 
         return wrapper

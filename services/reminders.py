@@ -1,4 +1,5 @@
-"""What is due, into the outbox: milestone reminders, nudges, feedback reminders, digests.
+"""What is due, into the outbox: milestone reminders, nudges, feedback reminders, digests,
+and the request for a seminar's report and slides.
 
 The scheduler only triggers the sweep (every minute, through `Sweeper`); what is due is derived
 from our tables each time, so a restart loses nothing, and every message has a dedup key, so
@@ -46,7 +47,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from domain.enums import AdvisorKind, MilestoneStatus, OutboxStatus, UpdateStatus
+from domain.enums import AdvisorKind, MilestoneStatus, OutboxStatus, SeminarStatus, UpdateStatus
 from domain.progress import progress_bar
 from domain.roles import Role
 from domain.schedule import (
@@ -72,6 +73,8 @@ from models import (
     Person,
     ProgressUpdate,
     Project,
+    Seminar,
+    SeminarPresenter,
     Vacation,
 )
 from models.base import UtcDateTime
@@ -93,6 +96,7 @@ KIND_NUDGE = "nudge"
 KIND_FEEDBACK = "feedback_wait"
 KIND_ESCALATION = "escalation"
 KIND_DIGEST = "digest"
+KIND_SEMINAR_MATERIALS = "seminar_materials"
 # last_error of a reminder whose window passed unplanned (the sender uses the same word).
 STALE = "stale"
 CANCELLED = "cancelled"
@@ -169,6 +173,7 @@ async def sweep(
     await _feedback_reminders(session, state)
     await _escalations(session, state)
     await _digests(session, state)
+    await _seminar_materials(session, state)
     await _plan(session, state, result)
     if result.planned_total or result.stale_total:
         log.info("reminders: planned %s, stale %s", dict(result.planned), dict(result.stale))
@@ -185,18 +190,30 @@ async def replan_milestone(session: AsyncSession, milestone_id: int) -> int:
     prefix = milestone_key(milestone_id)
     cancelled = await outbox.cancel(session, prefix)
     if cancelled:
-        await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
-                OutboxMessage.status == OutboxStatus.DROPPED,
-                OutboxMessage.last_error == CANCELLED,  # what outbox.cancel records
-                ~OutboxMessage.dedup_key.contains("~", autoescape=True),  # released before
-            )
-            .values(dedup_key=OutboxMessage.dedup_key + "~" + cast(OutboxMessage.id, String))
-            .execution_options(synchronize_session=False)
-        )
+        await release_cancelled(session, prefix)
     return cancelled
+
+
+def seminar_materials_key(seminar_id: int) -> str:
+    """The prefix of a seminar's materials reminders: inside the seminar's own prefix, so
+    moving or cancelling the seminar (which cancels everything under it) cancels them too."""
+    return f"seminar:{seminar_id}:materials:"
+
+
+async def release_cancelled(session: AsyncSession, prefix: str) -> None:
+    """Give the keys of messages cancelled before they were sent back, so the sweep may plan
+    them again should their moment return (a date moved away and back)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+            OutboxMessage.status == OutboxStatus.DROPPED,
+            OutboxMessage.last_error == CANCELLED,  # what outbox.cancel records
+            ~OutboxMessage.dedup_key.contains("~", autoescape=True),  # released before
+        )
+        .values(dedup_key=OutboxMessage.dedup_key + "~" + cast(OutboxMessage.id, String))
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- one sweep's state --------------------------------------------------------------------
@@ -939,6 +956,148 @@ def _digest_text(lines: Iterable[tuple[str, int, int]]) -> str:
     return "\n".join(
         f"• {name}\n   {progress_bar(percent)} · ⏳ {count}" for name, percent, count in lines
     )
+
+
+# --- seminar materials --------------------------------------------------------------------
+
+# Scheduled seminars still ahead, one row per presenter still enrolled (the admins' summary
+# names them all; only those who joined and can be reached are reminded themselves).
+_SEMINAR_PRESENTERS = (
+    select(
+        Seminar.id,
+        Seminar.cohort_id,
+        Seminar.kind,
+        Seminar.starts_at,
+        Seminar.place,
+        Seminar.online_link,
+        func.coalesce(Seminar.updated_at, Seminar.created_at).label("known_since"),
+        _participant.id.label("presenter_id"),
+        _participant.full_name,
+        _participant.timezone,
+        and_(_participant.telegram_user_id.is_not(None), _participant.reachable.is_(True)).label(
+            "reachable"
+        ),
+    )
+    .join(SeminarPresenter, SeminarPresenter.seminar_id == Seminar.id)
+    .join(_participant, _participant.id == SeminarPresenter.participant_id)
+    .join(_enrolled, _enrolled_in(Seminar.cohort_id))
+    .where(
+        Seminar.status == SeminarStatus.SCHEDULED,
+        Seminar.starts_at > bindparam("now", type_=UtcDateTime()),
+        Seminar.starts_at <= bindparam("until", type_=UtcDateTime()),
+    )
+    .order_by(Seminar.starts_at, Seminar.id, _participant.full_name, _participant.id)
+)
+
+_COHORT_ADMINS = (
+    select(Membership.cohort_id, Person.id, Person.timezone)
+    .join(Person, Person.id == Membership.person_id)
+    .where(
+        Membership.cohort_id.in_(bindparam("cohort_ids", expanding=True)),
+        Membership.role == Role.ADMIN,
+        Membership.active.is_(True),
+        _reachable(Person),
+    )
+    .order_by(Membership.cohort_id, Person.id)
+)
+
+
+@dataclass
+class _Materials:
+    """One seminar whose presenters send their report and slides ahead of it."""
+
+    cohort_id: int
+    kind: str
+    starts_at: datetime
+    where: str
+    known_since: datetime | None
+    presenters: list[tuple[int, str, str, bool]] = field(default_factory=list)
+
+
+def materials_stamp(starts_at: datetime) -> str:
+    """The seminar's start in its materials keys: a move is a new reminder, the same start
+    after a move back is the same one."""
+    return starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M")
+
+
+async def _seminar_materials(session: AsyncSession, state: _Sweep) -> None:
+    """N days before a seminar (local day, at the send time): each presenter is asked for
+    their report (laporan) and slides (bahan tayang); the cohort's admins get the list."""
+    offsets = [
+        s.seminar_materials_days
+        for s in [*(s for _, s in state.cohorts.values()), _DEFAULTS]
+        if s.seminar_materials_days
+    ]
+    if not offsets:
+        return
+    # A day of slack each side covers every zone from UTC-12 to UTC+14.
+    until = state.now + timedelta(days=max(offsets) + 2)
+    seminars: dict[int, _Materials] = {}
+    for row in (
+        await session.execute(_SEMINAR_PRESENTERS, {"now": state.now, "until": until})
+    ).all():
+        entry = seminars.get(row.id)
+        if entry is None:
+            where = " · ".join(part for part in (row.place, row.online_link) if part)
+            entry = seminars[row.id] = _Materials(
+                row.cohort_id, row.kind.value, row.starts_at, where, row.known_since
+            )
+        entry.presenters.append((row.presenter_id, row.full_name, row.timezone, row.reachable))
+    if not seminars:
+        return
+    admins: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    cohort_ids = sorted({entry.cohort_id for entry in seminars.values()})
+    for cohort_id, admin_id, zone_name in (
+        await session.execute(_COHORT_ADMINS, {"cohort_ids": cohort_ids})
+    ).tuples():
+        admins[cohort_id].append((admin_id, zone_name))
+    for seminar_id, entry in seminars.items():
+        days = state.settings(entry.cohort_id).seminar_materials_days
+        if not days:
+            continue
+        prefix = f"{seminar_materials_key(seminar_id)}{materials_stamp(entry.starts_at)}:"
+        params: dict[str, Any] = {
+            # The kind is a catalog message of its own, rendered in the recipient's language.
+            "kind": {"key": f"seminar.kind.inline.{entry.kind}", "params": {}},
+            "cohort": state.cohorts[entry.cohort_id][0],
+            "at": entry.starts_at,
+            "where": entry.where or "-",
+        }
+
+        for person_id, _, zone_name, reachable in entry.presenters:
+            if not reachable:
+                continue
+            day = local_day(entry.starts_at, state.zone(zone_name)) - timedelta(days=days)
+            timing = state.timing(entry.cohort_id, zone_name, day, entry.known_since)
+            if timing is not None:
+                state.add(
+                    timing,
+                    key=f"{prefix}{person_id}",
+                    kind=KIND_SEMINAR_MATERIALS,
+                    recipient_id=person_id,
+                    cohort_id=entry.cohort_id,
+                    day=day,
+                    build=_message("seminar.materials.presenter", **params),
+                )
+        names = [name for _, name, _, _ in entry.presenters]
+        for admin_id, zone_name in admins.get(entry.cohort_id, []):
+            day = local_day(entry.starts_at, state.zone(zone_name)) - timedelta(days=days)
+            timing = state.timing(entry.cohort_id, zone_name, day, entry.known_since)
+            if timing is not None:
+                state.add(
+                    timing,
+                    key=f"{prefix}admin:{admin_id}",
+                    kind=KIND_SEMINAR_MATERIALS,
+                    recipient_id=admin_id,
+                    cohort_id=entry.cohort_id,
+                    day=day,
+                    build=_message(
+                        "seminar.materials.admin",
+                        **params,
+                        presenters="\n".join(f"• {name}" for name in names),
+                        count=len(names),
+                    ),
+                )
 
 
 # --- into the outbox ----------------------------------------------------------------------

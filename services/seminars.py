@@ -16,7 +16,7 @@ from domain.nip import InvalidNip, parse_nip
 from domain.roles import Role
 from domain.schedule import InvalidReminderSettings, ReminderSettings
 from domain.seminar_time import MAX_PLACE_LENGTH, InvalidSeminarInput, parse_link, plan_sends
-from domain.timezones import zone_code
+from domain.timezones import UnknownZone, parse_zone, zone_code
 from models import (
     Assignment,
     Cohort,
@@ -28,8 +28,9 @@ from models import (
     Seminar,
     SeminarPresenter,
 )
-from services import audit, outbox
+from services import audit, outbox, reminders
 from services.errors import UserFacingError
+from services.groups import active_groups
 from services.outbox import Outgoing
 
 # Two seminars of one presenter closer than this overlap: a seminar block of a few presenters
@@ -75,6 +76,7 @@ class Planned:
     seminar_id: int
     recipients: int
     reminders: int
+    groups: int = 0  # linked Telegram groups of the cohort told too
 
 
 @dataclass(frozen=True)
@@ -380,6 +382,8 @@ async def reschedule_seminar(
     )
     old = seminar.starts_at
     await outbox.cancel(session, _prefix(seminar.id))
+    # The materials reminder is the sweep's: back at the old time later, it is due again.
+    await reminders.release_cancelled(session, reminders.seminar_materials_key(seminar.id))
     seminar.starts_at = starts_at
     if zone is not None:
         seminar.timezone = zone_code(zone)
@@ -396,6 +400,7 @@ async def cancel_seminar(
     """Call a seminar off: drop its pending reminders and tell everyone it concerns."""
     seminar = await _changeable(session, seminar_id, by, now)
     await outbox.cancel(session, _prefix(seminar.id))
+    await reminders.release_cancelled(session, reminders.seminar_materials_key(seminar.id))
     seminar.status = SeminarStatus.CANCELLED
     seminar.updated_at = now
     await session.flush()
@@ -562,7 +567,73 @@ async def _plan(
             )
             if queued and send.tag != first:
                 queued_reminders += 1
-    return Planned(seminar_id=seminar.id, recipients=len(people), reminders=queued_reminders)
+    groups = await _tell_groups(session, seminar, view, version, now, first=first, old_at=old_at)
+    return Planned(
+        seminar_id=seminar.id,
+        recipients=len(people),
+        reminders=queued_reminders,
+        groups=groups,
+    )
+
+
+async def _tell_groups(
+    session: AsyncSession,
+    seminar: Seminar,
+    view: SeminarView,
+    version: int,
+    now: datetime,
+    *,
+    first: str,
+    old_at: datetime | None,
+) -> int:
+    """Post the notice, move or cancellation in the cohort's linked groups.
+
+    Only what an organizer posts in the angkatan's group anyway: the kind, the time, the
+    place or link, and who presents (the group's own members, so it knows the order of the
+    day). Never the examiner or the mentors, who are not in the group, nor anything else
+    about anyone.
+    """
+    groups = await active_groups(session, seminar.cohort_id)
+    if not groups:
+        return 0
+    cohort = await session.get_one(Cohort, seminar.cohort_id)
+    # The sender prints a group's times in the cohort's zone (its default without one);
+    # quiet hours are kept in the cohort's zone, else the seminar's.
+    zone = _zone_setting((cohort.settings or {}).get("timezone")) or view.zone
+    send = plan_sends(
+        seminar.starts_at, now, first=first, zone=zone, settings=_quiet_hours(cohort)
+    )[0]
+    params: dict[str, object] = {
+        "kind": {"key": f"seminar.kind.inline.{view.kind.value}", "params": {}},
+        "cohort": view.cohort_name,
+        "at": view.starts_at,
+        "where": view.where,
+        "presenters": ", ".join(view.presenters),
+    }
+    if old_at is not None:
+        params["old_at"] = old_at
+    told = 0
+    for group in groups:
+        told += await outbox.enqueue(
+            session,
+            dedup_key=dedup_key(seminar.id, version, f"{first}_group", group.chat_id),
+            message=Outgoing(f"seminar.group.{first}", params),
+            not_before=send.not_before,
+            kind=OUTBOX_KIND,
+            chat_id=group.chat_id,
+            cohort_id=seminar.cohort_id,
+            expires_at=send.expires_at,
+        )
+    return told
+
+
+def _zone_setting(value: object) -> ZoneInfo | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_zone(value)
+    except UnknownZone:
+        return None
 
 
 def _quiet_hours(cohort: Cohort) -> ReminderSettings:

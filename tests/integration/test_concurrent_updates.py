@@ -4,15 +4,21 @@ nobody else, and a participant who types fast still gets every answer in turn.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from bot.harness import RunningBot
 from bot.processor import PerUserUpdateProcessor
 from fakegram import TINY_JPEG, FakeTelegram
-from models import Evidence
+from handlers import export as export_handler
+from handlers import recap as recap_handler
+from models import AuditEntry, Evidence
 from models.db import session_factory
+from tests.conftest import ADMIN_ID
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import press, say, text
 from tests.integration.test_reports import join, report
@@ -97,3 +103,76 @@ async def test_a_fast_typist_gets_every_step_in_order(
         prompt = telegram.message(budi.chat_id, prompts[-1].message_id)
         await press(bot, budi, prompt, button)
     assert await evidence_count(engine) == 3
+
+
+def connections_in_use(engine: AsyncEngine) -> int:
+    """Connections checked out of the engine's pool right now (both databases use a QueuePool)."""
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+async def portfolio_audits(engine: AsyncEngine) -> int:
+    async with session_factory(engine)() as session:
+        query = select(func.count()).where(AuditEntry.action == "export.portfolio")
+        return int(await session.scalar(query) or 0)
+
+
+async def test_a_portfolio_waiting_for_its_photos_holds_no_database_connection(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    team = await import_roster(engine, now)
+    await add_milestones(engine, team["budi"].nip, now)
+    budi = await join(bot, telegram, 1001, team["budi"].code)
+    bambang = await join(bot, telegram, 1005, team["bambang"].code)
+    await report(bot, budi, "Rapat", "Rapat perdana tim efektif.", "60%", photos=1)
+    listing = await say(bot, bambang, "/peserta")
+    await press(bot, bambang, listing, next(b for b in listing.button_texts if "Budi" in b))
+    timeline = bambang.last
+    assert timeline is not None
+
+    # The mentor's portfolio hangs on its photo download (a slow Telegram file server)...
+    telegram.hold_downloads()
+    bambang.press(timeline, text("portfolio.button"))
+    await telegram.wait_for(lambda: telegram.downloads_waiting == 1)
+    # ...with its transaction over: no connection taken from the small pool meanwhile, and the
+    # audit of the copy already committed (checked after, as the query takes a connection).
+    assert connections_in_use(engine) == 0
+    assert await portfolio_audits(engine) == 1
+    assert all(m.kind != "document" for m in bambang.inbox)
+
+    telegram.release_downloads()
+    await bot.settle()
+    assert bambang.last is not None and bambang.last.kind == "document"
+    assert await portfolio_audits(engine) == 1
+
+
+async def test_the_recap_chart_and_the_workbook_are_drawn_with_no_connection_held(
+    bot: RunningBot,
+    telegram: FakeTelegram,
+    engine: AsyncEngine,
+    now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    team = await import_roster(engine, now)
+    await add_milestones(engine, team["budi"].nip, now)
+    budi = await join(bot, telegram, 1001, team["budi"].code)
+    await report(bot, budi, "Rapat", "Rapat perdana tim efektif.", "60%")
+    held: dict[str, int] = {}
+
+    def watched(name: str, render: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            held[name] = connections_in_use(engine)
+            return render(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(recap_handler, "recap_charts", watched("chart", recap_handler.recap_charts))
+    monkeypatch.setattr(export_handler, "render_xlsx", watched("xlsx", export_handler.render_xlsx))
+    admin = telegram.user(ADMIN_ID, "Yulia")
+
+    await say(bot, admin, "/rekap")
+    await say(bot, admin, "/ekspor")
+
+    assert held == {"chart": 0, "xlsx": 0}
+    assert [m.kind for m in admin.inbox[-3:]] == ["photo", "text", "document"]

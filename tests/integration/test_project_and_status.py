@@ -138,6 +138,10 @@ async def test_peserta_shows_waiting_reports_and_opens_a_paged_timeline(
     assert "halaman 1 dari 2" in first.plain
     assert "Laporan ke-4." in first.plain and "Catatan untuk laporan keempat." in first.plain
     assert "Laporan ke-1." not in first.plain
+    # The page navigation first, then the portfolio on a row of its own, on every page.
+    assert [[b.text for b in row] for row in first.buttons] == [["▶"], [text("portfolio.button")]]
+    portfolio_data = first.buttons[1][0].callback_data
     await press(bot, lina, first, "▶")
     assert "halaman 2 dari 2" in first.plain and "Laporan ke-1." in first.plain  # edited in place
-    assert first.button_texts == ["◀"]
+    assert [[b.text for b in row] for row in first.buttons] == [["◀"], [text("portfolio.button")]]
+    assert first.buttons[1][0].callback_data == portfolio_data  # still Budi's
