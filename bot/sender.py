@@ -346,6 +346,28 @@ class Sender:
         except BadRequest as exc:
             # Permanent: sending the same again would be refused the same way.
             reason = bad_request_reason(str(exc), group=message.person_id is None)
+            if message.person_id is not None and reason is DeliveryFailure.NOT_STARTED:
+                # "Chat not found" for a person: like a 403, every later message would meet it
+                # too, so they are marked unreachable and the organizers are told, once.
+                async with self._sessions() as session, session.begin():
+                    outcome.notices = await delivery.mark_unreachable(
+                        session,
+                        message.id,
+                        message.person_id,
+                        f"400: {exc}",
+                        self._clock.now(),
+                        reason=reason,
+                        admin_telegram_ids=self._admin_telegram_ids,
+                    )
+                log.info(
+                    "outbox message %s: chat %s not found (%s): %s",
+                    message.id,
+                    plan.chat_id,
+                    reason,
+                    exc,
+                )
+                outcome.unreachable = 1
+                return outcome
             async with self._sessions() as session, session.begin():
                 await delivery.mark_failed(session, message.id, f"400: {exc}", reason)
             log.warning("outbox message %s refused by Telegram (%s): %s", message.id, reason, exc)

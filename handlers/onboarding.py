@@ -128,6 +128,9 @@ async def consent_answer(update: Update, context: Context, current: Turn) -> Non
         limits=current.runtime.guess_limits,
     )
     if isinstance(result, Joined):
+        if result.waiting:
+            # Announcements and notices that waited for them go out right after the join.
+            current.on_commit(current.runtime.wake)
         await query.answer()
         await _welcome(update, context, current, result)
     elif isinstance(result, AlreadyJoined):

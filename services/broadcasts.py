@@ -6,10 +6,10 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -36,6 +36,9 @@ MESSAGE_KEY = "broadcast.message"
 # From the command line no person signs; the cohort's organizer does, or nobody.
 UNSIGNED_KEY = "broadcast.message.unsigned"
 ATTACHMENT_KINDS = ("photo", "document")
+# How long an announcement stays worth delivering: someone who joins within this time still
+# gets it on joining; after it, it is dropped (an assumption: about the length of a stage).
+RELEVANT_FOR = timedelta(days=14)
 # Everyone in a cohort, in the order the audience buttons show them.
 AUDIENCE_ROLES = (Role.PARTICIPANT, Role.MENTOR, Role.COACH, Role.EXAMINER, Role.ADMIN)
 
@@ -80,7 +83,7 @@ class AudiencePlan:
     """The audience resolved against the cohort as it is now."""
 
     recipients: list[Recipient]  # joined: one message each
-    not_joined: list[Recipient]  # never joined the bot: counted as unreachable, not queued
+    not_joined: list[Recipient]  # not joined yet: their message waits until they join
     groups: list[GroupLine] = field(default_factory=list)
 
     @property
@@ -209,9 +212,9 @@ async def resolve_audience(
 @dataclass(frozen=True)
 class Queued:
     broadcast_id: int
-    recipients: int  # people with a message in the queue
+    recipients: int  # joined people with a message in the queue
     groups: int  # group chats with a message in the queue
-    not_joined: int
+    not_joined: int  # people whose message waits for them to join
     new_messages: int  # queued by this call; 0 when all were queued before
 
 
@@ -288,7 +291,9 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
     """Queue the announcement for its audience as the cohort stands now; safe to repeat.
 
     Keys are "bc:<id>:<person>" and "bc:<id>:group:<chat>", so a repeat (after a crash
-    between two steps, or to reach people who joined since) adds only the missing ones.
+    between two steps, or to reach people added to the audience since) adds only the
+    missing ones. Someone who has not joined gets a message too: it waits for them to join
+    and goes out then, unless `RELEVANT_FOR` has passed since the announcement was made.
     """
     broadcast = await session.get_one(Broadcast, broadcast_id)
     cohort = await session.get_one(Cohort, broadcast.cohort_id)
@@ -300,8 +305,9 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
         cohort.name, await _author_name(session, broadcast, cohort), broadcast.text
     )
     message = Outgoing(key, params, media=[broadcast.attachment] if broadcast.attachment else [])
+    expires_at = broadcast.created_at + RELEVANT_FOR
     new = 0
-    for recipient in plan.recipients:
+    for recipient in [*plan.recipients, *plan.not_joined]:
         new += await outbox.enqueue(
             session,
             dedup_key=f"bc:{broadcast.id}:{recipient.person_id}",
@@ -311,6 +317,7 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
             recipient_id=recipient.person_id,
             cohort_id=cohort.id,
             broadcast_id=broadcast.id,
+            expires_at=expires_at,
         )
     for group in plan.groups:
         new += await outbox.enqueue(
@@ -322,17 +329,22 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
             chat_id=group.chat_id,
             cohort_id=cohort.id,
             broadcast_id=broadcast.id,
+            expires_at=expires_at,
         )
-    # Who could not be queued is part of the record: progress counts them as unreachable.
     # Someone queued on an earlier run stays queued even if they left the audience since.
-    queued_people = set(
-        await session.scalars(
-            select(OutboxMessage.recipient_id).where(
-                OutboxMessage.broadcast_id == broadcast.id,
-                OutboxMessage.recipient_id.is_not(None),
+    queued_people = dict(
+        (
+            await session.execute(
+                select(OutboxMessage.recipient_id, Person.telegram_chat_id)
+                .join(Person, Person.id == OutboxMessage.recipient_id)
+                .where(OutboxMessage.broadcast_id == broadcast.id)
             )
         )
+        .tuples()
+        .all()
     )
+    waiting = sum(1 for chat in queued_people.values() if chat is None)
+    # Announcements queued before messages could wait kept here who got none; now nobody.
     not_joined = [r.person_id for r in plan.not_joined if r.person_id not in queued_people]
     broadcast.audience = {**broadcast.audience, "not_joined": not_joined}
     await session.flush()
@@ -343,9 +355,9 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
     )
     return Queued(
         broadcast_id=broadcast.id,
-        recipients=len(queued_people),
+        recipients=len(queued_people) - waiting,
         groups=int(groups or 0),
-        not_joined=len(not_joined),
+        not_joined=waiting + len(not_joined),
         new_messages=new,
     )
 
@@ -361,7 +373,9 @@ _FAILED = (OutboxStatus.FAILED, OutboxStatus.DROPPED)
 class Progress:
     sent: int
     failed: int
-    pending: int
+    pending: int  # on its way to someone who joined (or to a group)
+    # Waiting for the person to join (and, once it is over, those it waited for in vain):
+    # neither failed nor holding the announcement up.
     not_joined: int
 
     @property
@@ -370,23 +384,56 @@ class Progress:
 
 
 def _not_joined_ids(broadcast: Broadcast) -> list[int]:
+    """People left without a message by announcements queued before messages could wait."""
     return [int(i) for i in broadcast.audience.get("not_joined", [])]
+
+
+def _waiting() -> ColumnElement[bool]:
+    # A person's message with no chat to go to: it waits for them to join.
+    return and_(OutboxMessage.recipient_id.is_not(None), Person.telegram_chat_id.is_(None))
+
+
+def _never_arrived(status: OutboxStatus, code: str | None, error: str | None) -> bool:
+    """Failed or dropped because the person had not joined (in time)."""
+    return status in _FAILED and failure_reason(code, error) is DeliveryFailure.NOT_JOINED
 
 
 async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
     """Counts from the announcement's rows in the delivery queue, as the sender leaves them."""
     broadcast = await session.get_one(Broadcast, broadcast_id)
+    waiting = _waiting()
     rows = await session.execute(
-        select(OutboxMessage.status, func.count())
+        select(
+            OutboxMessage.status,
+            OutboxMessage.error_reason,
+            OutboxMessage.last_error,
+            waiting,
+            func.count(),
+        )
+        .outerjoin(Person, Person.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.broadcast_id == broadcast_id)
-        .group_by(OutboxMessage.status)
+        .group_by(
+            OutboxMessage.status, OutboxMessage.error_reason, OutboxMessage.last_error, waiting
+        )
     )
-    counts: dict[OutboxStatus, int] = {status: n for status, n in rows.tuples()}
+    sent = failed = pending = not_joined = 0
+    for status, code, error, waits, count in rows.tuples():
+        if status in _PENDING:
+            if waits:
+                not_joined += count
+            else:
+                pending += count
+        elif status == OutboxStatus.SENT:
+            sent += count
+        elif _never_arrived(status, code, error):
+            not_joined += count
+        else:
+            failed += count
     return Progress(
-        sent=counts.get(OutboxStatus.SENT, 0),
-        failed=sum(counts.get(s, 0) for s in _FAILED),
-        pending=sum(counts.get(s, 0) for s in _PENDING),
-        not_joined=len(_not_joined_ids(broadcast)),
+        sent=sent,
+        failed=failed,
+        pending=pending,
+        not_joined=not_joined + len(_not_joined_ids(broadcast)),
     )
 
 
@@ -403,8 +450,8 @@ class Summary:
     cohort_name: str
     author_id: int | None
     progress: Progress
-    not_joined: list[str]  # names
-    failed: list[Unreached]  # people whose message failed or was dropped
+    not_joined: list[str]  # names of those whose message waits for them to join
+    failed: list[Unreached]  # people whose message failed or was dropped otherwise
     failed_groups: list[Unreached]  # group titles
     status_chat_id: int | None
     status_message_id: int | None
@@ -417,12 +464,29 @@ async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
     cohort = await session.get_one(Cohort, broadcast.cohort_id)
     counted = await progress(session, broadcast_id)
     not_joined = await _names(session, _not_joined_ids(broadcast))
-    failed_people = await session.execute(
-        select(Person.full_name, OutboxMessage.error_reason, OutboxMessage.last_error)
+    people = await session.execute(
+        select(
+            Person.full_name,
+            OutboxMessage.status,
+            OutboxMessage.error_reason,
+            OutboxMessage.last_error,
+        )
         .join(Person, Person.id == OutboxMessage.recipient_id)
-        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(_FAILED))
-        .order_by(Person.full_name)
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            or_(
+                OutboxMessage.status.in_(_FAILED),
+                and_(OutboxMessage.status.in_(_PENDING), _waiting()),
+            ),
+        )
+        .order_by(Person.full_name, Person.id)
     )
+    failed: list[Unreached] = []
+    for name, status, code, error in people.tuples():
+        if status in _PENDING or _never_arrived(status, code, error):
+            not_joined.append(name)
+        else:
+            failed.append(Unreached(name, failure_reason(code, error), error))
     failed_groups = await session.execute(
         select(
             CohortGroup.title,
@@ -444,11 +508,8 @@ async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
         cohort_name=cohort.name,
         author_id=broadcast.author_id,
         progress=counted,
-        not_joined=not_joined,
-        failed=[
-            Unreached(name, failure_reason(code, error), error)
-            for name, code, error in failed_people.tuples()
-        ],
+        not_joined=sorted(not_joined),
+        failed=failed,
         failed_groups=[
             Unreached(title or str(chat_id), failure_reason(code, error), error)
             for title, chat_id, code, error in failed_groups.tuples()

@@ -1,6 +1,9 @@
 """The delivery queue's state machine: claim due messages, record each outcome, recover a crash.
 
 A message goes pending -> sending -> sent | failed | dropped (or back to pending for a retry).
+A message for a person who has not joined yet stays pending without being looked at: it waits
+for them to join (`release_waiting`, in the join's transaction) for as long as it is relevant
+(its `expires_at`, or `JOIN_WAIT_LIMIT` for one without), then it is dropped.
 The claim is committed before the message is sent, so a second sender never takes the same
 row, and a row still "sending" after a crash is known to have been in flight: it goes out
 again once, flagged `maybe_repeated`, and is named in the log. Nothing here knows Telegram.
@@ -14,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.enums import DeliveryFailure, OutboxStatus
 from domain.ratelimit import RetryPolicy
@@ -31,6 +35,9 @@ UNREACHABLE = "recipient is unreachable (blocked the bot or deactivated)"
 STALE = "stale"
 UNREACHABLE_NOTICE_KEY = "delivery.unreachable.notice"
 NO_COHORT_KEY = "delivery.unreachable.no_cohort"
+# How long a message without its own expiry waits for its recipient to join: older than this,
+# it is no longer news when they arrive (an assumption; announcements set their own expiry).
+JOIN_WAIT_LIMIT = timedelta(days=14)
 
 # The words this application itself stores in last_error (here and in services.outbox,
 # services.reminders, services.personal_data), for rows that carry no reason code.
@@ -92,8 +99,23 @@ def _due_filter(now: datetime) -> list[Any]:
     ]
 
 
+# Its own alias, so the subquery is never correlated with a Person the outer query joins.
+_waiter = aliased(Person)
+
+
+def waiting_for_join() -> ColumnElement[bool]:
+    """True for a message whose recipient is a person who has not joined (no chat known):
+    it waits, untouched by the sender, until they join."""
+    return (
+        select(_waiter.id)
+        .where(_waiter.id == OutboxMessage.recipient_id, _waiter.telegram_chat_id.is_(None))
+        .exists()
+    )
+
+
 async def due_messages(session: AsyncSession, now: datetime, *, limit: int) -> list[DueMessage]:
-    """Pending messages whose time has come and has not passed, oldest first.
+    """Pending messages whose time has come and has not passed, oldest first, leaving out
+    those waiting for their recipient to join.
 
     On PostgreSQL the rows are locked with SKIP LOCKED until the transaction ends, so two
     senders looking at once see different rows; `claim` in the same transaction takes them.
@@ -118,7 +140,11 @@ async def due_messages(session: AsyncSession, now: datetime, *, limit: int) -> l
         )
         .outerjoin(Person, Person.id == OutboxMessage.recipient_id)
         .outerjoin(Cohort, Cohort.id == OutboxMessage.cohort_id)
-        .where(*_due_filter(now))
+        .where(
+            *_due_filter(now),
+            # Waiting for the person to join: not looked at again until they do.
+            or_(OutboxMessage.recipient_id.is_(None), Person.telegram_chat_id.is_not(None)),
+        )
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
@@ -138,11 +164,7 @@ async def due_messages(session: AsyncSession, now: datetime, *, limit: int) -> l
             "person_id": row.recipient_id,
         }
         if row.recipient_id is not None:
-            problem = None
-            if row.telegram_chat_id is None:
-                problem = NOT_JOINED
-            elif not row.reachable:
-                problem = UNREACHABLE
+            problem = None if row.reachable else UNREACHABLE
             messages.append(
                 DueMessage(
                     **common,
@@ -290,7 +312,8 @@ async def mark_unreachable(
     reason: DeliveryFailure = DeliveryFailure.UNREACHABLE,
     admin_telegram_ids: Collection[int] = (),
 ) -> int:
-    """A 403 for a person: fail the message, mark them unreachable, tell the organizers.
+    """A 403 (or a 400 "chat not found") for a person: fail the message, mark them
+    unreachable, tell the organizers.
 
     Told are the admins of the person's cohorts and the admins from the settings
     (`admin_telegram_ids`) who have a chat with the bot, each once, with `reason`.
@@ -471,16 +494,30 @@ async def recover_interrupted(
 
 
 async def drop_stale(session: AsyncSession, now: datetime) -> int:
-    """Drop pending messages whose moment has passed (a reminder for a day long gone)."""
+    """Drop pending messages whose moment has passed (a reminder for a day long gone).
+
+    One that passed while waiting for its recipient to join says so, since that is why it
+    did not arrive; one without an expiry stops waiting after `JOIN_WAIT_LIMIT`."""
+    waited = waiting_for_join()
     result = await session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.expires_at.is_not(None),
-            OutboxMessage.expires_at <= now,
+            or_(
+                OutboxMessage.expires_at <= now,
+                and_(
+                    OutboxMessage.expires_at.is_(None),
+                    OutboxMessage.not_before < now - JOIN_WAIT_LIMIT,
+                    waited,
+                ),
+            ),
         )
         .values(
-            status=OutboxStatus.DROPPED, last_error=STALE, error_reason=DeliveryFailure.STALE.value
+            status=OutboxStatus.DROPPED,
+            last_error=case((waited, NOT_JOINED), else_=STALE),
+            error_reason=case(
+                (waited, DeliveryFailure.NOT_JOINED.value), else_=DeliveryFailure.STALE.value
+            ),
         )
         .execution_options(synchronize_session=False)
     )
@@ -497,8 +534,47 @@ async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.not_before > now,
             or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+            ~waiting_for_join(),
         )
     )
+
+
+async def release_waiting(session: AsyncSession, person_id: int, now: datetime) -> int:
+    """The person has just joined (call in the join's transaction): what waited for them and
+    is still relevant becomes due; the rest is dropped, as not joined in time. Returns how
+    many messages are now due or to come, so the caller can wake the sender.
+
+    Relevant means not expired (a reminder expires on its day, a seminar notice when the
+    seminar starts, an announcement after `broadcasts.RELEVANT_FOR`); a message without an
+    expiry is relevant for `JOIN_WAIT_LIMIT` after it was due.
+    """
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.recipient_id == person_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(
+                OutboxMessage.expires_at <= now,
+                (OutboxMessage.expires_at.is_(None))
+                & (OutboxMessage.not_before < now - JOIN_WAIT_LIMIT),
+            ),
+        )
+        .values(
+            status=OutboxStatus.DROPPED,
+            last_error=NOT_JOINED,  # it did not arrive because they joined too late
+            error_reason=DeliveryFailure.NOT_JOINED.value,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    ready = await session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.recipient_id == person_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    return int(ready or 0)
 
 
 async def status_counts(session: AsyncSession) -> dict[str, int]:

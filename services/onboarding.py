@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from domain.roles import Role
 from models import CodeAttempt, Cohort, Invite, Membership, Person
-from services import audit
+from services import audit, delivery
 from services.cohorts import normalize_code
 from services.people import person_by_telegram_id
 
@@ -55,6 +55,8 @@ class Joined:
     language: str
     chat_id: int
     memberships: list[tuple[str, Role]]  # (cohort name, role)
+    # Messages that waited for them to join and are still relevant: now due (wake the sender).
+    waiting: int = 0
 
 
 CodeCheck = CodeValid | CodeRefused | AlreadyJoined
@@ -162,6 +164,8 @@ async def join(
     attempt = await session.get(CodeAttempt, telegram_user_id)
     if attempt is not None:
         await session.delete(attempt)
+    # In this transaction: the sender sees their chat and their waiting messages at once.
+    waiting = await delivery.release_waiting(session, person.id, now)
     memberships = [
         (name, role)
         for name, role in (
@@ -186,4 +190,5 @@ async def join(
         language=person.language,
         chat_id=chat_id,
         memberships=memberships,
+        waiting=waiting,
     )

@@ -67,7 +67,9 @@ async def test_a_restart_in_the_middle_of_a_broadcast_loses_and_repeats_nothing(
                 select(OutboxMessage).where(OutboxMessage.broadcast_id == queued.broadcast_id)
             )
         )
-    assert len(rows) == 5 and {row.status for row in rows} == {OutboxStatus.SENT}
+    # Hasan has not joined: his waits for him, untouched by either process.
+    assert Counter(row.status for row in rows) == {OutboxStatus.SENT: 5, OutboxStatus.PENDING: 1}
+    assert [row.attempts for row in rows if row.status == OutboxStatus.PENDING] == [0]
     assert [row.id for row in rows if row.maybe_repeated] == [in_flight.id]
     received = Counter(
         handle
@@ -79,3 +81,4 @@ async def test_a_restart_in_the_middle_of_a_broadcast_loses_and_repeats_nothing(
     async with sessions() as session:
         progress = await broadcasts.progress(session, queued.broadcast_id)
     assert progress.sent == 5 and progress.pending == 0 and progress.failed == 0
+    assert progress.not_joined == 1 and progress.done

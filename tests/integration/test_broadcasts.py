@@ -220,18 +220,25 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
         )
     assert (queued.recipients, queued.groups, queued.not_joined) == (3, 1, 3)
     bid = queued.broadcast_id
-    budi, bambang, lina = [
-        await person_id(engine, team[h].nip) for h in ("budi", "bambang", "lina")
+    budi, bambang, lina, hasan, nurhayati, teguh = [
+        await person_id(engine, team[h].nip)
+        for h in ("budi", "bambang", "lina", "hasan", "nurhayati", "teguh")
     ]
     queued_rows = await rows(engine, bid)
+    # Those who have not joined get theirs too: it waits for them to join.
     assert sorted(r.dedup_key for r in queued_rows) == sorted(
         [
             f"bc:{bid}:{budi}",
             f"bc:{bid}:{bambang}",
             f"bc:{bid}:{lina}",
+            f"bc:{bid}:{hasan}",
+            f"bc:{bid}:{nurhayati}",
+            f"bc:{bid}:{teguh}",
             f"bc:{bid}:group:{GROUP_CHAT}",
         ]
     )
+    # An announcement is worth delivering for two weeks, to those who join late too.
+    assert {r.expires_at for r in queued_rows} == {now + broadcasts.RELEVANT_FOR}
     group_row = next(r for r in queued_rows if r.chat_id is not None)
     assert group_row.recipient_id is None and group_row.chat_id == GROUP_CHAT
     assert all(r.kind == "broadcast" and r.cohort_id == cid for r in queued_rows)
@@ -246,7 +253,7 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
     # Queueing the same announcement again (a retry, a restart) repeats nothing.
     async with session_factory(engine)() as session, session.begin():
         again = await broadcasts.enqueue_broadcast(session, bid, now=now)
-    assert again.new_messages == 0 and len(await rows(engine, bid)) == 4
+    assert again.new_messages == 0 and len(await rows(engine, bid)) == 7
 
     # The same text sent twice is two announcements, each queued once.
     async with session_factory(engine)() as session, session.begin():
@@ -258,8 +265,8 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
             audience=everyone(),
             now=now,
         )
-    assert second.broadcast_id != bid and second.new_messages == 3
-    assert len(await rows(engine)) == 7
+    assert second.broadcast_id != bid and second.new_messages == 6
+    assert len(await rows(engine)) == 13
 
     async with session_factory(engine)() as session:
         assert await broadcasts.progress(session, bid) == broadcasts.Progress(
@@ -333,10 +340,11 @@ async def test_people_who_join_later_are_added_by_a_repeat_without_duplicates(
             now=now,
         )
     assert (queued.recipients, queued.not_joined) == (1, 1)
+    assert len(await rows(engine)) == 2  # Nurhayati's waits for her
     await mark_joined(engine, now, team["budi"].nip, team["nurhayati"].nip)
     async with session_factory(engine)() as session, session.begin():
         again = await broadcasts.enqueue_broadcast(session, queued.broadcast_id, now=now)
-    assert (again.recipients, again.not_joined, again.new_messages) == (2, 0, 1)
+    assert (again.recipients, again.not_joined, again.new_messages) == (2, 0, 0)
     assert len(await rows(engine)) == 2
 
 
@@ -394,8 +402,9 @@ async def test_text_must_fit_one_message_with_its_header_and_a_caption_with_a_fi
             attachment=photo,
             now=now,
         )
-    (row,) = await rows(engine, queued.broadcast_id)
-    assert row.payload["media"] == [photo]
+    queued_rows = await rows(engine, queued.broadcast_id)
+    assert len(queued_rows) == 6  # Budi's, and five waiting for their people to join
+    assert all(row.payload["media"] == [photo] for row in queued_rows)
     async with session_factory(engine)() as session:
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 1
 
@@ -486,7 +495,7 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
     assert "Penerima: 2 orang (Peserta 1, Mentor 1)" in footer.plain
     assert "Kelompok seminar: A" in footer.plain
     assert "Grup Telegram: 1" in footer.plain
-    assert "Belum bergabung, tidak dapat dikirimi: 1" in footer.plain
+    assert "Belum bergabung, akan menerimanya saat bergabung: 1" in footer.plain
     assert footer.button_texts == ["📤 Kirim", "✏️ Ubah penerima", "Batal"]
 
     await press(bot, admin, footer, "📤 Kirim")
@@ -501,10 +510,17 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
     status = admin.last
     assert status.message_id == status_id
     assert "Terkirim: 0 · Gagal: 0 · Menunggu: 3" in status.plain
-    assert "Belum bergabung: 1" in status.plain
-    budi_id, bambang_id = [await person_id(engine, team[h].nip) for h in ("budi", "bambang")]
+    assert "Menunggu bergabung: 1" in status.plain
+    budi_id, bambang_id, lina_id = [
+        await person_id(engine, team[h].nip) for h in ("budi", "bambang", "lina")
+    ]
     keys = {r.dedup_key for r in await rows(engine, bid)}
-    assert keys == {f"bc:{bid}:{budi_id}", f"bc:{bid}:{bambang_id}", f"bc:{bid}:group:{GROUP_CHAT}"}
+    assert keys == {
+        f"bc:{bid}:{budi_id}",
+        f"bc:{bid}:{bambang_id}",
+        f"bc:{bid}:{lina_id}",  # waits for Lina to join
+        f"bc:{bid}:group:{GROUP_CHAT}",
+    }
     # Nothing reached anyone yet: the queue is the sender's to drain.
     assert "Pengumuman" not in (budi.last.plain or "") and "Pengumuman" not in (
         bambang.last.plain or ""
@@ -544,13 +560,13 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
     final = admin.last
     assert final.message_id == status_id
     assert final.plain.startswith(f"✅ Pengumuman #{bid} selesai — {COHORT}")
-    assert "Terkirim: 2 · Gagal: 1 · Belum bergabung: 1" in final.plain
+    assert "Terkirim: 2 · Gagal: 1 · Menunggu bergabung: 1" in final.plain
     # In the organizer's words; Telegram's own text is not shown.
     assert (
         "Dr. Ir. Bambang Wijaya — gagal terkirim (yang bersangkutan memblokir bot)" in final.plain
     )
     assert "Forbidden" not in final.plain
-    assert "Dr. Lina Marliani — belum bergabung" in final.plain
+    assert "Dr. Lina Marliani — belum bergabung; akan menerimanya saat bergabung" in final.plain
     async with session_factory(engine)() as session:
         done = await session.get_one(Broadcast, bid)
         assert done.finished_at == clock.now()
@@ -672,7 +688,10 @@ async def test_the_command_line_previews_then_queues(
     out = capsys.readouterr().out
     assert f"📢 Pengumuman — {COHORT}\n\nUjian <b>tertulis</b> Senin.\n\nBPSDM" in out  # as typed
     assert "Penerima: 2 orang (Peserta 1, Mentor 1); grup Telegram: 0." in out
-    assert "Belum bergabung, tidak akan dikirimi (2): Ir. Hasan Basri, Nurhayati Umasugi" in out
+    assert (
+        "Belum bergabung, akan menerimanya saat bergabung (2): Ir. Hasan Basri, Nurhayati Umasugi"
+        in out
+    )
     assert out.rstrip().endswith(text("cli.broadcast.dry_run"))
     assert await rows(engine) == []
 
@@ -682,8 +701,9 @@ async def test_the_command_line_previews_then_queues(
     assert await broadcast(send, settings, t, clock=clock) == 0
     out = capsys.readouterr().out
     assert "masuk antrean: 1 orang, 0 grup" in out and "properbot run" in out
-    (row,) = await rows(engine)
-    assert row.payload["params"]["text"] == "Ujian tertulis Senin."
+    sent, waiting = await rows(engine)  # Nurhayati's waits for her to join
+    assert sent.payload["params"]["text"] == "Ujian tertulis Senin."
+    assert waiting.recipient_id == await person_id(engine, team["nurhayati"].nip)
     async with session_factory(engine)() as session:
         entry = await session.scalar(
             select(AuditEntry).where(AuditEntry.action == "broadcast.create")

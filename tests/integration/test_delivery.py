@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
@@ -558,7 +558,7 @@ async def test_two_senders_never_claim_the_same_message(
     assert got_mine | got_theirs == {r.id for r in (await rows(engine)).values()}
 
 
-async def test_people_not_joined_fail_with_a_reason_and_stale_messages_are_dropped(
+async def test_messages_to_people_not_joined_wait_and_stale_messages_are_dropped(
     engine: AsyncEngine, server: FakeTelegram, bot: Bot, clock: ManualClock, now: datetime
 ) -> None:
     cast = await Cast(engine, server).load(now)
@@ -583,18 +583,105 @@ async def test_people_not_joined_fail_with_a_reason_and_stale_messages_are_dropp
 
     result = await Sender(bot, session_factory(engine), clock).drain_once()
 
-    assert (result.sent, result.failed, result.dropped) == (0, 1, 1)
+    # Hasan has not joined: his message waits for him, neither tried nor failed.
+    assert (result.sent, result.failed, result.dropped) == (0, 0, 1)
     assert result.next_at == now + timedelta(hours=2)
     stored = await rows(engine)
-    assert (stored["hasan"].status, stored["hasan"].last_error) == (
-        OutboxStatus.FAILED,
-        delivery.NOT_JOINED,
-    )
+    assert (stored["hasan"].status, stored["hasan"].attempts) == (OutboxStatus.PENDING, 0)
+    assert stored["hasan"].last_error is None and stored["hasan"].error_reason is None
     assert (stored["old"].status, stored["old"].last_error) == (OutboxStatus.DROPPED, "stale")
-    assert stored["hasan"].error_reason == DeliveryFailure.NOT_JOINED
     assert stored["old"].error_reason == DeliveryFailure.STALE
     assert stored["later"].status == OutboxStatus.PENDING
     assert server.calls_to("sendMessage") == []
+
+
+async def test_the_sender_does_not_spin_on_messages_waiting_for_a_join(
+    engine: AsyncEngine, server: FakeTelegram, bot: Bot, clock: ManualClock, now: datetime
+) -> None:
+    cast = await Cast(engine, server).load(now)
+    await cast.join("budi", 1001)
+    for n in range(60):  # more than a batch, all for Hasan, who has not joined
+        await queue(engine, f"h:{n}", greeting("X", now), now, recipient_id=cast.ids["hasan"])
+    await queue(engine, "h:soon", greeting("X", now), now + timedelta(minutes=3),
+                recipient_id=cast.ids["hasan"])  # fmt: skip
+    await queue(engine, "budi", greeting("X", now), now, recipient_id=cast.ids["budi"])
+
+    # The database hands the sender none of them: only Budi's is picked, and nothing more
+    # is announced as coming (Hasan's later one waits too).
+    async with session_factory(engine)() as session:
+        due = await delivery.due_messages(session, now, limit=50)
+        assert [m.dedup_key for m in due] == ["budi"]
+        assert await delivery.next_due(session, now) is None
+
+    # Ten minutes of the sender's loop: it wakes once a minute (its idle look), never more.
+    stop = asyncio.Event()
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+        await asyncio.sleep(0)
+        if clock.now() - now >= timedelta(minutes=10):
+            stop.set()
+
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]).split(None, 1)[0].upper())
+
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        sender = Sender(bot, session_factory(engine), clock, sleep=sleep)
+        await asyncio.wait_for(sender.run(stop), timeout=30)
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    assert naps and all(nap == 60 for nap in naps[1:]) and len(naps) <= 11
+    assert len(statements) < 12 * len(naps)  # a handful per look, not a loop
+    stored = await rows(engine)
+    assert stored["budi"].status == OutboxStatus.SENT
+    waiting = [row for key, row in stored.items() if key.startswith("h:")]
+    assert {(row.status, row.attempts, row.claimed_at) for row in waiting} == {
+        (OutboxStatus.PENDING, 0, None)
+    }
+    assert len(server.calls_to("sendMessage")) == 1
+
+    # Messages with no expiry of their own stop waiting after JOIN_WAIT_LIMIT, as not joined.
+    clock.advance(delivery.JOIN_WAIT_LIMIT)
+    late = await sender.drain_once()
+    assert late.dropped == 61 and late.failed == 0
+    stored = await rows(engine)
+    assert {
+        (row.status, row.error_reason) for key, row in stored.items() if key.startswith("h:")
+    } == {(OutboxStatus.DROPPED, DeliveryFailure.NOT_JOINED)}
+
+
+async def test_chat_not_found_for_a_person_marks_them_unreachable_like_a_block(
+    engine: AsyncEngine, server: FakeTelegram, bot: Bot, clock: ManualClock, now: datetime
+) -> None:
+    cast = await Cast(engine, server).load(now)
+    siti = await cast.join("siti", 1009, language="en")
+    # Budi's stored chat is one Telegram does not know (his account is gone, say).
+    async with session_factory(engine)() as session, session.begin():
+        await session.execute(
+            update(Person)
+            .where(Person.id == cast.ids["budi"])
+            .values(telegram_user_id=4242, telegram_chat_id=4242)
+        )
+    for n in range(2):
+        await queue(engine, f"b:{n}", greeting("X", now), now, recipient_id=cast.ids["budi"])
+
+    await run_until_empty(engine, bot, clock, admin_telegram_ids=[1009])
+
+    stored = await rows(engine)
+    assert stored["b:0"].last_error == "400: Chat not found"
+    assert stored["b:0"].error_reason == DeliveryFailure.NOT_STARTED
+    assert stored["b:1"].last_error == delivery.UNREACHABLE  # not even tried
+    async with session_factory(engine)() as session:
+        assert (await session.get_one(Person, cast.ids["budi"])).reachable is False
+    assert len(siti.inbox) == 1  # told once, in her language, with the reason
+    assert "Budi Santoso" in siti.last.plain and "cannot be reached" in siti.last.plain
+    assert "Reason: they have never started a chat with the bot." in siti.last.plain
 
 
 async def test_the_scheduler_sweeps_at_once_wakes_the_sender_and_never_doubles_its_job(
