@@ -41,6 +41,7 @@ from handlers import (
     personal_data,
     portfolio,
     preferences,
+    presence,
     project,
     recap,
     report,
@@ -151,6 +152,8 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # Groups first: in a linked cohort group the bot answers only its group commands and
     # points every private command to the private chat, showing nobody's data there.
     app.add_handlers(groups.handlers())
+    # A user unblocking the bot in their private chat: reachable again.
+    app.add_handlers(presence.handlers())
 
     app.add_handlers(
         [

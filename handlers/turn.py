@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 from collections.abc import Awaitable, Callable, Coroutine
@@ -15,7 +16,7 @@ from telegram import Update
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers.runtime import Context, Runtime
-from services.people import ROLE_ORDER, Actor, ensure_admin_person, load_actor
+from services.people import ROLE_ORDER, Actor, came_back, ensure_admin_person, load_actor
 from services.seminars import Organizer
 
 R = TypeVar("R")
@@ -121,6 +122,17 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
             now=runtime.clock.now(),
         )
         actor = await load()
+    chat = update.effective_chat
+    if (
+        actor.person_id is not None
+        and not actor.reachable
+        and chat is not None
+        and chat.type == chat.PRIVATE
+        and (update.message is not None or update.callback_query is not None)
+    ):
+        # They blocked the bot once and now talk to it again: deliver to them again.
+        await came_back(session, actor.person_id, chat.id, runtime.clock.now())
+        actor = dataclasses.replace(actor, reachable=True)
     return actor
 
 

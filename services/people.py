@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -33,6 +33,8 @@ class Actor:
     timezone: ZoneInfo
     # An admin from ADMIN_TELEGRAM_IDS: runs every cohort, not only those they are admin of.
     global_admin: bool = False
+    # False once a message to them got a 403 (they blocked the bot) until they come back.
+    reachable: bool = True
 
     @property
     def is_known(self) -> bool:
@@ -105,7 +107,20 @@ async def load_actor(
         language=person.language,
         timezone=ZoneInfo(person.timezone),
         global_admin=global_admin,
+        reachable=person.reachable,
     )
+
+
+async def came_back(session: AsyncSession, person_id: int, chat_id: int, now: datetime) -> bool:
+    """Someone marked unreachable (they had blocked the bot) wrote to it or unblocked it in
+    their private chat: messages reach them there again. True if that changed anything."""
+    changed = await session.execute(
+        update(Person)
+        .where(Person.id == person_id, Person.reachable.is_(False))
+        .values(reachable=True, telegram_chat_id=chat_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 async def ensure_admin_person(

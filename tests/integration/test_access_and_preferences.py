@@ -176,3 +176,44 @@ async def test_switching_zone_prints_local_time_with_the_label(
     # A stale or forged zone button is refused and changes nothing.
     answer = await press_data(bot, budi, chooser, "tz1:MARS")
     assert answer is not None and answer.text == text("button.stale")
+
+
+async def test_someone_who_blocked_the_bot_is_reachable_again_once_they_come_back(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    team = await import_roster(engine, now)
+    budi = await join(bot, telegram, 1001, team["budi"].code)
+    nurhayati = await join(bot, telegram, 1002, team["nurhayati"].code)
+
+    async def reachable(telegram_user_id: int) -> bool:
+        async with session_factory(engine)() as session:
+            person = await session.scalar(
+                select(Person).where(Person.telegram_user_id == telegram_user_id)
+            )
+            assert person is not None
+            return person.reachable
+
+    async def blocked_and_found_out(user: object, telegram_user_id: int) -> None:
+        # What the sender does on the 403 that follows a block.
+        user.block()  # type: ignore[attr-defined]
+        await bot.settle()
+        async with session_factory(engine)() as session, session.begin():
+            person = await session.scalar(
+                select(Person).where(Person.telegram_user_id == telegram_user_id)
+            )
+            assert person is not None
+            person.reachable = False
+
+    # Budi unblocks the bot (the client's "Restart"): reachable before he writes anything.
+    await blocked_and_found_out(budi, 1001)
+    assert not await reachable(1001)
+    budi.unblock()
+    await bot.settle()
+    assert await reachable(1001)
+
+    # Nurhayati's unblock is not seen (say, the bot was down); her next message is enough.
+    await blocked_and_found_out(nurhayati, 1002)
+    nurhayati.chat.blocked = False
+    reply = await say(bot, nurhayati, "/profil")
+    assert "Nurhayati" in reply.plain
+    assert await reachable(1002)
