@@ -23,7 +23,7 @@ from models.migrate import upgrade
 from services import seminars
 from services.cohorts import find_cohort
 from services.errors import UserFacingError
-from services.seminars import NewSeminar, Organizer, SeminarView
+from services.seminars import NewSeminar, Organizer, Planned, SeminarView
 
 EXIT_USER_ERROR = 2
 
@@ -163,7 +163,8 @@ async def _add(
             at=format_datetime(starts_at, zone, t.language),
             recipients=planned.recipients,
             reminders=planned.reminders,
-        )
+        ),
+        *_groups_told(t, planned),
     ]
 
 
@@ -217,7 +218,8 @@ async def _reschedule(
             at=format_datetime(starts_at, zone, t.language),
             recipients=planned.recipients,
             reminders=planned.reminders,
-        )
+        ),
+        *_groups_told(t, planned),
     ]
 
 
@@ -232,7 +234,14 @@ async def _cancel(
     if not args.yes:
         raise UserFacingError("seminar.cli.confirm_needed", id=args.id)
     planned = await seminars.cancel_seminar(session, args.id, by=_organizer(), now=now)
-    return [t("seminar.cli.cancelled", id=planned.seminar_id, recipients=planned.recipients)]
+    return [
+        t("seminar.cli.cancelled", id=planned.seminar_id, recipients=planned.recipients),
+        *_groups_told(t, planned),
+    ]
+
+
+def _groups_told(t: Translator, planned: Planned) -> list[str]:
+    return [t("seminar.groups_told", groups=planned.groups)] if planned.groups else []
 
 
 _ACTIONS: dict[str, Action] = {

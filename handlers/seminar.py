@@ -493,14 +493,25 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
         await message.reply_text(current.t(exc.key, **exc.params))
         return END
     await message.reply_text(
-        current.t(
-            "seminar.saved",
-            id=planned.seminar_id,
-            recipients=planned.recipients,
-            reminders=planned.reminders,
+        _with_groups(
+            current,
+            current.t(
+                "seminar.saved",
+                id=planned.seminar_id,
+                recipients=planned.recipients,
+                reminders=planned.reminders,
+            ),
+            planned,
         )
     )
     return END
+
+
+def _with_groups(current: Turn, text: str, planned: Planned) -> str:
+    """The organizer's confirmation, plus how many linked groups hear of it too."""
+    if not planned.groups:
+        return text
+    return text + "\n" + current.t("seminar.groups_told", groups=planned.groups)
 
 
 # --- moving and cancelling ---------------------------------------------------------------------
@@ -655,12 +666,13 @@ async def new_confirmed(update: Update, context: Context, current: Turn) -> int 
         )
 
     def moved(planned: Planned) -> str:
-        return current.t(
+        text = current.t(
             "seminar.rescheduled",
             id=planned.seminar_id,
             recipients=planned.recipients,
             reminders=planned.reminders,
         )
+        return _with_groups(current, text, planned)
 
     return await _decided(
         update, context, current, action="q", needs="time", change=move, done=moved
@@ -705,7 +717,8 @@ async def cancel_confirmed(update: Update, context: Context, current: Turn) -> i
         )
 
     def dropped(planned: Planned) -> str:
-        return current.t("seminar.cancelled", id=planned.seminar_id, recipients=planned.recipients)
+        text = current.t("seminar.cancelled", id=planned.seminar_id, recipients=planned.recipients)
+        return _with_groups(current, text, planned)
 
     return await _decided(
         update, context, current, action="a", needs="seminar_id", change=drop, done=dropped

@@ -29,6 +29,7 @@ from fakegram import FakeTelegram
 from handlers import seminar as seminar_handlers
 from models import AuditEntry, Cohort, OutboxMessage, Person, Seminar
 from models.db import create_engine, session_factory
+from services import groups
 from services.errors import UserFacingError
 from services.outbox import Outgoing
 from services.seminars import (
@@ -668,6 +669,41 @@ NIPS = {
     "teguh": "196808081994031005",
     "hasan": "198512122010011006",
 }
+
+
+def test_the_organizer_is_told_when_linked_groups_hear_of_it_too(
+    cli_env: Path, database_url: str, capsys: pytest.CaptureFixture[str], now: datetime
+) -> None:
+    async def link_a_group() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                cohort_id = await session.scalar(select(Cohort.id).where(Cohort.name == COHORT))
+                assert cohort_id is not None
+                await groups.link_group(
+                    session,
+                    cohort_id=cohort_id,
+                    chat_id=-100555,
+                    title="Grup PKP IV",
+                    by_person_id=None,
+                    now=now,
+                )
+        finally:
+            await engine.dispose()
+
+    t = translator("id")
+    told = t("seminar.groups_told", groups=1)
+    args = ["add", "--cohort", COHORT, "--kind", "rancangan", "--at", "2026-12-10 09:00"]
+    args += ["--zone", "WIB", "--place", "Aula", "--presenters", NIPS["budi"]]
+    args += ["--examiner", NIPS["teguh"]]
+    assert seminar_cli(args, now) == 0
+    assert told not in capsys.readouterr().out  # no group linked yet
+
+    asyncio.run(link_a_group())
+    assert seminar_cli([*args[:6], "2026-12-11 09:00", *args[7:]], now) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == told
+    assert seminar_cli(["cancel", "2", "--yes"], now) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == told
 
 
 def test_the_command_line_adds_lists_moves_and_cancels(
