@@ -284,7 +284,9 @@ async def cohort_export(
             advisor_kind[(participant_id, advisor_id)] = kind
 
     approver = aliased(Person)
+    order = {p: i for i, p in enumerate(names)}
     milestone_rows: list[MilestoneRow] = []
+    milestone_order: dict[int, tuple[int, date, int]] = {}  # by id: participant, due, id
     per_participant: dict[int, list[MilestoneRow]] = {p: [] for p in names}
     for milestone, participant_id, approved_by in (
         await session.execute(
@@ -313,10 +315,10 @@ async def cohort_export(
             approved_at=milestone.approved_at,
         )
         milestone_rows.append(row)
+        milestone_order[row.id] = (order[participant_id], row.due_on, row.id)
         per_participant[participant_id].append(row)
-    order = {p: i for i, p in enumerate(names)}
-    by_name = {name: order[p] for p, name in names.items()}
-    milestone_rows.sort(key=lambda m: (by_name[m.participant], m.due_on, m.id))
+    # By participant id, not name: namesakes (common in a cohort) keep their rows apart.
+    milestone_rows.sort(key=lambda m: milestone_order[m.id])
 
     report_rows: list[ReportRow] = []
     report_of: dict[int, tuple[int, datetime]] = {}  # report id -> participant, submitted_at

@@ -46,6 +46,9 @@ class HorizonFigures:
     approved: int = 0
     progress: int = 0  # mean of the milestones' latest reported percent; 0 without milestones
     overdue: int = 0
+    # The unrounded sum of those percents, so a participant's overall mean is not a mean of
+    # rounded horizon means (which can differ from /status by a point); None: use `progress`.
+    percent_sum: int | None = None
 
 
 _NONE = HorizonFigures()
@@ -78,7 +81,10 @@ class ParticipantRecap:
         total = sum(f.milestones for f in self.horizons.values())
         if not total:
             return 0
-        weighted = sum(f.progress * f.milestones for f in self.horizons.values())
+        weighted = sum(
+            f.progress * f.milestones if f.percent_sum is None else f.percent_sum
+            for f in self.horizons.values()
+        )
         return round(weighted / total)
 
     def silent_since(self, now: datetime) -> bool:
@@ -297,7 +303,11 @@ async def cohort_recap(
             c = counts.get((person_id, horizon))
             if c is not None:
                 horizons[horizon] = HorizonFigures(
-                    milestones=c[0], approved=c[1], progress=round(c[2] / c[0]), overdue=c[3]
+                    milestones=c[0],
+                    approved=c[1],
+                    progress=round(c[2] / c[0]),
+                    overdue=c[3],
+                    percent_sum=c[2],
                 )
         total, last, week, waiting_count = reports.get(person_id, (0, None, 0, 0))
         week_total += week
