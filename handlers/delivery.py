@@ -9,13 +9,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
     Message,
 )
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 
 from domain.enums import FeedbackKind
 from domain.i18n import Translator, format_datetime, translator
@@ -53,6 +54,18 @@ async def send_html(
         last = index == len(parts) - 1
         sent.append(await bot.send_message(chat_id, part, reply_markup=markup if last else None))
     return sent
+
+
+async def replace_buttons(query: CallbackQuery, text: str) -> bool:
+    """Turn the pressed message into `text` without its buttons; False when it already is that
+    (a double tap delivers the press twice), so the repeated press does nothing more."""
+    try:
+        await query.edit_message_text(text)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return False
+        raise
+    return True
 
 
 async def send_evidence(bot: Bot, chat_id: int, items: Sequence[EvidenceItem]) -> list[Message]:

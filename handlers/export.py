@@ -15,6 +15,7 @@ from domain.i18n import format_date
 from domain.roles import Role
 from domain.timezones import zone_label
 from handlers import callbacks
+from handlers.delivery import replace_buttons
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import groups
@@ -68,8 +69,8 @@ async def cohort_chosen(update: Update, context: Context, current: Turn) -> None
         return
     await query.answer()
     # The buttons go, so a second press cannot ask for the same file again.
-    await query.edit_message_text(current.t("export.preparing", cohort=chosen.name))
-    await _send(update.effective_message, current, chosen)
+    if await replace_buttons(query, current.t("export.preparing", cohort=chosen.name)):
+        await _send(update.effective_message, current, chosen)
 
 
 async def _send(message: Message, current: Turn, cohort: groups.CohortChoice) -> None:

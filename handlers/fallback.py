@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 
 from domain.i18n import translator
 from handlers.runtime import Context, Runtime
@@ -55,8 +55,13 @@ async def on_error(update: object, context: Context) -> None:
     text = translator(runtime.default_language)("error.generic")
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        else:
-            await context.bot.send_message(update.effective_chat.id, text)
+            try:
+                await update.callback_query.answer(text, show_alert=True)
+                return
+            except BadRequest:
+                # Answered already, before the slow work that failed (a PDF, a chart, an
+                # export after the commit): a second answer is refused, so say it in the chat.
+                pass
+        await context.bot.send_message(update.effective_chat.id, text)
     except Exception:  # the error report must never raise in turn
         log.exception("could not tell the user about the error")

@@ -14,7 +14,7 @@ from documents.recap_chart import recap_charts
 from domain.i18n import format_date, format_datetime
 from domain.roles import Role
 from handlers import callbacks
-from handlers.delivery import send_html
+from handlers.delivery import replace_buttons, send_html
 from handlers.runtime import Context
 from handlers.turn import Safe, Turn, turn
 from services import recap
@@ -85,8 +85,8 @@ async def cohort_chosen(update: Update, context: Context, current: Turn) -> None
         await query.answer(current.t("recap.error.not_yours"), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(current.t("recap.chosen", cohort=_label(current, scope)))
-    await _send(context, current, query.message.chat.id, scope)
+    if await replace_buttons(query, current.t("recap.chosen", cohort=_label(current, scope))):
+        await _send(context, current, query.message.chat.id, scope)
 
 
 async def _send(context: Context, current: Turn, chat_id: int, scope: RecapScope) -> None:

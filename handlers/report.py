@@ -14,9 +14,15 @@ from domain.enums import EvidenceKind
 from domain.evidence import EvidenceFile, EvidenceRejected, check_evidence
 from domain.progress import PERCENT_STEPS, InvalidPercent, parse_percent, progress_bar
 from domain.roles import Role
-from domain.text import MAX_REPORT_TEXT, InvalidText, clean_user_text
+from domain.text import (
+    MAX_REPORT_TEXT,
+    TELEGRAM_TEXT_LIMIT,
+    InvalidText,
+    clean_user_text,
+    utf16_length,
+)
 from handlers import callbacks, steps
-from handlers.delivery import deliver_report
+from handlers.delivery import deliver_report, excerpt
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import projects, reports
@@ -170,14 +176,16 @@ async def _ask_percent(update: Update, current: Turn) -> int:
     return Step.PERCENT
 
 
-def _summary_text(context: Context, current: Turn) -> str:
-    """The draft read back: milestone, progress, evidence counts and the text."""
+def _summary_text(context: Context, current: Turn, *, short: bool = False) -> str:
+    """The draft read back: milestone, progress, evidence counts and the text (`short`: only
+    its beginning)."""
     draft = _draft(context)
     evidence = [EvidenceItem.from_json(e) for e in draft["evidence"]]
+    words = draft.get("text", "-")
     return current.t(
         "report.summary",
         milestone=draft.get("milestone_title", "-"),
-        text=draft.get("text", "-"),
+        text=excerpt(words) if short else words,
         photos=sum(1 for e in evidence if e.kind == EvidenceKind.PHOTO.value),
         documents=sum(1 for e in evidence if e.kind != EvidenceKind.PHOTO.value),
         bar=progress_bar(int(draft.get("percent", 0))),
@@ -389,8 +397,13 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
     names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
     key = "report.sent" if reached else "report.sent_nobody"
     receipt = current.t(key, names=names, bar=progress_bar(report.percent))
-    # Read back what was sent under the confirmation, without the buttons.
-    await query.edit_message_text(f"{receipt}\n\n{_summary_text(context, current)}")
+    # Read back what was sent under the confirmation, without the buttons. The report is
+    # relayed already, so the edit must not fail: with long names and the longest text the
+    # read-back would pass Telegram's limit, and then it shows only the text's beginning.
+    read_back = f"{receipt}\n\n{_summary_text(context, current)}"
+    if utf16_length(read_back) > TELEGRAM_TEXT_LIMIT:  # HTML counted: errs on the safe side
+        read_back = f"{receipt}\n\n{_summary_text(context, current, short=True)}"
+    await query.edit_message_text(read_back)
     _clear(context)
     return END
 
