@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bot.files import write_atomically
 from bot.settings import Settings
 from documents.csv_export import render_csv, zip_files
 from documents.xlsx_export import render_xlsx
@@ -73,9 +74,9 @@ async def export(
             data = await cohort_export(session, args.cohort, now)
             try:
                 if args.format == "xlsx":
-                    _write_file(out, render_xlsx(data, language, zone))
+                    write_atomically(out, render_xlsx(data, language, zone))
                 elif not as_folder:
-                    _write_file(out, zip_files(render_csv(data, language, zone)))
+                    write_atomically(out, zip_files(render_csv(data, language, zone)))
                 else:
                     _write_folder(out, render_csv(data, language, zone))
             except OSError as exc:
@@ -103,20 +104,6 @@ def _check_target(out: Path, as_folder: bool) -> None:
         raise UserFacingError("cli.export.error.no_folder", path=str(out.parent))
     if as_folder and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserFacingError("cli.export.error.not_empty", path=str(out))
-
-
-def _write_file(target: Path, data: bytes) -> None:
-    prefix = f".{target.name}."
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _write_folder(target: Path, files: dict[str, bytes]) -> None:

@@ -8,6 +8,7 @@ import getpass
 from pathlib import Path
 from typing import Any
 
+from bot.files import write_atomically
 from bot.settings import Settings
 from documents.personal_data import render_personal_data
 from domain.clock import Clock, SystemClock
@@ -119,7 +120,7 @@ async def _export(session: Any, args: argparse.Namespace, t: Translator, clock: 
     content = render_personal_data(data, language=data["profile"]["language"], generated_at=now)
     path: Path = args.out
     try:
-        await asyncio.to_thread(path.write_bytes, content)
+        await asyncio.to_thread(write_atomically, path, content)
     except OSError as exc:
         raise UserFacingError(
             "datarights.error.file_unwritable", path=str(path), reason=exc.strerror or str(exc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.files import write_atomically
 from bot.settings import Settings
 from documents.portfolio_pdf import render_portfolio
 from domain.clock import Clock, SystemClock
@@ -83,7 +83,7 @@ async def export(
             data = await asyncio.to_thread(
                 render_portfolio, found, images=images, language=language, generated_at=now
             )
-            write_atomically(out, data)
+            _write(out, data)
             portfolio.record_export(session, found, now=now, actor_label=f"cli:{getpass.getuser()}")
     finally:
         await engine.dispose()
@@ -112,14 +112,10 @@ async def _fetch(found: portfolio.Portfolio, settings: Settings) -> dict[str, by
         return {}  # wrong token or Telegram unreachable: the caller warns about every photo
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write next to the target, then rename: a reader never sees half a PDF."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _write(path: Path, data: bytes) -> None:
     try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+        write_atomically(path, data)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise UserFacingError(
             "cli.portfolio.error.write", path=str(path), reason=exc.strerror or str(exc)
         ) from None

@@ -318,7 +318,12 @@ async def confirm_pressed(update: Update, context: Context, current: Turn) -> in
     assert query is not None
     fields = callbacks.unpack(query.data, STAGES, 2)
     draft = _draft(context)
-    if fields is None or fields[0] != "s" or fields[1] not in "yux" or "ends_on" not in draft:
+    if (
+        fields is None
+        or fields[0] != "s"
+        or fields[1] not in ("y", "u", "x")
+        or "ends_on" not in draft
+    ):
         await _refuse(update, current, "button.stale")
         return None
     await query.answer()
