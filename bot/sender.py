@@ -80,6 +80,17 @@ class DrainResult:
     def busy(self) -> bool:
         return bool(self.sent or self.retried or self.failed or self.unreachable or self.dropped)
 
+    def absorb(self, other: DrainResult) -> None:
+        """Add the counts of one message's delivery (or another drain) to these."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.unreachable += other.unreachable
+        self.dropped += other.dropped
+        self.rate_limited += other.rate_limited
+        self.notices += other.notices
+        self.sent_ids.extend(other.sent_ids)
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -211,7 +222,7 @@ class Sender:
             *(self._deliver(p) for p in planned if p.message.id in claimed)
         )
         for outcome in outcomes:
-            outcome.add_to(result)
+            result.absorb(outcome)
         # A full batch that moved (sent or failed something) means more may wait behind it; a
         # full batch that only met busy chats would show the same rows again, so it waits.
         more = len(due) >= self._batch and bool(planned or result.failed)
@@ -287,7 +298,7 @@ class Sender:
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def _deliver(self, plan: _Planned) -> _Outcome:
+    async def _deliver(self, plan: _Planned) -> DrainResult:
         """Send one claimed message and record what happened, in its own transaction."""
         message = plan.message
         if message.maybe_repeated:
@@ -295,7 +306,7 @@ class Sender:
                 "sending outbox message %s again after an interrupted send; it may be repeated",
                 message.id,
             )
-        outcome = _Outcome()
+        outcome = DrainResult()
         try:
             sent = await self._send(plan.chat_id, plan.rendered)
         except RetryAfter as exc:
@@ -386,11 +397,11 @@ class Sender:
         async with self._sessions() as session, session.begin():
             await delivery.mark_sent(session, message.id, sent.message_id, self._clock.now())
         outcome.sent = 1
-        outcome.sent_id = message.id
+        outcome.sent_ids.append(message.id)
         return outcome
 
     async def _retry_later(
-        self, message: DueMessage, outcome: _Outcome, exc: Exception, *, maybe_repeated: bool
+        self, message: DueMessage, outcome: DrainResult, exc: Exception, *, maybe_repeated: bool
     ) -> None:
         async with self._sessions() as session, session.begin():
             retrying = await delivery.mark_retry(
@@ -490,27 +501,6 @@ class Sender:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._wake.clear()
-
-
-@dataclass
-class _Outcome:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    rate_limited: int = 0
-    notices: int = 0
-    sent_id: int | None = None
-
-    def add_to(self, result: DrainResult) -> None:
-        result.sent += self.sent
-        result.retried += self.retried
-        result.failed += self.failed
-        result.unreachable += self.unreachable
-        result.rate_limited += self.rate_limited
-        result.notices += self.notices
-        if self.sent_id is not None:
-            result.sent_ids.append(self.sent_id)
 
 
 def forbidden_reason(description: str, *, group: bool) -> DeliveryFailure:

@@ -397,13 +397,18 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
     names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
     key = "report.sent" if reached else "report.sent_nobody"
     receipt = current.t(key, names=names, bar=progress_bar(report.percent))
-    # Read back what was sent under the confirmation, without the buttons. The report is
-    # relayed already, so the edit must not fail: with long names and the longest text the
-    # read-back would pass Telegram's limit, and then it shows only the text's beginning.
+    # Read back what was sent under the confirmation, without the buttons. With long names and
+    # the longest text the read-back would pass Telegram's limit: then only the text's start.
     read_back = f"{receipt}\n\n{_summary_text(context, current)}"
     if utf16_length(read_back) > TELEGRAM_TEXT_LIMIT:  # HTML counted: errs on the safe side
         read_back = f"{receipt}\n\n{_summary_text(context, current, short=True)}"
-    await query.edit_message_text(read_back)
+
+    async def show_receipt() -> None:
+        await query.edit_message_text(read_back)
+
+    # After the commit: the advisors have the report already, so whatever becomes of this
+    # edit must not roll the report back (and invite a second "Kirim" that relays it again).
+    current.after_commit(show_receipt)
     _clear(context)
     return END
 

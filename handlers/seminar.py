@@ -67,6 +67,13 @@ def _button(text: str, *fields: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callbacks.pack(PREFIX, *fields))
 
 
+def _yes_no(current: Turn, action: str, yes_key: str, no_key: str) -> InlineKeyboardMarkup:
+    """One row: confirm (`y`) or not (`n`) the step `action`."""
+    return InlineKeyboardMarkup(
+        [[_button(current.t(yes_key), action, "y"), _button(current.t(no_key), action, "n")]]
+    )
+
+
 def _fields(update: Update, arity: int) -> list[str] | None:
     assert update.callback_query is not None
     return callbacks.unpack(update.callback_query.data, PREFIX, arity)
@@ -446,14 +453,7 @@ async def examiner_chosen(update: Update, context: Context, current: Turn) -> in
             presenters=", ".join(names),
             examiner=examiner.name,
         ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    _button(current.t("common.save"), "s", "y"),
-                    _button(current.t("common.cancel"), "s", "n"),
-                ]
-            ]
-        ),
+        reply_markup=_yes_no(current, "s", "common.save", "common.cancel"),
     )
     return Step.CONFIRM
 
@@ -605,14 +605,7 @@ async def new_time_typed(update: Update, context: Context, current: Turn) -> int
             old_at=_when(current, view.starts_at, view.zone),
             at=_when(current, starts_at, view.zone),
         ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    _button(current.t("common.save"), "q", "y"),
-                    _button(current.t("common.cancel"), "q", "n"),
-                ]
-            ]
-        ),
+        reply_markup=_yes_no(current, "q", "common.save", "common.cancel"),
     )
     return Step.NEW_CONFIRM
 
@@ -697,14 +690,7 @@ async def cancel_pressed(update: Update, context: Context, current: Turn) -> int
             at=_when(current, view.starts_at),
             presenters=", ".join(view.presenters),
         ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    _button(current.t("seminar.button.cancel_yes"), "a", "y"),
-                    _button(current.t("seminar.button.keep"), "a", "n"),
-                ]
-            ]
-        ),
+        reply_markup=_yes_no(current, "a", "seminar.button.cancel_yes", "seminar.button.keep"),
     )
     return Step.CANCEL_CONFIRM
 
