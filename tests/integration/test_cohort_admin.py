@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.harness import RunningBot
+from bot.harness import RunningBot, running_bot
+from bot.settings import Settings
+from domain.clock import ManualClock
 from fakegram import FakeTelegram
 from models import AuditEntry, Cohort, CohortStage, Person
 from models.db import session_factory
@@ -429,3 +431,29 @@ async def test_an_admin_by_membership_runs_only_their_own_cohort(
             select(func.count()).select_from(CohortStage).where(CohortStage.cohort_id == mine)
         )
     assert count == 1
+
+
+async def test_a_half_done_stage_survives_a_restart_and_reads_back_in_english(
+    telegram: FakeTelegram, engine: AsyncEngine, now: datetime, settings: Settings
+) -> None:
+    await import_roster(engine, now)
+    # An English-speaking organizer in WIT: dates are dates, the same in every zone.
+    admin = telegram.user(ADMIN_ID, "Yulia", language_code="en")
+    clock = ManualClock(now)
+    async with running_bot(telegram, settings, clock=clock, engine=engine) as bot:
+        await say(bot, admin, "/zona")
+        await press(bot, admin, admin.last, admin.last.button_texts[-1])  # WIT
+        await say(bot, admin, "/angkatan")
+        await press(bot, admin, admin.last, COHORT)
+        await press(bot, admin, admin.last, text("cohort.button.add", "en"))
+        asked = await say(bot, admin, "On campus")
+        assert "On campus" in asked.plain
+    # A new Application, as after a deploy: the organizer answers the question already asked.
+    async with running_bot(telegram, settings, clock=clock, engine=engine) as bot:
+        readback = await say(bot, admin, "1 Feb 2027 - 10 Feb 2027")
+        assert "Monday, 1 February 2027" in readback.plain
+        assert "Wednesday, 10 February 2027" in readback.plain
+        assert await stages(engine) == []
+        await press(bot, admin, readback, text("stage.button.save", "en"))
+    assert await stages(engine) == [("On campus", date(2027, 2, 1), date(2027, 2, 10))]
+    assert len(await audits(engine, "cohort.stage")) == 1
