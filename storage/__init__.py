@@ -1,0 +1,1 @@
+"""Where evidence and seminar materials are kept: bytes by content hash, behind one interface."""
