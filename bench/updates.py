@@ -1,4 +1,10 @@
-"""Benchmark: complete /lapor reports through the real bot over HTTP, against a bare echo bot."""
+"""Benchmark: complete /lapor reports through the real bot over HTTP, against two bare bots.
+
+Baselines, each a bare python-telegram-bot bot polling its own fake server with the same users:
+- the echo bot answers every text with one sendMessage;
+- the like-for-like bot (bench/likeforlike.py) answers every step of the same /lapor flow with
+  the very Bot API calls properbot made for it, recorded from one calibration report.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from likeforlike import Recording, like_for_like_application
 from scratch import scratch_database
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +42,8 @@ from domain.cohort_csv import parse_cohort_csv
 from domain.enums import Horizon
 from domain.timezones import WIB
 from fakegram import TINY_JPEG, BotMessage, FakeTelegram, FakeUser
+from fakegram.actors import CallbackPress
+from fakegram.records import UserMessage
 from models import Evidence, Person, ProgressUpdate, RelayedMessage
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
@@ -44,7 +53,10 @@ from services.projects import add_milestone
 # Polling exactly as bot/harness.py running_bot() does, for the bot and for the baseline.
 POLL_INTERVAL = 0.0
 POLL_TIMEOUT = 5
+# Issue 3 asked 0.8 of the echo bot (shown to be out of reach: docs/PERFORMANCE.md); issue 12
+# asks 0.5 of the like-for-like bot, which makes the same Bot API calls.
 TARGET_RATIO = 0.8
+TARGET_LIKE_FOR_LIKE = 0.5
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "properbot_bench"
 COHORT = "PKP Angkatan Benchmark"
@@ -186,6 +198,31 @@ class Actor:
 def actor(server: FakeTelegram, replies: Replies, user_id: int, timeout: float) -> Actor:
     user = server.user(user_id, f"User{user_id}")
     return Actor(user, replies.queue(user_id), timeout)
+
+
+@dataclass
+class CalibratingActor(Actor):
+    """Acts alone and waits until the bot is idle after each step, recording every call the bot
+    made for it: the script the like-for-like bot replays."""
+
+    server: FakeTelegram | None = None
+    settle: Callable[[], Any] | None = None
+    recording: Recording = field(default_factory=Recording)
+
+    async def act(self, step: str, action: Callable[[], object]) -> BotMessage:
+        assert self.server is not None and self.settle is not None
+        done: list[object] = []
+        before = len(self.server.calls)
+        message = await super().act(step, lambda: done.append(action()))
+        await self.settle()
+        sent = done[0]
+        self.recording.record_step(
+            self.server.calls[before:],
+            user_chat=self.user.id,
+            pressed_message=sent.message_id if isinstance(sent, CallbackPress) else None,
+            user_file_id=sent.file_id if isinstance(sent, UserMessage) else None,
+        )
+        return message
 
 
 async def onboard(person: Actor, code: str) -> None:
@@ -347,6 +384,7 @@ class BotRun:
     problems: list[str]
     calls: Counter[str]
     statements: int
+    recording: Recording
 
 
 async def count(engine: AsyncEngine, model: type, *where: Any) -> int:
@@ -363,12 +401,13 @@ def bench_settings() -> Settings:
 
 
 async def run_bot(url: str, n: int, photos: int, step_timeout: float, profile: Profile) -> BotRun:
-    """The real Application on a fresh database: onboard everyone, then time n reports."""
+    """The real Application on a fresh database: onboard everyone, record one calibration
+    report for the like-for-like bot, then time n reports."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
         now = datetime.now(UTC)
-        codes = await seed(engine, n, now)
+        codes = await seed(engine, n + 1, now)  # the last participant is the calibration one
         statements = 0
 
         def count_statement(*_: object) -> None:
@@ -385,14 +424,25 @@ async def run_bot(url: str, n: int, photos: int, step_timeout: float, profile: P
             people = [
                 actor(server, replies, FIRST_PARTICIPANT_ID + i, step_timeout) for i in range(n)
             ]
-            nips = [MENTOR_NIP, COACH_NIP] + [participant_nip(i) for i in range(n)]
+            calibration_user = actor(server, replies, FIRST_PARTICIPANT_ID + n, step_timeout)
+            everyone = [mentor, coach, *people, calibration_user]
+            nips = [MENTOR_NIP, COACH_NIP] + [participant_nip(i) for i in range(n + 1)]
             async with asyncio.TaskGroup() as group:
-                for person, nip in zip([mentor, coach, *people], nips, strict=True):
+                for person, nip in zip(everyone, nips, strict=True):
                     group.create_task(onboard(person, codes[nip]))
             await bot.settle(timeout=step_timeout)
             joined = await count(engine, Person, Person.telegram_user_id.is_not(None))
-            if joined != n + 2:
-                raise BenchError(f"{joined} people joined, expected {n + 2}")
+            if joined != n + 3:
+                raise BenchError(f"{joined} people joined, expected {n + 3}")
+            calibration = CalibratingActor(
+                calibration_user.user,
+                calibration_user.replies,
+                step_timeout,
+                server=server,
+                settle=functools.partial(bot.settle, timeout=step_timeout),
+            )
+            await report(calibration, photos)
+            await bot.settle(timeout=step_timeout)
             for person in people:
                 person.samples.clear()
             calls_before = len(server.calls)
@@ -426,20 +476,26 @@ async def run_bot(url: str, n: int, photos: int, step_timeout: float, profile: P
                 for m in advisor.user.inbox
                 if REPORT_TEXT in (m.plain or "")
             )
-            if relays != 2 * n:
-                problems.append(f"{relays} relayed reports in advisors' chats, expected {2 * n}")
+            if relays != 2 * (n + 1):
+                problems.append(
+                    f"{relays} relayed reports in advisors' chats, expected {2 * (n + 1)}"
+                )
+        # Every count includes the calibration report.
+        reports = n + 1
         saved = await count(engine, ProgressUpdate)
-        if saved != n:
-            problems.append(f"{saved} progress_update rows, expected {n}")
+        if saved != reports:
+            problems.append(f"{saved} progress_update rows, expected {reports}")
         relayed = await count(engine, RelayedMessage, RelayedMessage.note_id.is_(None))
-        if relayed != 2 * n * (1 + photos):
-            problems.append(f"{relayed} relayed_message rows, expected {2 * n * (1 + photos)}")
+        if relayed != 2 * reports * (1 + photos):
+            problems.append(
+                f"{relayed} relayed_message rows, expected {2 * reports * (1 + photos)}"
+            )
         evidence = await count(engine, Evidence)
-        if evidence != n * photos:
-            problems.append(f"{evidence} evidence rows, expected {n * photos}")
+        if evidence != reports * photos:
+            problems.append(f"{evidence} evidence rows, expected {reports * photos}")
         samples = [s for p in people for s in p.samples]
         phase = Phase(n * updates_per_report(photos), wall, cpu, samples)
-        return BotRun(phase, problems, calls, statements)
+        return BotRun(phase, problems, calls, statements, calibration.recording)
     finally:
         await engine.dispose()
 
@@ -504,13 +560,71 @@ async def run_baseline(users: int, per_user: int, step_timeout: float) -> tuple[
     return Phase(users * per_user, wall, cpu, samples), problems
 
 
+def api_calls(server: FakeTelegram) -> int:
+    """Bot API calls the server has answered, polling left out."""
+    return sum(1 for c in server.calls if c.method != "getUpdates")
+
+
+async def run_like_for_like(
+    recording: Recording, n: int, photos: int, step_timeout: float
+) -> tuple[Phase, list[str]]:
+    """The bare bot replaying properbot's recorded calls: the same users, the same /lapor flow
+    driven by the same report(), the same per-user update processor."""
+    async with FakeTelegram(bot_username="likeforlike_bench_bot") as server:
+        app = like_for_like_application(
+            server.token,
+            server.base_url,
+            server.base_file_url,
+            recording,
+            bench_settings().update_concurrency,
+        )
+        replies = Replies(server)
+        mentor = actor(server, replies, MENTOR_ID, step_timeout)
+        coach = actor(server, replies, COACH_ID, step_timeout)
+        people = [actor(server, replies, FIRST_PARTICIPANT_ID + i, step_timeout) for i in range(n)]
+        async with app:
+            assert app.updater is not None
+            await app.start()
+            await app.updater.start_polling(
+                poll_interval=POLL_INTERVAL, timeout=POLL_TIMEOUT, drop_pending_updates=False
+            )
+            try:
+                async with asyncio.TaskGroup() as group:  # opens every chat, like onboarding
+                    for person in [mentor, coach, *people]:
+                        group.create_task(
+                            person.act("start", functools.partial(person.user.send, "/start"))
+                        )
+                for person in people:
+                    person.samples.clear()
+                calls_before = api_calls(server)
+                started, cpu_started = time.perf_counter(), time.process_time()
+                async with asyncio.TaskGroup() as group:
+                    for person in people:
+                        group.create_task(report(person, photos))
+                wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+                # The last replies may arrive before the step's last calls (as in properbot):
+                # wait for them, outside the timed phase, before checking the count.
+                expected = calls_before + len(people) * recording.calls
+                await server.wait_for(lambda: api_calls(server) >= expected, timeout=step_timeout)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+        made = api_calls(server) - calls_before
+        problems = [f"refused API call: {c.method} {c.description}" for c in server.errors]
+        if made < n * recording.calls:
+            problems.append(f"{made} Bot API calls, expected {n * recording.calls}")
+    samples = [s for p in people for s in p.samples]
+    return Phase(n * updates_per_report(photos), wall, cpu, samples), problems
+
+
 # --- report -------------------------------------------------------------------------------
 
 
-def table(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> str:
+def table(args: argparse.Namespace, bot: BotRun, baseline: Phase, like: Phase) -> str:
     b, n = bot.phase, args.n
     per_report = updates_per_report(args.photos)
     ratio = b.updates_per_s / baseline.updates_per_s
+    like_ratio = b.updates_per_s / like.updates_per_s
     lines = [
         f"properbot /lapor benchmark: db={args.db} n={n} photos={args.photos} "
         f"({per_report} updates per report, {b.updates} updates; {n} concurrent users; "
@@ -524,9 +638,17 @@ def table(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> str:
         f"{'echo bot (baseline)':22}{baseline.wall:8.2f}{100 * baseline.cpu / baseline.wall:7.0f}"
         f"{'-':>11}{baseline.updates_per_s:11.1f}"
         f"{baseline.ms(50):9.1f}{baseline.ms(95):9.1f}{baseline.ms(100):9.1f}",
+        f"{'like-for-like bot':22}{like.wall:8.2f}{100 * like.cpu / like.wall:7.0f}"
+        f"{n / like.wall:11.2f}{like.updates_per_s:11.1f}"
+        f"{like.ms(50):9.1f}{like.ms(95):9.1f}{like.ms(100):9.1f}",
         "",
         f"ratio updates/s properbot / echo: {ratio:.3f} "
-        f"(target >= {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})",
+        f"(issue 3's target >= {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})",
+        f"ratio updates/s properbot / like-for-like: {like_ratio:.3f} (target >= "
+        f"{TARGET_LIKE_FOR_LIKE}: {'met' if like_ratio >= TARGET_LIKE_FOR_LIKE else 'NOT met'})",
+        f"CPU per update (ms): properbot {1000 * b.cpu / b.updates:.2f}, "
+        f"like-for-like {1000 * like.cpu / like.updates:.2f}, "
+        f"echo {1000 * baseline.cpu / baseline.updates:.2f}",
         "",
         "latency per step (ms):  "
         + "  ".join(
@@ -541,9 +663,10 @@ def table(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> str:
     return "\n".join(lines)
 
 
-def summary(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> dict[str, Any]:
+def summary(args: argparse.Namespace, bot: BotRun, baseline: Phase, like: Phase) -> dict[str, Any]:
     b = bot.phase
     ratio = b.updates_per_s / baseline.updates_per_s
+    like_ratio = b.updates_per_s / like.updates_per_s
     return {
         "db": args.db,
         "n": args.n,
@@ -561,6 +684,16 @@ def summary(args: argparse.Namespace, bot: BotRun, baseline: Phase) -> dict[str,
         "baseline_p50_ms": round(baseline.ms(50), 1),
         "baseline_p95_ms": round(baseline.ms(95), 1),
         "ratio": round(ratio, 3),
+        "like_wall_s": round(like.wall, 3),
+        "like_cpu_s": round(like.cpu, 3),
+        "like_updates_per_s": round(like.updates_per_s, 1),
+        "like_p95_ms": round(like.ms(95), 1),
+        "like_ratio": round(like_ratio, 3),
+        "like_target": TARGET_LIKE_FOR_LIKE,
+        "like_target_met": like_ratio >= TARGET_LIKE_FOR_LIKE,
+        "cpu_ms_per_update": round(1000 * b.cpu / b.updates, 2),
+        "like_cpu_ms_per_update": round(1000 * like.cpu / like.updates, 2),
+        "baseline_cpu_ms_per_update": round(1000 * baseline.cpu / baseline.updates, 2),
         "load_avg_1m": round(args.load, 2),
         "update_concurrency": bench_settings().update_concurrency,
         "target_ratio": TARGET_RATIO,
@@ -577,13 +710,20 @@ async def main_async(args: argparse.Namespace) -> int:
             bot = await run_bot(url, args.n, args.photos, args.step_timeout, profile)
             per_user = updates_per_report(args.photos)
             baseline, baseline_problems = await run_baseline(args.n, per_user, args.step_timeout)
-    print(table(args, bot, baseline))
-    problems = bot.problems + [f"baseline: {p}" for p in baseline_problems]
+            like, like_problems = await run_like_for_like(
+                bot.recording, args.n, args.photos, args.step_timeout
+            )
+    print(table(args, bot, baseline, like))
+    problems = (
+        bot.problems
+        + [f"baseline: {p}" for p in baseline_problems]
+        + [f"like-for-like: {p}" for p in like_problems]
+    )
     for problem in problems:
         print(f"LOST/WRONG: {problem}")
     if args.profile is not None:
         print(f"profile of the timed report phase ({args.profiler}): {args.profile}")
-    result = summary(args, bot, baseline)
+    result = summary(args, bot, baseline, like)
     result["ok"] = not problems
     print(json.dumps(result), flush=True)
     return 0 if not problems else 1
