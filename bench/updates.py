@@ -241,6 +241,9 @@ async def report(person: Actor, photos: int) -> BotMessage:
     button = buttons[0]
     await person.act("milestone", lambda: user.press(chooser, button))
     prompt = await person.act("text", lambda: user.send(REPORT_TEXT))
+    if not photos:  # kendala and rencana berikutnya: skipped (a photo moves past them too)
+        for step in ("obstacles", "next steps"):
+            prompt = await person.act(step, lambda asked=prompt: user.press(asked, "Lewati"))
     for _ in range(photos):
         prompt = await person.act("photo", lambda: user.send_photo(TINY_JPEG))
     done = "Selesai" if photos else "Lewati"
@@ -250,7 +253,7 @@ async def report(person: Actor, photos: int) -> BotMessage:
 
 
 def updates_per_report(photos: int) -> int:
-    return 6 + photos
+    return 6 + photos + (0 if photos else 2)
 
 
 # --- measuring ----------------------------------------------------------------------------

@@ -45,7 +45,9 @@ from handlers import (
     project,
     recap,
     report,
+    scoring,
     seminar,
+    seminar_materials,
     status,
     steps,
     vacation,
@@ -54,6 +56,7 @@ from handlers.menu import publish_default_menu
 from handlers.runtime import RUNTIME_KEY, Runtime, guess_limits
 from models.db import create_engine, session_factory
 from scheduler.runner import Runner
+from storage.evidence_store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,7 @@ def build_application(
         guess_limits=guess_limits(settings.invite_max_attempts, settings.invite_lockout_minutes),
         max_evidence_bytes=settings.max_evidence_mb * 1024 * 1024,
         wake=sender.wake,
+        evidence_store=open_store(settings.evidence_dir),
     )
     register_handlers(app)
     return app
@@ -163,6 +167,10 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
             feedback_conversation(),
             project_conversation(),
             *seminar.handlers(),
+            # /bahan and "Kirim bahan"; "Hadir"/"Berhalangan"; a seminar's detail for admins.
+            *seminar_materials.handlers(),
+            # /penguji: examiners score presenters; /nilai: own scores, organizers' release.
+            *scoring.handlers(),
             *broadcast.handlers(),
             *vacation.handlers(),
             CommandHandler("profil", info.profile_command, filters=private),
@@ -191,6 +199,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
                 preferences.zone_chosen, pattern=callbacks.pattern(callbacks.ZONE)
             ),
             CallbackQueryHandler(feedback.approve, pattern=r"^fb1:a:"),
+            CallbackQueryHandler(feedback.acknowledge, pattern=r"^fb1:k:"),
             CallbackQueryHandler(
                 status.timeline_page, pattern=callbacks.pattern(callbacks.ADVISEES)
             ),
@@ -225,6 +234,9 @@ def report_conversation() -> ConversationHandler:  # type: ignore[type-arg]
         entry_points=[
             CommandHandler("lapor", report.start, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(report.saved_from_offer, pattern=r"^rp1:s:"),
+            # "Lapor sekarang" under a reminder; "Koreksi laporan" under a receipt.
+            CallbackQueryHandler(report.report_now, pattern=r"^rp1:n:"),
+            CallbackQueryHandler(report.correct, pattern=r"^rp1:k:"),
         ],
         states={
             step.MILESTONE: [CallbackQueryHandler(report.milestone_chosen, pattern=r"^rp1:m:")],
@@ -243,8 +255,21 @@ def report_conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ],
             step.CONFIRM: [CallbackQueryHandler(report.confirmed, pattern=r"^rp1:c:")],
             step.CHANGE: [CallbackQueryHandler(report.change_chosen, pattern=r"^rp1:u:")],
+            step.OBSTACLES: [
+                MessageHandler(text, report.obstacles_typed),
+                CallbackQueryHandler(report.obstacles_pressed, pattern=r"^rp1:o:"),
+                MessageHandler(files, report.file_instead_of_words),
+            ],
+            step.NEXT_STEPS: [
+                MessageHandler(text, report.next_steps_typed),
+                CallbackQueryHandler(report.next_steps_pressed, pattern=r"^rp1:o:"),
+                MessageHandler(files, report.file_instead_of_words),
+            ],
         },
         fallbacks=[
+            # A reminder's or a receipt's button pressed mid-report starts that one instead.
+            CallbackQueryHandler(report.report_now, pattern=r"^rp1:n:"),
+            CallbackQueryHandler(report.correct, pattern=r"^rp1:k:"),
             CommandHandler("batal", report.cancel),
             MessageHandler(filters.COMMAND, steps.busy),
         ],

@@ -13,15 +13,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import cli_broadcast, cli_export, cli_person, cli_portfolio, cli_seminar
+from bot import cli_broadcast, cli_evidence, cli_export, cli_person, cli_portfolio, cli_seminar
 from bot.settings import Settings, SettingsError
 from domain.clock import SystemClock
 from domain.cohort_csv import CohortFileError, describe_problem, parse_cohort_csv
 from domain.i18n import Translator, translator
 from domain.roles import Role
-from models.db import create_engine, session_factory
+from models.db import create_engine, normalize_url, session_factory
 from models.migrate import upgrade
 from services.cohorts import import_cohort, invites_for
 from services.errors import UserFacingError
@@ -52,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         "import",
         help="import or update a cohort from a CSV roster (all or nothing)",
         description="Columns: role, name, nip (required); agency, position, timezone, "
-        "mentor_nip, coach_nip, project_title, seminar_group (also: kelompok, kelompok_seminar) "
+        "mentor_nip, coach_nip, project_title, seminar_group (also: kelompok, kelompok_seminar), "
+        "rank (also: pangkat, golongan, pangkat/golongan, pangkat/gol.) "
         "(optional). UTF-8, comma or semicolon.",
     )
     imp.add_argument("file", type=Path, help="CSV file with a header row")
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_portfolio.add_parser(sub)
     cli_export.add_parser(sub)
     cli_person.add_parser(sub)
+    cli_evidence.add_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="play a scripted conversation against a local fake Telegram (no token)"
@@ -112,6 +115,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
     )
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic's INFO lines ("Context impl ...", "Will assume ...") on every command are noise.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command not in CREATES_DATABASE:
+        _require_database(settings, t)
     if args.command == "run":
         return _run(settings, t)
     if args.command == "db":
@@ -132,6 +139,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
         return asyncio.run(cli_export.run(args, settings, t))
     if args.command in ("person", "audit"):
         return asyncio.run(cli_person.run(args, settings, t))
+    if args.command == "evidence":
+        return asyncio.run(cli_evidence.run(args, settings, t))
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -141,6 +150,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
             )
         )
     raise AssertionError(args.command)
+
+
+# Only these may start a database from nothing; any other command in the wrong folder would
+# silently create an empty properbot.db there and report "cohort not found".
+CREATES_DATABASE = frozenset({"db", "run", "demo"})
+
+
+def _require_database(settings: Settings, t: Translator) -> None:
+    """Refuse when DATABASE_URL names a SQLite file that does not exist."""
+    url = make_url(normalize_url(settings.database_url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    if not Path(url.database).exists():
+        raise CliError(t("cli.error.no_database", path=url.database, url=settings.database_url))
 
 
 async def _upgrade(settings: Settings) -> None:

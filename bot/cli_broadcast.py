@@ -133,7 +133,8 @@ async def _broadcast(
         raise UserFacingError(exc.code, **exc.params) from None
     audience = Audience(roles=roles, seminar_group=seminar_group, groups=args.group)
     plan = await broadcasts.resolve_audience(session, cohort.id, audience)
-    if plan.reachable == 0:
+    # Before anyone joined it is still allowed: the messages wait for them to join.
+    if plan.reachable == 0 and not plan.not_joined:
         raise UserFacingError("broadcast.error.no_recipients", not_joined=len(plan.not_joined))
     if not args.yes:
         key, params = broadcasts.compose(cohort.name, cohort.organizer, text)
@@ -176,4 +177,6 @@ async def _broadcast(
             groups=queued.groups,
         )
     )
+    if queued.not_joined:
+        print(t("cli.broadcast.queued_waiting", count=queued.not_joined))
     return 0

@@ -26,6 +26,7 @@ from services.personal_data import (
     export_personal_data,
     person_by_nip,
 )
+from storage.evidence_store import open_store
 
 # Printed only when --yes is missing: the preview must not look like success to a script.
 EXIT_NOT_CONFIRMED = 2
@@ -76,19 +77,28 @@ async def execute(
     args: argparse.Namespace, settings: Settings, t: Translator, *, clock: Clock
 ) -> int:
     engine = create_engine(settings.database_url)
+    files: list[str] = []
     try:
         await upgrade(engine)
         async with session_factory(engine)() as session, session.begin():
             if args.command == "audit":
                 return await _audit(session, args, settings, t)
-            if args.person_command == "erase":
-                return await _erase(session, args, t, clock)
-            return await _export(session, args, t, clock)
+            if args.person_command != "erase":
+                return await _export(session, args, t, clock)
+            status = await _erase(session, args, t, clock, files)
+        # Only after the commit: until then a failure would keep rows naming these files.
+        store = open_store(settings.evidence_dir)
+        for key in files:
+            await store.delete(key)
+        return status
     finally:
         await engine.dispose()
 
 
-async def _erase(session: Any, args: argparse.Namespace, t: Translator, clock: Clock) -> int:
+async def _erase(
+    session: Any, args: argparse.Namespace, t: Translator, clock: Clock, files: list[str]
+) -> int:
+    """Preview, or erase and put in `files` the evidence files for the caller to delete."""
     if not args.yes:
         preview = await erasure_preview(session, args.nip)
         lines = [
@@ -107,7 +117,9 @@ async def _erase(session: Any, args: argparse.Namespace, t: Translator, clock: C
         print("\n".join(lines))
         return EXIT_NOT_CONFIRMED
     summary = await erase_person(session, args.nip, clock.now(), cli_label())
+    files.extend(summary.blobs)
     lines = [t("cli.person.erase.count", label=t(k), n=n) for k, n in count_lines(summary.counts)]
+    lines.append(t("cli.person.erase.files", n=len(summary.blobs)))
     lines.append(t("cli.person.erase.done", label=summary.label))
     print("\n".join(lines))
     return 0

@@ -9,20 +9,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot
-from telegram.error import TelegramError
-
 from bot.files import write_atomically
 from bot.settings import Settings
 from documents.portfolio_pdf import render_portfolio
 from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED_LANGUAGES, Translator
 from domain.nip import InvalidNip, parse_nip
-from handlers.portfolio import telegram_fetch
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
 from services import portfolio
 from services.errors import UserFacingError
+from storage.evidence_store import open_store
 
 
 def add_parser(subparsers: Any) -> None:
@@ -31,8 +28,8 @@ def add_parser(subparsers: Any) -> None:
         "portfolio",
         help="a participant's portfolio as a PDF, for the seminar laporan",
         description="Project, milestones, every report with its evidence, the feedback thread "
-        "and the sign-offs. Photos are downloaded from Telegram when TELEGRAM_BOT_TOKEN is "
-        "set; without it they are left out and a note marks their place.",
+        "and the sign-offs. Photos are read from the evidence store (EVIDENCE_DIR), no token "
+        "needed; a photo not stored there is left out and a note marks its place.",
     )
     parser.add_argument(
         "nip",
@@ -70,16 +67,12 @@ async def export(
             participant_id = await portfolio.participant_by_nip(session, raw_nip)
             found = await portfolio.load_portfolio(session, participant_id)
             wanted = len(found.photo_file_ids)
-            images: dict[str, bytes] = {}
-            if wanted and not settings.telegram_bot_token:
-                print(t("cli.portfolio.no_token"), file=sys.stderr)
-            elif wanted:
-                images = await _fetch(found, settings)
-                if len(images) < wanted:
-                    print(
-                        t("cli.portfolio.photos_missing", count=wanted - len(images)),
-                        file=sys.stderr,
-                    )
+            images = await portfolio.fetch_images(found, open_store(settings.evidence_dir))
+            if len(images) < wanted:
+                print(
+                    t("cli.portfolio.photos_not_stored", count=wanted - len(images)),
+                    file=sys.stderr,
+                )
             data = await asyncio.to_thread(
                 render_portfolio, found, images=images, language=language, generated_at=now
             )
@@ -97,19 +90,6 @@ async def export(
         )
     )
     return 0
-
-
-async def _fetch(found: portfolio.Portfolio, settings: Settings) -> dict[str, bytes]:
-    assert settings.telegram_bot_token is not None
-    try:
-        async with Bot(
-            settings.telegram_bot_token,
-            base_url=settings.bot_base_url,
-            base_file_url=settings.bot_file_url,
-        ) as bot:
-            return await portfolio.fetch_images(found, telegram_fetch(bot))
-    except TelegramError:
-        return {}  # wrong token or Telegram unreachable: the caller warns about every photo
 
 
 def _write(path: Path, data: bytes) -> None:

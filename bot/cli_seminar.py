@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cli_attendance, cli_scores
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.dates import InvalidDate
@@ -72,6 +73,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     drop = sub.add_parser("cancel", help="cancel a seminar; everyone concerned is told")
     drop.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
     drop.add_argument("--yes", action="store_true", help="confirm: notices go out at once")
+
+    cli_attendance.add_parser(sub)
+    cli_scores.add_parsers(sub)
 
 
 async def run(
@@ -249,4 +253,6 @@ _ACTIONS: dict[str, Action] = {
     "list": _list,
     "reschedule": _reschedule,
     "cancel": _cancel,
+    "attendance": cli_attendance.attendance,
+    **cli_scores.ACTIONS,
 }

@@ -13,8 +13,10 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.demo_materials import materials_story
+from bot.demo_scores import scores_story
 from bot.harness import RunningBot, running_bot
-from bot.settings import Settings
+from bot.settings import Settings, default_evidence_dir
 from domain.clock import ManualClock
 from domain.cohort_csv import parse_cohort_csv
 from domain.enums import Horizon, SeminarKind
@@ -177,7 +179,10 @@ async def run_demo(out: TextIO, *, language: str = "id", folder: Path | None = N
     try:
         await upgrade(engine)
         codes = await _import_sample(engine, DEMO_START)
-        settings = Settings(admin_telegram_ids=frozenset({ADMIN_TELEGRAM_ID}))
+        settings = Settings(
+            admin_telegram_ids=frozenset({ADMIN_TELEGRAM_ID}),
+            evidence_dir=default_evidence_dir(f"sqlite:///{db_path}"),
+        )
         clock = ManualClock(DEMO_START)
         async with (
             FakeTelegram(bot_username="properbot_demo_bot") as server,
@@ -323,6 +328,8 @@ async def _story(
     tr.expect(reply is not None and COHORT in (reply.plain or ""), "the admin sees the cohort")
 
     await _documents_story(tr, sri, admin, folder)
+    await materials_story(tr, sri, bambang, admin)
+    await scores_story(tr, server, codes, sri, admin, folder)
 
 
 async def _report_story(

@@ -45,7 +45,7 @@ from domain.ratelimit import (
 )
 from domain.text import TELEGRAM_CAPTION_LIMIT, split_html, utf16_length
 from domain.timezones import UnknownZone, parse_zone
-from services import delivery
+from services import delivery, reports
 from services.delivery import DueMessage
 from services.outbox import Outgoing
 
@@ -395,7 +395,19 @@ class Sender:
             await self._retry_later(message, outcome, exc, maybe_repeated=False)
             return outcome
         async with self._sessions() as session, session.begin():
-            await delivery.mark_sent(session, message.id, sent.message_id, self._clock.now())
+            now = self._clock.now()
+            marked = await delivery.mark_sent(session, message.id, sent.message_id, now)
+            thread = message.payload.get("thread")
+            if marked and isinstance(thread, int) and message.person_id is not None:
+                # A reminder carrying a report: its buttons and replies work like a relay's.
+                await reports.record_queued_relay(
+                    session,
+                    chat_id=plan.chat_id,
+                    message_id=sent.message_id,
+                    recipient_id=message.person_id,
+                    update_id=thread,
+                    now=now,
+                )
         outcome.sent = 1
         outcome.sent_ids.append(message.id)
         return outcome

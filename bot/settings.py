@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
 
 from domain.i18n import SUPPORTED_LANGUAGES
 from domain.timezones import UnknownZone, parse_zone
@@ -55,6 +56,9 @@ class Settings:
     delivery_rate_per_s: int = 25
     delivery_chat_rate_per_s: int = 1
     update_concurrency: int = DEFAULT_UPDATE_CONCURRENCY
+    # The evidence store's folder. Always set by `load`; None only for Settings built in code
+    # (tests, the demo), whose bot then keeps evidence in memory unless they name a folder.
+    evidence_dir: Path | None = None
 
     @property
     def bot_base_url(self) -> str:
@@ -150,6 +154,7 @@ class Settings:
             delivery_rate_per_s=_positive_int(get, "DELIVERY_RATE_PER_S", 25),
             delivery_chat_rate_per_s=_positive_int(get, "DELIVERY_CHAT_RATE_PER_S", 1),
             update_concurrency=_update_concurrency(get),
+            evidence_dir=_evidence_dir(get, database_url),
         )
 
 
@@ -171,3 +176,21 @@ def _update_concurrency(get: Callable[[str], str | None]) -> int:
             "UPDATE_CONCURRENCY", "update_concurrency", highest=MAX_UPDATE_CONCURRENCY
         )
     return int(raw)
+
+
+def default_evidence_dir(database_url: str) -> Path:
+    """`evidence` beside a SQLite database file, so one folder holds (and one backup copies)
+    everything the bot keeps; `./evidence` for PostgreSQL or an in-memory database."""
+    url = make_url(database_url)
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        return Path(database).parent / "evidence"
+    return Path("evidence")
+
+
+def _evidence_dir(get: Callable[[str], str | None], database_url: str) -> Path:
+    raw = get("EVIDENCE_DIR")
+    folder = Path(raw).expanduser() if raw is not None else default_evidence_dir(database_url)
+    if folder.exists() and not folder.is_dir():
+        raise SettingsError("EVIDENCE_DIR", "evidence_dir", path=str(folder))
+    return folder

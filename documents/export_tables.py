@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from domain.i18n import Translator, translator
+from domain.project_term import with_term
 from domain.roles import Role
 from domain.timezones import zone_label
 from services.exports import (
@@ -81,9 +82,23 @@ def _evidence(t: Translator, items: tuple[EvidenceItem, ...]) -> str:
     return "; ".join(parts)
 
 
+def delivery_kind(t: Translator, kind: str) -> str:
+    """The delivery log's kind in words ("reminder" -> "Pengingat tahapan"); a kind the
+    catalog does not know yet stays as it is rather than failing the whole export."""
+    key = f"export.delivery_kind.{kind}"
+    return t(key) if key in t.messages else kind
+
+
+def delivery_message(t: Translator, message_key: str, kind: str) -> str:
+    """Which message it was, in words ("seminar.msg.d7_mentor" -> "Seminar: pengingat 7 hari
+    sebelumnya (mentor)"); otherwise the kind's words."""
+    key = f"export.delivery_message.{message_key}"
+    return t(key) if key in t.messages else delivery_kind(t, kind)
+
+
 def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[Table]:
     """The seven tables of an export, in TABLES order, with headers in `language`."""
-    t = translator(language)
+    t = with_term(translator(language), export.project_term)
     label = zone_label(zone, export.generated_at)
     yes, no = t("export.yes"), t("export.no")
 
@@ -91,10 +106,9 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
         return yes if value else no
 
     def col(key: str, kind: CellKind = CellKind.TEXT) -> Column:
-        template = t.template(f"export.col.{key}")
-        return Column(
-            t(f"export.col.{key}", zone=label) if "{zone}" in template else template, kind
-        )
+        # Headers may name the zone ("Dikirim (WIB)") and the project term ("Judul aksi
+        # perubahan"); both are filled for every header.
+        return Column(t(f"export.col.{key}", zone=label), kind)
 
     columns: dict[str, tuple[Column, ...]] = {
         "participants": (
@@ -102,6 +116,7 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
             col("nip"),
             col("agency"),
             col("position"),
+            col("rank"),
             col("zone"),
             col("seminar_group"),
             col("project", CellKind.LONG_TEXT),
@@ -139,6 +154,10 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
             col("text", CellKind.LONG_TEXT),
             col("evidence_count", CellKind.NUMBER),
             col("evidence", CellKind.LONG_TEXT),
+            col("obstacles", CellKind.LONG_TEXT),
+            col("next_steps", CellKind.LONG_TEXT),
+            col("corrected_at", CellKind.DATETIME),
+            col("original_text", CellKind.LONG_TEXT),
         ),
         "feedback": (
             col("report_id", CellKind.NUMBER),
@@ -180,6 +199,29 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
             col("waiting", CellKind.NUMBER),
             col("oldest_waiting", CellKind.HOURS),
         ),
+        "seminar_materials": (
+            col("seminar"),
+            col("starts_at", CellKind.DATETIME),
+            col("participant"),
+            col("material"),
+            col("version", CellKind.NUMBER),
+            col("latest"),
+            col("file_name"),
+            col("file_size", CellKind.NUMBER),
+            col("uploaded_at", CellKind.DATETIME),
+            col("sha256"),
+        ),
+        "seminar_scores": (
+            col("seminar"),
+            col("starts_at", CellKind.DATETIME),
+            col("participant"),
+            col("examiner"),
+            col("criterion_scores", CellKind.LONG_TEXT),
+            col("weighted_total", CellKind.NUMBER),
+            col("examiner_comment", CellKind.LONG_TEXT),
+            col("submitted_at", CellKind.DATETIME),
+            col("scores_released_at", CellKind.DATETIME),
+        ),
     }
     rows: dict[str, list[tuple[Cell, ...]]] = {
         "participants": [
@@ -188,6 +230,7 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
                 p.nip,
                 p.agency,
                 p.position,
+                p.rank,
                 p.zone,
                 p.seminar_group,
                 p.project_title,
@@ -231,6 +274,10 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
                 r.text,
                 len(r.evidence),
                 _evidence(t, r.evidence),
+                r.obstacles,
+                r.next_steps,
+                local(r.corrected_at, zone),
+                r.original_text,
             )
             for r in export.reports
         ],
@@ -263,8 +310,8 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
             (
                 local(d.created_at, zone),
                 d.recipient,
-                d.kind,
-                d.message_key,
+                delivery_kind(t, d.kind),
+                delivery_message(t, d.message_key, d.kind),
                 t(f"export.delivery_status.{d.status.value}"),
                 d.attempts,
                 local(d.sent_at, zone),
@@ -285,6 +332,35 @@ def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[T
                 hours(a.oldest_waiting),
             )
             for a in export.response_times
+        ],
+        "seminar_materials": [
+            (
+                t(f"seminar.kind.{m.seminar_kind.value}"),
+                local(m.seminar_starts_at, zone),
+                m.presenter,
+                t(m.kind.message_key),
+                m.version,
+                flag(m.latest),
+                m.file_name,
+                m.size,
+                local(m.uploaded_at, zone),
+                m.sha256,
+            )
+            for m in export.seminar_materials
+        ],
+        "seminar_scores": [
+            (
+                t(f"seminar.kind.{s.kind.value}"),
+                local(s.starts_at, zone),
+                s.presenter,
+                s.examiner,
+                "; ".join(f"{i.criterion} ({i.weight}%): {i.score}" for i in s.items),
+                float(s.total) if s.total is not None else None,
+                s.comment,
+                local(s.submitted_at, zone),
+                local(s.released_at, zone),
+            )
+            for s in export.seminar_scores
         ],
     }
     return [

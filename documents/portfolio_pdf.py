@@ -16,13 +16,14 @@ from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from domain.enums import AdvisorKind, EvidenceKind
 from domain.i18n import Translator, format_date, format_datetime, translator
 from domain.nip import InvalidNip, parse_nip
+from domain.project_term import with_term
 from domain.roles import Role
 from domain.timezones import zone_label
 from services.portfolio import EvidenceRef, Portfolio, ReportEntry, ThreadNote
@@ -36,6 +37,24 @@ JPEG_QUALITY = 85
 INDENT_MM = 7.0
 MAX_INDENT_LEVELS = 4
 LINE_MM = 5.0
+# The cover's blocks start no higher than these (mm from the top), so the page reads as a
+# title page; longer texts push them down.
+COVER_TOP_MM = 40.0
+COVER_AUTHOR_MM = 105.0
+COVER_FOOT_MM = 205.0
+COVER_NOTE_MM = 262.0
+COVER_TABLE_MM = 130.0
+# Wide enough for "Rank (pangkat/golongan)" in bold on one line.
+FIELD_LABEL_MM = 50.0
+# Room for a handwritten signature, and the height a signature block needs in all.
+SIGNATURE_SPACE_MM = 22.0
+SIGNATURE_BLOCK_MM = 50.0
+# The frame drawn where a photo cannot be shown.
+FRAME_HEIGHT_MM = 25.0
+FRAME_PADDING_MM = 3.0
+FRAME_LABEL_CHARS = 150
+# Font scales tried, largest first, until the cover fits on one page.
+COVER_SCALES = (1.0, 0.85, 0.7, 0.55, 0.45)
 _GREY = (110, 110, 110)
 _BLACK = (0, 0, 0)
 # Control characters other than newline and tab would print as boxes or upset the layout.
@@ -66,9 +85,18 @@ class _Document(FPDF):
             return
         self.set_font(FONT, size=8)
         self.set_text_color(*_GREY)
-        self.cell(0, 6, self._running_head, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 6, self._fitted_head(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(*_BLACK)
         self.ln(2)
+
+    def _fitted_head(self) -> str:
+        """The running head, cut short with an ellipsis if a long name would run off the page."""
+        head = self._running_head
+        if self.get_string_width(head) <= self.epw:
+            return head
+        while head and self.get_string_width(head + "…") > self.epw:
+            head = head[: int(len(head) * 0.95)]
+        return head.rstrip() + "…"
 
     def footer(self) -> None:
         self.set_y(-15)
@@ -85,8 +113,8 @@ def render_portfolio(
     language: str,
     generated_at: datetime,
 ) -> bytes:
-    """The portfolio PDF. A photo missing from `images`, or one that cannot be decoded, is a
-    placeholder line, never an error."""
+    """The portfolio PDF: a cover page, the approval sheet, then the record. A photo missing
+    from `images`, or one that cannot be decoded, is a labelled frame, never an error."""
     return _Renderer(portfolio, images, translator(language), generated_at).render()
 
 
@@ -100,21 +128,27 @@ class _Renderer:
     ) -> None:
         self.p = portfolio
         self.images = images
-        self.t = t
+        # Every heading that names the project says the cohort's term: {term}, {Term}, ...
+        self.t = with_term(t, portfolio.project_term)
         self.lang = t.language
         self.zone = portfolio.timezone
         self.generated_at = generated_at
+        self.pdf = self._document()
+
+    def _document(self) -> _Document:
+        t = self.t
         # "{page}" is ours to fill per page; "{nb}" is replaced by fpdf once the total is known.
         page_label = t("portfolio.pdf.page", page="{page}", pages="{nb}")
-        self.pdf = _Document(
-            t("portfolio.pdf.running_head", name=portfolio.name, cohort=portfolio.cohort_name),
+        pdf = _Document(
+            t("portfolio.pdf.running_head", name=_clean(self.p.name), cohort=self.p.cohort_name),
             page_label,
         )
         regular, bold = font_paths()
-        self.pdf.add_font(FONT, "", str(regular))
-        self.pdf.add_font(FONT, "B", str(bold))
-        self.pdf.set_auto_page_break(auto=True, margin=20)
-        self.pdf.set_margins(15, 15, 15)
+        pdf.add_font(FONT, "", str(regular))
+        pdf.add_font(FONT, "B", str(bold))
+        pdf.set_auto_page_break(auto=True, margin=20)
+        pdf.set_margins(15, 15, 15)
+        return pdf
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -159,74 +193,242 @@ class _Renderer:
         pdf.set_creator("properbot")
         pdf.set_lang(self.lang)
         pdf.set_creation_date(self.generated_at)
+        # A cover page, the approval sheet to sign, then the record flowing from page 3.
         self._cover()
+        self._approval_sheet()
         pdf.add_page()
+        self._project()
         self._milestones()
         self._reports()
         self._sign_offs()
         return bytes(pdf.output())
 
     def _cover(self) -> None:
+        """A full title page, as Indonesian training reports open: title and project at the
+        top, the author in the middle, cohort, organizer and year at the foot. Very long
+        titles or names are set smaller until the cover fits on its one page."""
+        for scale in COVER_SCALES:
+            trial = self._document()
+            self._cover_page(trial, scale)
+            if trial.page == 1:
+                break
+        self._cover_page(self.pdf, scale)
+
+    def _cover_page(self, pdf: FPDF, scale: float) -> None:
+        t, p = self.t, self.p
+        pdf.add_page()
+        pdf.set_y(COVER_TOP_MM)
+        self._centered(t("portfolio.pdf.title").upper(), size=20 * scale, bold=True, pdf=pdf)
+        pdf.ln(6 * scale)
+        self._centered(self._project_title(), size=14 * scale, bold=True, pdf=pdf)
+        pdf.set_y(max(pdf.get_y() + 15 * scale, COVER_AUTHOR_MM))
+        self._centered(t("portfolio.cover.by"), size=11 * scale, pdf=pdf)
+        pdf.ln(2 * scale)
+        self._centered(p.name, size=15 * scale, bold=True, pdf=pdf)
+        pdf.ln(5 * scale)
+        self._fields(
+            [
+                ("portfolio.pdf.field.nip", self._nip()),
+                *([("portfolio.pdf.field.rank", p.rank)] if p.rank else []),
+                ("portfolio.pdf.field.position", p.position),
+                ("portfolio.pdf.field.agency", p.agency),
+            ],
+            width=COVER_TABLE_MM,
+            size=10 * scale,
+            pdf=pdf,
+        )
+        pdf.set_y(max(pdf.get_y() + 15 * scale, COVER_FOOT_MM))
+        self._centered(self._cohort(), size=13 * scale, bold=True, pdf=pdf)
+        if p.organizer:
+            self._centered(p.organizer, size=12 * scale, bold=True, pdf=pdf)
+        self._centered(str(self._year()), size=12 * scale, bold=True, pdf=pdf)
+        pdf.set_y(max(pdf.get_y() + 8 * scale, COVER_NOTE_MM))
+        pdf.set_font(FONT, size=8)
+        pdf.set_text_color(*_GREY)
+        pdf.multi_cell(
+            pdf.epw,
+            4,
+            t("portfolio.pdf.generated", at=self._at(self.generated_at))
+            + "\n"
+            + t("portfolio.pdf.zone_note", zone=zone_label(self.zone, self.generated_at)),
+            align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        pdf.set_text_color(*_BLACK)
+
+    def _approval_sheet(self) -> None:
+        """The lembar persetujuan: who and what is approved, then signature blocks for the
+        mentor and the coach side by side and the participant below, with a place and date
+        line to fill in by hand."""
         pdf, t, p = self.pdf, self.t, self.p
         pdf.add_page()
-        pdf.ln(20)
-        pdf.set_font(FONT, "B", 20)
-        pdf.multi_cell(pdf.epw, 10, t("portfolio.pdf.title"), align="C", new_x=XPos.LMARGIN)
+        pdf.start_section(_clean(t("portfolio.approval.title")), level=0)
+        pdf.ln(2)
+        self._centered(t("portfolio.approval.title"), size=15, bold=True)
+        pdf.ln(1)
+        self._centered(t("portfolio.pdf.title").upper(), size=12, bold=True)
+        self._centered(self._project_title(), size=12, bold=True)
+        pdf.ln(6)
+        self._fields(
+            [
+                ("portfolio.pdf.field.name", p.name),
+                ("portfolio.pdf.field.nip", self._nip()),
+                *([("portfolio.pdf.field.rank", p.rank)] if p.rank else []),
+                ("portfolio.pdf.field.position", p.position),
+                ("portfolio.pdf.field.agency", p.agency),
+                ("portfolio.pdf.field.cohort", self._cohort()),
+            ]
+        )
+        pdf.ln(5)
+        self._text(t("portfolio.approval.statement"))
+        pdf.ln(8)
+        # The date line and "Menyetujui," stay on the page of the first signatures.
+        self._keep(SIGNATURE_BLOCK_MM + 25)
+        half = pdf.epw / 2
+        pdf.set_font(FONT, size=10)
+        pdf.set_x(pdf.l_margin + half)
+        pdf.multi_cell(
+            half,
+            LINE_MM,
+            t("portfolio.approval.place_date", year=self._year()),
+            align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         pdf.ln(4)
-        pdf.set_font(FONT, "B", 15)
-        pdf.multi_cell(pdf.epw, 8, _clean(p.name), align="C", new_x=XPos.LMARGIN)
-        pdf.ln(10)
+        self._centered(t("portfolio.approval.approved_by"), size=10)
+        pdf.ln(2)
+        mentors = [a for a in p.advisors if a.kind is AdvisorKind.MENTOR]
+        coaches = [a for a in p.advisors if a.kind is AdvisorKind.COACH]
+        # No advisor on record still leaves a block to sign, with blank name and NIP lines.
+        blocks: list[tuple[str, _Signer]] = [
+            (t("portfolio.approval.mentor"), _Signer(a.name, a.nip, a.rank)) for a in mentors
+        ] or [(t("portfolio.approval.mentor"), _Signer(None, None, None))]
+        blocks += [
+            (t("portfolio.approval.coach"), _Signer(a.name, a.nip, a.rank)) for a in coaches
+        ] or [(t("portfolio.approval.coach"), _Signer(None, None, None))]
+        for i in range(0, len(blocks), 2):
+            self._signature_row(blocks[i : i + 2])
+            pdf.ln(4)
+        pdf.ln(4)
+        self._signature_row([(t("portfolio.approval.participant"), _Signer(p.name, p.nip, p.rank))])
+
+    def _signature_row(self, blocks: list[tuple[str, _Signer]]) -> None:
+        """One or two signature blocks side by side; a single one is centred."""
+        pdf = self.pdf
+        self._keep(SIGNATURE_BLOCK_MM)
+        width = pdf.epw / 2
+        top = pdf.get_y()
+        bottom = top
+        for n, (label, signer) in enumerate(blocks):
+            offset = width / 2 if len(blocks) == 1 else width * n
+            bottom = max(bottom, self._signature(pdf.l_margin + offset, top, width, label, signer))
+        pdf.set_xy(pdf.l_margin, bottom)
+
+    def _signature(self, x: float, y: float, width: float, label: str, signer: _Signer) -> float:
+        """A block: the role, room to sign, the name underlined, rank and NIP; returns its
+        bottom. A name or NIP not on record is a dotted line to write on."""
+        pdf, t = self.pdf, self.t
+        inner = width - 6
+
+        def line(text: str, style: str = "") -> None:
+            pdf.set_font(FONT, style, 10)
+            pdf.set_x(x + 3)
+            pdf.multi_cell(inner, LINE_MM, _clean(text), align="C", new_x=XPos.LEFT)
+
+        pdf.set_xy(x + 3, y)
+        line(label)
+        pdf.set_y(pdf.get_y() + SIGNATURE_SPACE_MM)
+        if signer.name:
+            line(signer.name, "BU")
+        else:
+            line(t("portfolio.approval.name_blank"))
+        if signer.rank:
+            line(signer.rank)
+        nip = _format_nip(signer.nip, self.generated_at)
+        line(t("portfolio.approval.nip", nip=nip) if nip else t("portfolio.approval.nip_blank"))
+        return pdf.get_y()
+
+    def _project(self) -> None:
+        p = self.p
+        self._heading(self.t("portfolio.pdf.section.project"))
         mentors = [a.name for a in p.advisors if a.kind is AdvisorKind.MENTOR]
         coaches = [a.name for a in p.advisors if a.kind is AdvisorKind.COACH]
-        cohort = p.cohort_name
-        if p.programme and p.programme not in p.cohort_name:
-            cohort = f"{p.cohort_name} ({p.programme})"
-        rows = [
-            ("portfolio.pdf.field.nip", self._nip()),
-            ("portfolio.pdf.field.agency", p.agency),
-            ("portfolio.pdf.field.position", p.position),
-            ("portfolio.pdf.field.cohort", cohort),
-            ("portfolio.pdf.field.organizer", p.organizer),
-            ("portfolio.pdf.field.mentor", ", ".join(mentors)),
-            ("portfolio.pdf.field.coach", ", ".join(coaches)),
-            ("portfolio.pdf.field.project", p.project_title or t("portfolio.pdf.no_title")),
-            ("portfolio.pdf.field.problem", p.problem),
-            ("portfolio.pdf.field.goal", p.goal),
-        ]
-        pdf.set_font(FONT, size=10)
+        self._fields(
+            [
+                (
+                    "portfolio.pdf.field.project",
+                    p.project_title or self.t("portfolio.pdf.no_title"),
+                ),
+                ("portfolio.pdf.field.problem", p.problem),
+                ("portfolio.pdf.field.goal", p.goal),
+                ("portfolio.pdf.field.mentor", ", ".join(mentors)),
+                ("portfolio.pdf.field.coach", ", ".join(coaches)),
+                ("portfolio.pdf.field.cohort", self._cohort()),
+                ("portfolio.pdf.field.organizer", p.organizer),
+            ]
+        )
+        self.pdf.ln(2)
+
+    def _fields(
+        self,
+        rows: list[tuple[str, str | None]],
+        *,
+        width: float | None = None,
+        size: float = 10,
+        pdf: FPDF | None = None,
+    ) -> None:
+        """Label and value pairs, two borderless columns; centred when narrower than the page."""
+        pdf = pdf or self.pdf
+        t = self.t
+        total = width or pdf.epw
+        pdf.set_font(FONT, size=size)
         with pdf.table(
-            col_widths=(45, 135),
+            width=total,
+            col_widths=(FIELD_LABEL_MM, total - FIELD_LABEL_MM),
+            align="CENTER",
             first_row_as_headings=False,
             borders_layout="NONE",
             text_align="LEFT",
-            line_height=LINE_MM,
+            line_height=LINE_MM * size / 10,
             padding=(1, 1, 1, 1),
         ) as table:
             for key, value in rows:
                 row = table.row()
                 row.cell(t(key), style=FontFace(emphasis="BOLD"))
                 row.cell(_clean(value) or "-")
-        pdf.ln(10)
-        pdf.set_font(FONT, size=9)
-        pdf.set_text_color(*_GREY)
+
+    def _centered(
+        self, text: str, *, size: float, bold: bool = False, pdf: FPDF | None = None
+    ) -> None:
+        pdf = pdf or self.pdf
+        pdf.set_font(FONT, "B" if bold else "", size)
         pdf.multi_cell(
             pdf.epw,
-            LINE_MM,
-            t("portfolio.pdf.generated", at=self._at(self.generated_at))
-            + "\n"
-            + t("portfolio.pdf.zone_note", zone=zone_label(self.zone, self.generated_at)),
-            align="L",
+            size * 0.5,
+            _clean(text) or "-",
+            align="C",
             new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
-        pdf.set_text_color(*_BLACK)
+
+    def _project_title(self) -> str:
+        if self.p.project_title:
+            return self.t("portfolio.cover.project", title=_clean(self.p.project_title))
+        return self.t("portfolio.pdf.no_title")
+
+    def _cohort(self) -> str:
+        p = self.p
+        if p.programme and p.programme not in p.cohort_name:
+            return f"{p.cohort_name} ({p.programme})"
+        return p.cohort_name
+
+    def _year(self) -> int:
+        return self.p.cohort_year or self.generated_at.astimezone(self.zone).year
 
     def _nip(self) -> str | None:
-        if not self.p.nip:
-            return None
-        try:
-            return parse_nip(self.p.nip, today=self.generated_at.date()).formatted
-        except InvalidNip:
-            return self.p.nip
+        return _format_nip(self.p.nip, self.generated_at)
 
     def _milestones(self) -> None:
         pdf, t = self.pdf, self.t
@@ -320,7 +522,9 @@ class _Renderer:
             data = self.images.get(item.telegram_file_id or "")
             image = _decode(data) if data else None
             if image is None:
-                self._text(t("portfolio.pdf.evidence.photo_missing"), indent=INDENT_MM, size=9)
+                self._photo_frame(item)
+                if not _clean(item.file_name):
+                    caption = ""  # the frame's label already names the photo by its caption
             else:
                 self._image(image)
             if caption:
@@ -351,6 +555,40 @@ class _Renderer:
         x = pdf.l_margin + INDENT_MM + (pdf.epw - INDENT_MM - width) / 2
         pdf.image(io.BytesIO(image.jpeg), x=x, y=pdf.get_y(), w=width, h=height)
         pdf.set_y(pdf.get_y() + height + 1.5)
+
+    def _photo_frame(self, item: EvidenceRef) -> None:
+        """A thin box where the photo would be, saying which photo could not be shown."""
+        pdf, t = self.pdf, self.t
+        name = _clean(item.file_name) or _clean(item.caption)
+        if len(name) > FRAME_LABEL_CHARS:
+            name = name[: FRAME_LABEL_CHARS - 1].rstrip() + "…"
+        if name:
+            label = t("portfolio.frame.photo_unavailable", name=name)
+        else:
+            label = t("portfolio.frame.photo_unavailable_unnamed")
+        x = pdf.l_margin + INDENT_MM
+        width = pdf.epw - INDENT_MM
+        inner = width - 2 * FRAME_PADDING_MM
+        pdf.set_font(FONT, size=9)
+        measured = pdf.multi_cell(
+            inner, LINE_MM, label, align="C", dry_run=True, output=MethodReturnValue.HEIGHT
+        )
+        assert isinstance(measured, float | int)  # HEIGHT asks for the height alone
+        text_height = float(measured)
+        height = max(FRAME_HEIGHT_MM, text_height + 2 * FRAME_PADDING_MM)
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+        top = pdf.get_y()
+        pdf.set_draw_color(*_GREY)
+        pdf.set_line_width(0.3)
+        pdf.rect(x, top, width, height)
+        pdf.set_text_color(*_GREY)
+        pdf.set_xy(x + FRAME_PADDING_MM, top + (height - text_height) / 2)
+        pdf.multi_cell(inner, LINE_MM, label, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(*_BLACK)
+        pdf.set_draw_color(*_BLACK)
+        pdf.set_line_width(0.2)
+        pdf.set_y(top + height + 1.5)
 
     def _note(self, note: ThreadNote, depth: int) -> None:
         t = self.t
@@ -418,6 +656,23 @@ def _role_key(role: Role) -> str:
     return role.message_key
 
 
+def _format_nip(raw: str | None, at: datetime) -> str | None:
+    """A stored NIP grouped as written, "19860926 201505 1 001"; as stored if it is odd."""
+    if not raw:
+        return None
+    try:
+        return parse_nip(raw, today=at.date()).formatted
+    except InvalidNip:
+        return raw
+
+
+@dataclass(frozen=True)
+class _Signer:
+    name: str | None
+    nip: str | None
+    rank: str | None
+
+
 @dataclass(frozen=True)
 class _Photo:
     jpeg: bytes
@@ -432,7 +687,12 @@ def _decode(data: bytes) -> _Photo | None:
         opened = Image.open(io.BytesIO(data))
         opened.load()
         image = ImageOps.exif_transpose(opened)
-        if image.mode not in ("RGB", "L"):
+        if "A" in image.getbands() or "transparency" in image.info:
+            # Transparent pixels would turn black in a plain RGB conversion: put them on white.
+            rgba = image.convert("RGBA")
+            image = Image.new("RGB", rgba.size, (255, 255, 255))
+            image.paste(rgba, mask=rgba.getchannel("A"))
+        elif image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
         if image.width < 1 or image.height < 1:

@@ -18,6 +18,7 @@ from matplotlib.patches import Patch
 
 from domain.enums import Horizon
 from domain.i18n import Translator, format_datetime, translator
+from domain.project_term import term_params
 from domain.text import shorten
 from services.recap import ParticipantRecap, Recap
 
@@ -144,7 +145,7 @@ def _render(
     for x in (25, 50, 75, 100):
         ax.axvline(x, color="#dddddd", lw=0.6, zorder=0.5)
 
-    title = t("recap.chart.title", cohort=recap.cohort_name)
+    title = t("recap.chart.title", cohort=recap.cohort_name, **term_params(t, recap.project_term))
     subtitle = format_datetime(recap.at, zone, t.language)
     if recap.scoped:
         subtitle = t("recap.chart.own", at=subtitle)

@@ -25,6 +25,7 @@ COLUMNS: tuple[str, ...] = (
     "coach_nip",
     "project_title",
     "seminar_group",
+    "rank",
 )
 # Header names people use for a column, besides its own name (compared case-insensitively).
 ALIASES: dict[str, str] = {
@@ -32,6 +33,14 @@ ALIASES: dict[str, str] = {
     "kelompok": "seminar_group",
     "kelompok_seminar": "seminar_group",
     "kelompok seminar": "seminar_group",
+    # Pangkat/golongan, written as Indonesian rosters head it.
+    "pangkat": "rank",
+    "golongan": "rank",
+    "pangkat_golongan": "rank",
+    "pangkat golongan": "rank",
+    "pangkat/golongan": "rank",
+    "pangkat/gol.": "rank",
+    "pangkat/gol": "rank",
 }
 # The longest value each text column may hold: the widths of the database columns it fills.
 MAX_LENGTHS: dict[str, int] = {
@@ -40,6 +49,7 @@ MAX_LENGTHS: dict[str, int] = {
     "position": 200,
     "project_title": 500,
     "seminar_group": 40,
+    "rank": 100,
 }
 REQUIRED_COLUMNS: tuple[str, ...] = ("role", "name", "nip")
 # Only a participant has a mentor, a coach and a project.
@@ -84,6 +94,10 @@ class CohortRow:
     seminar_group: str | None = None
     # Whether the file has a seminar group column at all: without one, import leaves groups be.
     seminar_group_listed: bool = False
+    # Pangkat/golongan as written ("Pembina (IV/a)"); None when the cell is empty.
+    rank: str | None = None
+    # Whether the file has a rank column at all: without one, import leaves ranks be.
+    rank_listed: bool = False
 
 
 @dataclass
@@ -328,6 +342,8 @@ def _finish(draft: _Draft) -> CohortRow:
         project_title=optional("project_title"),
         seminar_group=optional("seminar_group"),
         seminar_group_listed="seminar_group" in cells,
+        rank=optional("rank"),
+        rank_listed="rank" in cells,
     )
 
 

@@ -38,6 +38,8 @@ class FeedbackKind(StrEnum):
     REPLY = "reply"
     REVISION_REQUEST = "revision_request"
     APPROVAL = "approval"
+    # "Sudah dibaca": the advisor read the report; a response without words.
+    ACKNOWLEDGED = "acknowledged"
 
 
 class EvidenceKind(StrEnum):

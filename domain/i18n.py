@@ -6,7 +6,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -56,10 +56,17 @@ class Translator:
 
     language: str
     messages: Mapping[str, str] = field(repr=False)
+    # Parameters every message may use without each caller passing them (a document's
+    # project term, say); a caller's own parameter of the same name wins.
+    defaults: Mapping[str, object] = field(default_factory=dict, repr=False)
 
     def __call__(self, key: str, /, **params: object) -> str:
         """The message for `key` with `{name}` placeholders filled from `params`."""
-        return self.template(key).format_map(_StrictParams(key, params))
+        return self.template(key).format_map(_StrictParams(key, {**self.defaults, **params}))
+
+    def with_defaults(self, **params: object) -> Translator:
+        """This translator, with `params` filled into every message that names them."""
+        return replace(self, defaults={**self.defaults, **params})
 
     def template(self, key: str) -> str:
         """The raw message for `key`, placeholders unfilled."""

@@ -130,6 +130,12 @@ class FileStore:
     def by_path(self, file_path: str) -> StoredFile | None:
         return self._by_path.get(file_path)
 
+    def forget(self, file_id: str) -> None:
+        """Telegram no longer serves this file: getFile then answers "wrong file identifier"."""
+        stored = self._by_id.pop(file_id, None)
+        if stored is not None:
+            self._by_path.pop(stored.file_path, None)
+
     def __len__(self) -> int:
         return len(self._by_id)
 

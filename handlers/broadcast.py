@@ -30,6 +30,7 @@ from domain.i18n import Translator, translator
 from domain.roles import Role
 from domain.text import InvalidText
 from handlers import callbacks, steps
+from handlers.edits import edit_buttons, edit_text, not_modified
 from handlers.runtime import Context, Runtime
 from handlers.turn import Turn, escape_params, turn
 from services import broadcasts, groups
@@ -121,7 +122,7 @@ async def cohort_chosen(update: Update, context: Context, current: Turn) -> int 
         await query.answer(current.t("broadcast.error.not_allowed"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_text(current.t("broadcast.cohort_chosen", cohort=chosen.name))
+    await edit_text(query, current.t("broadcast.cohort_chosen", cohort=chosen.name))
     return await _ask_text(update.effective_message, context, current, chosen)
 
 
@@ -207,7 +208,7 @@ async def file_skipped(update: Update, context: Context, current: Turn) -> int |
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     _draft(context)["attachment"] = None
     return await _ask_audience(update.effective_message, context, current)
 
@@ -288,7 +289,7 @@ async def audience_pressed(update: Update, context: Context, current: Turn) -> i
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(_audience_keyboard(current, draft))
+    await edit_buttons(query, _audience_keyboard(current, draft))
     return None
 
 
@@ -344,7 +345,7 @@ async def audience_done(update: Update, context: Context, current: Turn) -> int 
         )
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     await message.reply_text(current.t("broadcast.preview.title"))
     key, params = broadcasts.compose(draft["cohort"], current.actor.name, draft["text"])
     shown = current.t(key, **params)
@@ -399,7 +400,7 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     if fields[1] == "change":
         return await _ask_audience(message, context, current)
     try:
@@ -507,7 +508,7 @@ async def refresh_status(
         except BadRequest as exc:
             # Unchanged counts since the last edit, or the organizer deleted the message:
             # neither is worth failing the announcement for.
-            if "not modified" not in str(exc).lower():
+            if not not_modified(exc):
                 log.warning("status of broadcast %s not updated: %s", broadcast_id, exc)
         except Forbidden:
             log.info("organizer blocked the bot; status of broadcast %s not shown", broadcast_id)
@@ -577,7 +578,7 @@ async def cancel(update: Update, context: Context, current: Turn) -> int:
     text = current.t("broadcast.cancelled")
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await edit_buttons(update.callback_query, None)
     assert update.effective_message is not None
     await update.effective_message.reply_text(text)
     return END

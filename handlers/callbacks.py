@@ -28,7 +28,19 @@ def unpack(data: str | None, kind: str, arity: int) -> list[str] | None:
     if match is None or match.group(1) != kind:
         return None
     fields = match.group(2).split(":")
-    return fields if len(fields) == arity else None
+    if len(fields) != arity or not all(_in_range(f) for f in fields):
+        return None
+    return fields
+
+
+# Every id in a button is a database integer (PostgreSQL INTEGER is 32-bit signed): a number
+# beyond it was never ours, and passed on it would crash the query instead of reading "stale".
+ID_MAX = 2**31 - 1
+_NUMBER = re.compile(r"^-?\d+$")
+
+
+def _in_range(field: str) -> bool:
+    return _NUMBER.match(field) is None or -ID_MAX - 1 <= int(field) <= ID_MAX
 
 
 def pattern(kind: str) -> re.Pattern[str]:
@@ -45,3 +57,14 @@ INVITES = "ud1"  # /undang: a cohort, everyone not yet joined, one person
 RECAP = "rk1"  # /rekap: a cohort to summarise
 PORTFOLIO = "pf1"  # the portfolio PDF of one participant (id re-checked on press)
 EXPORT = "ex1"  # /ekspor: a cohort to export (re-checked against the organizer's cohorts)
+# Seminar materials (/bahan and "Kirim bahan"): a seminar, then laporan or bahan tayang. Also
+# built in services (domain.materials.materials_button_data), checked again on press.
+MATERIALS = "bh1"
+# "Hadir"/"Berhalangan" under a seminar notice: the seminar and the answer, for the presser.
+ATTENDANCE = "ha1"
+# /seminar "Rincian": materials and answers of a seminar, its daftar hadir PDFs (admins).
+SEMINAR_DETAIL = "sd1"
+# /penguji: an examiner's seminar and presenter, a criterion, comment, submit (re-checked).
+EXAMINER = "pg1"
+# /nilai for organizers: a seminar's scores, release, berita acara (re-checked on press).
+SCORES = "nl1"

@@ -22,13 +22,15 @@ from telegram.warnings import PTBUserWarning
 
 from domain.dates import InvalidDate, parse_user_range
 from domain.i18n import format_date, format_datetime, translator
+from domain.project_term import with_term
 from domain.roles import Role
 from domain.text import InvalidText
 from handlers import callbacks, steps
 from handlers.delivery import send_html
+from handlers.edits import edit_buttons
 from handlers.runtime import Context
 from handlers.turn import Turn, escape_params, turn
-from services import cohort_admin
+from services import cohort_admin, terms
 from services.cohort_admin import (
     STAGE_NAME_LIMIT,
     CohortView,
@@ -327,7 +329,7 @@ async def confirm_pressed(update: Update, context: Context, current: Turn) -> in
         await _refuse(update, current, "button.stale")
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     message = _message(update)
     if fields[1] == "u":
         return await _ask_dates(message, current, draft["name"])
@@ -529,7 +531,8 @@ async def _send_person(message: Message, current: Turn, invite: PersonInvite) ->
         current.t("invite.person.intro", name=line.name, role=role, cohort=invite.cohort_name)
     )
     # The invitation speaks to the invitee, so it is written in their language.
-    theirs = translator(invite.language)
+    term = await terms.cohort_term(current.session, invite.cohort_id)
+    theirs = with_term(translator(invite.language), term)
     text = theirs(
         "invite.person.text",
         **escape_params(

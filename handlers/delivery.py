@@ -16,14 +16,16 @@ from telegram import (
     InputMediaPhoto,
     Message,
 )
-from telegram.error import BadRequest, Forbidden
+from telegram.error import Forbidden
 
 from domain.enums import FeedbackKind
 from domain.i18n import Translator, format_datetime, translator
 from domain.progress import progress_bar
+from domain.report_body import report_body
 from domain.text import split_html
 from handlers import callbacks
-from handlers.turn import escape_params
+from handlers.edits import edit_text
+from handlers.turn import Safe, escape_params
 from services.reports import EvidenceItem, NoteDelivery, Recipient, ReportView, record_relay
 
 log = logging.getLogger(__name__)
@@ -59,13 +61,7 @@ async def send_html(
 async def replace_buttons(query: CallbackQuery, text: str) -> bool:
     """Turn the pressed message into `text` without its buttons; False when it already is that
     (a double tap delivers the press twice), so the repeated press does nothing more."""
-    try:
-        await query.edit_message_text(text)
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():
-            return False
-        raise
-    return True
+    return await edit_text(query, text)
 
 
 async def send_evidence(bot: Bot, chat_id: int, items: Sequence[EvidenceItem]) -> list[Message]:
@@ -96,15 +92,24 @@ async def send_evidence(bot: Bot, chat_id: int, items: Sequence[EvidenceItem]) -
 
 def report_keyboard(t: Translator, report: ReportView, advisor: Recipient) -> InlineKeyboardMarkup:
     uid = str(report.update_id)
-    row = [
-        InlineKeyboardButton(
-            t("report.button.feedback"), callback_data=callbacks.pack(callbacks.FEEDBACK, "f", uid)
-        ),
-        InlineKeyboardButton(
-            t("report.button.revision"), callback_data=callbacks.pack(callbacks.FEEDBACK, "r", uid)
-        ),
+    rows = [
+        [
+            InlineKeyboardButton(
+                t("report.button.feedback"),
+                callback_data=callbacks.pack(callbacks.FEEDBACK, "f", uid),
+            ),
+            InlineKeyboardButton(
+                t("report.button.acknowledge"),
+                callback_data=callbacks.pack(callbacks.FEEDBACK, "k", uid),
+            ),
+        ],
+        [
+            InlineKeyboardButton(
+                t("report.button.revision"),
+                callback_data=callbacks.pack(callbacks.FEEDBACK, "r", uid),
+            )
+        ],
     ]
-    rows = [row]
     # Signing a milestone off is the mentor's call (DOMAIN.md); coaches advise on method.
     if report.percent == 100 and advisor.relation == "mentor":
         rows.insert(
@@ -119,17 +124,35 @@ def report_keyboard(t: Translator, report: ReportView, advisor: Recipient) -> In
     return InlineKeyboardMarkup(rows)
 
 
-def report_text(t: Translator, report: ReportView, advisor: Recipient) -> str:
-    return render(
-        t,
-        "report.relay",
-        participant=report.participant_name,
-        milestone=report.milestone_title,
-        bar=progress_bar(report.percent),
-        at=format_datetime(report.submitted_at, advisor.timezone, advisor.language),
-        evidence=len(report.evidence),
-        text=report.text,
-    )
+def body_html(t: Translator, text: str, obstacles: str | None, next_steps: str | None) -> Safe:
+    """A report's words, with kendala and rencana berikutnya when given, escaped."""
+    body = report_body(text, obstacles, next_steps)
+    return Safe(render(t, body["key"], **body["params"]))
+
+
+def report_body_html(t: Translator, report: ReportView) -> Safe:
+    return body_html(t, report.text, report.obstacles, report.next_steps)
+
+
+def report_text(
+    t: Translator, report: ReportView, advisor: Recipient, *, correction: bool = False
+) -> str:
+    """The report as its advisor reads it; `correction`: the corrected version, marked so."""
+    params: dict[str, object] = {
+        "participant": report.participant_name,
+        "milestone": report.milestone_title,
+        "bar": progress_bar(report.percent),
+        "at": format_datetime(report.submitted_at, advisor.timezone, advisor.language),
+        "evidence": len(report.evidence),
+        "body": report_body_html(t, report),
+    }
+    if correction:
+        assert report.corrected_at is not None
+        params["corrected"] = format_datetime(
+            report.corrected_at, advisor.timezone, advisor.language
+        )
+        return render(t, "report.relay.correction", **params)
+    return render(t, "report.relay", **params)
 
 
 async def deliver_report(
@@ -138,19 +161,25 @@ async def deliver_report(
     report: ReportView,
     advisors: Sequence[Recipient],
     now: datetime,
+    *,
+    correction: bool = False,
 ) -> list[Recipient]:
-    """Send the report to each advisor; returns who got it (not joined or blocked: skipped)."""
+    """Send the report to each advisor; returns who got it (not joined or blocked: skipped).
+
+    `correction`: the corrected words of a report they had already, without its files again."""
     reached = []
     for advisor in advisors:
         if advisor.chat_id is None:
             continue
         t = _t(advisor)
         try:
-            messages = await send_evidence(bot, advisor.chat_id, report.evidence)
+            messages = []
+            if not correction:  # the files went with the report; a correction is its words
+                messages = await send_evidence(bot, advisor.chat_id, report.evidence)
             messages += await send_html(
                 bot,
                 advisor.chat_id,
-                report_text(t, report, advisor),
+                report_text(t, report, advisor, correction=correction),
                 report_keyboard(t, report, advisor),
             )
         except Forbidden:
@@ -177,6 +206,7 @@ _NOTE_KEYS = {
     FeedbackKind.REPLY: "note.relay.reply",
     FeedbackKind.APPROVAL: "note.relay.approval",
     FeedbackKind.REVISION_REQUEST: "note.relay.revision",
+    FeedbackKind.ACKNOWLEDGED: "note.relay.acknowledged",
 }
 
 

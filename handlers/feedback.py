@@ -3,20 +3,24 @@ and the participant's replies back, so a thread forms."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from domain.enums import FeedbackKind
 from domain.text import MAX_NOTE_TEXT, InvalidText, clean_user_text
 from handlers import callbacks, steps
 from handlers.delivery import deliver_note
+from handlers.edits import edit_buttons
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import reports
 from services.errors import UserFacingError
 
+log = logging.getLogger(__name__)
 END = ConversationHandler.END
 WRITE = 1
 PENDING = "feedback"
@@ -99,7 +103,7 @@ async def _deliver_and_confirm(
 
 def _button_fields(data: str | None) -> tuple[str, int] | None:
     fields = callbacks.unpack(data, callbacks.FEEDBACK, 2)
-    if fields is None or fields[0] not in ("f", "r", "a") or not fields[1].isdigit():
+    if fields is None or fields[0] not in ("f", "r", "a", "k") or not fields[1].isdigit():
         return None
     return fields[0], int(fields[1])
 
@@ -200,8 +204,56 @@ async def approve(update: Update, context: Context, current: Turn) -> None:
         return
     assert delivery.kind is FeedbackKind.APPROVAL
     await query.answer(current.t("feedback.approved_toast"))
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     await _deliver_and_confirm(update, context, current, delivery)
+
+
+def _without_acknowledge(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The pressed message's buttons, "Sudah dibaca" taken out (it has been said)."""
+    if markup is None:
+        return None
+    prefix = f"{callbacks.FEEDBACK}:k:"
+    rows = [
+        [b for b in row if not str(b.callback_data or "").startswith(prefix)]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+@turn()
+async def acknowledge(update: Update, context: Context, current: Turn) -> None:
+    """ "Sudah dibaca": recorded once, the participant told once; every press answered once."""
+    query = update.callback_query
+    assert query is not None and current.actor.person_id is not None
+    parsed = await _authorized(update, current)
+    if parsed is None:
+        return
+    try:
+        delivery = await reports.acknowledge(
+            current.session, current.actor.person_id, parsed[1], current.now()
+        )
+    except UserFacingError as exc:
+        await query.answer(current.t(exc.key, **exc.params), show_alert=True)
+        return
+    if delivery is None:  # a second tap: already recorded and told
+        await query.answer(current.t("acknowledge.already"))
+        return
+    delivered = await deliver_note(context.bot, current.session, delivery, current.now())
+    key = "acknowledge.done" if delivered else "acknowledge.saved_unreachable"
+    await query.answer(current.t(key, name=delivery.recipient.name))
+    message = query.message
+    if isinstance(message, Message):
+        remaining = _without_acknowledge(message.reply_markup)
+
+        async def drop_button() -> None:
+            # Only tidying: the press is answered and recorded, so a refusal (a double tap
+            # did it already, the message is too old) changes nothing for anyone.
+            try:
+                await edit_buttons(query, remaining)
+            except BadRequest as exc:
+                log.debug("acknowledge button not removed: %s", exc)
+
+        current.after_commit(drop_button)
 
 
 # /batal while the mentor is asked for a note.

@@ -22,6 +22,7 @@ from telegram.ext import (
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers import callbacks
+from handlers.edits import edit_text
 from handlers.menu import COMMANDS
 from handlers.runtime import Context, Runtime
 from services import groups
@@ -181,7 +182,7 @@ async def link_pressed(
         await query.answer(_t(actor.language, exc.key, **exc.params), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(text)
+    await edit_text(query, text)
 
 
 @_in_group

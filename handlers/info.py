@@ -36,6 +36,8 @@ async def profile_command(update: Update, context: Context, current: Turn) -> No
         lines.append(
             current.t("profile.work", position=me.position or "-", agency=me.agency or "-")
         )
+    if me.rank:
+        lines.append(current.t("profile.rank", rank=me.rank))
     for c in me.cohorts:
         role = current.t(c.role.message_key)
         if c.seminar_group:

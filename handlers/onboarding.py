@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from domain.i18n import format_datetime
 from handlers import callbacks, report
+from handlers.edits import edit_text
 from handlers.menu import publish_menu
 from handlers.runtime import Context
 from handlers.turn import Safe, Turn, turn
@@ -18,7 +19,7 @@ def _greeting(current: Turn) -> str:
     actor = current.actor
     role = actor.main_role
     return current.t(
-        "start.welcome_back",
+        "start.welcome_first" if actor.first_contact else "start.welcome_back",
         person=Safe(current.t(f"address.{actor.salutation}", name=actor.name)),
         role=current.t(role.message_key) if role else "-",
     )
@@ -114,7 +115,9 @@ async def consent_answer(update: Update, context: Context, current: Turn) -> Non
     choice, code = fields
     if choice == "n":
         await query.answer()
-        await query.edit_message_text(current.t("consent.declined"))
+        # Only the consent message itself turns into the answer: a forged or replayed press
+        # on a photo or a relayed report gets the answer as a new message.
+        await edit_text(query, current.t("consent.declined"), own_message_only=True)
         return
     assert update.effective_chat is not None
     result = await onboarding.join(
@@ -154,7 +157,7 @@ async def _welcome(update: Update, context: Context, current: Turn, joined: Join
     )
     current.actor = actor
     recorded = format_datetime(current.now(), actor.timezone, actor.language)
-    await query.edit_message_text(current.t("consent.recorded", at=recorded))
+    await edit_text(query, current.t("consent.recorded", at=recorded), own_message_only=True)
     roles = "\n".join(
         current.t("start.membership_line", role=current.t(role.message_key), cohort=cohort)
         for cohort, role in joined.memberships

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 
 from telegram import Bot, InlineKeyboardButton, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
 
 from documents.portfolio_pdf import file_slug, render_portfolio
+from domain.project_term import term_params
 from domain.roles import Role
 from handlers import callbacks
 from handlers.runtime import Context
 from handlers.turn import Turn, tell, turn
 from services import portfolio
 from services.errors import UserFacingError
-
-log = logging.getLogger(__name__)
-
-
-def telegram_fetch(bot: Bot) -> portfolio.Fetch:
-    """Photo bytes by file_id through getFile and the file download; None when Telegram
-    cannot give it (gone, too big, network), so the PDF shows a placeholder instead."""
-
-    async def fetch(file_id: str) -> bytes | None:
-        try:
-            file = await bot.get_file(file_id)
-            return bytes(await file.download_as_bytearray())
-        except TelegramError as exc:
-            log.warning("portfolio: photo not downloaded (%s)", exc)
-            return None
-
-    return fetch
 
 
 def button(current: Turn, participant_id: int) -> InlineKeyboardButton:
@@ -64,8 +46,8 @@ async def portfolio_pressed(update: Update, context: Context, current: Turn) -> 
 
 
 async def _send(update: Update, context: Context, current: Turn, participant_id: int) -> None:
-    """Check access, read the portfolio and audit the copy now; download the photos, render
-    and send the PDF once the transaction is over."""
+    """Check access, read the portfolio and audit the copy now; read the photos from the
+    evidence store, render and send the PDF once the transaction is over."""
     actor = current.actor
     try:
         found, relation = await portfolio.portfolio_for(
@@ -95,7 +77,7 @@ async def _send(update: Update, context: Context, current: Turn, participant_id:
 
 async def _deliver(bot: Bot, current: Turn, chat_id: int, found: portfolio.Portfolio) -> None:
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-    images = await portfolio.fetch_images(found, telegram_fetch(bot))
+    images = await portfolio.fetch_images(found, current.runtime.evidence_store)
     # Rendering is CPU work (fonts, photos): off the event loop, so other chats keep moving.
     data = await asyncio.to_thread(
         render_portfolio,
@@ -108,5 +90,10 @@ async def _deliver(bot: Bot, current: Turn, chat_id: int, found: portfolio.Portf
         chat_id,
         document=data,
         filename=current.translator("portfolio.file_name", slug=file_slug(found.name)),
-        caption=current.t("portfolio.caption", name=found.name, cohort=found.cohort_name),
+        caption=current.t(
+            "portfolio.caption",
+            name=found.name,
+            cohort=found.cohort_name,
+            **term_params(current.translator, found.project_term),
+        ),
     )

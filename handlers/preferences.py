@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from domain.i18n import SUPPORTED_LANGUAGES, format_datetime, format_time
 from domain.timezones import ZONES_BY_LABEL, zone_label
 from handlers import callbacks
+from handlers.edits import edit_text
 from handlers.menu import publish_menu
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
@@ -43,7 +44,7 @@ async def language_chosen(update: Update, context: Context, current: Turn) -> No
     await people.set_language(current.session, current.actor.person_id, fields[0], current.now())
     current.actor = replace(current.actor, language=fields[0])
     await query.answer()
-    await query.edit_message_text(current.t("language.changed"))
+    await edit_text(query, current.t("language.changed"))
     assert update.effective_chat is not None
     await publish_menu(context.bot, update.effective_chat.id, current.actor)
 
@@ -83,10 +84,11 @@ async def zone_chosen(update: Update, context: Context, current: Turn) -> None:
     zone = ZONES_BY_LABEL[fields[0]]
     await people.set_timezone(current.session, current.actor.person_id, zone, current.now())
     await query.answer()
-    await query.edit_message_text(
+    await edit_text(
+        query,
         current.t(
             "zone.changed",
             zone=zone_label(zone, current.now()),
             now=format_datetime(current.now(), zone, current.actor.language),
-        )
+        ),
     )

@@ -12,15 +12,17 @@ from telegram.ext import ConversationHandler
 from domain.dates import InvalidDate, check_not_past, parse_user_date
 from domain.enums import Horizon, MilestoneStatus
 from domain.i18n import format_date
+from domain.project_term import term_params
 from domain.roles import Role
 from domain.text import InvalidText, clean_user_text
 from domain.timezones import zone_label
 from handlers import callbacks, steps
 from handlers.delivery import send_html
+from handlers.edits import edit_buttons, edit_text
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from models import Milestone
-from services import projects
+from services import projects, terms
 from services.errors import UserFacingError
 
 PARTICIPANTS = frozenset({Role.PARTICIPANT})
@@ -61,8 +63,9 @@ async def show_project(chat_id: int, context: Context, current: Turn) -> None:
     assert current.actor.person_id is not None
     view = await projects.project_view(current.session, current.actor.person_id)
     lang = current.actor.language
+    term = term_params(current.translator, await terms.cohort_term(current.session, view.cohort_id))
     lines = [
-        current.t("project.view.title", title=view.title or current.t("project.none")),
+        current.t("project.view.title", title=view.title or current.t("project.none"), **term),
         current.t("project.view.problem", text=view.problem or current.t("project.empty")),
         current.t("project.view.goal", text=view.goal or current.t("project.empty")),
         "",
@@ -158,7 +161,8 @@ async def ask_remove(update: Update, context: Context, current: Turn) -> None:
     if m is None:
         return
     assert update.callback_query is not None
-    await update.callback_query.edit_message_text(
+    await edit_text(
+        update.callback_query,
         current.t("milestone.confirm_remove", title=m.title),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -181,7 +185,7 @@ async def removed(update: Update, context: Context, current: Turn) -> None:
         return
     if fields[1] == "0":
         await query.answer()
-        await query.edit_message_text(current.t("milestone.remove_cancelled"))
+        await edit_text(query, current.t("milestone.remove_cancelled"))
         return
     try:
         await projects.remove_milestone(
@@ -191,7 +195,7 @@ async def removed(update: Update, context: Context, current: Turn) -> None:
         await query.answer(current.t(exc.key, **exc.params), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(current.t("milestone.removed"))
+    await edit_text(query, current.t("milestone.removed"))
     assert update.effective_chat is not None
     await show_project(update.effective_chat.id, context, current)
 
@@ -215,7 +219,14 @@ async def begin(update: Update, context: Context, current: Turn) -> int | None:
             return END
         draft.update(mode="project", field=fields[1])
         await query.answer()
-        await message.reply_text(current.t(f"project.ask.{fields[1]}", limit=LIMITS[fields[1]]))
+        term = await terms.participant_term(current.session, current.actor.person_id)
+        await message.reply_text(
+            current.t(
+                f"project.ask.{fields[1]}",
+                limit=LIMITS[fields[1]],
+                **term_params(current.translator, term),
+            )
+        )
         return Step.PROJECT_TEXT
     if fields and fields[0] == "a":
         draft.update(mode="add")
@@ -319,8 +330,8 @@ async def horizon_pressed(update: Update, context: Context, current: Turn) -> in
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_text(
-        current.t("milestone.horizon_chosen", horizon=current.t(f"horizon.{fields[1]}"))
+    await edit_text(
+        query, current.t("milestone.horizon_chosen", horizon=current.t(f"horizon.{fields[1]}"))
     )
     draft = _draft(context)
     if draft["mode"] == "edit":
@@ -370,7 +381,7 @@ async def date_confirmed(update: Update, context: Context, current: Turn) -> int
         await query.answer(current.t("button.stale"), show_alert=True)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     if fields[1] != "y":
         return await _ask_date(update.effective_message, current)
     if draft["mode"] == "edit":
@@ -395,7 +406,7 @@ async def output_skipped(update: Update, context: Context, current: Turn) -> int
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     return await _finish_output(update, context, current, None)
 
 

@@ -1,8 +1,12 @@
-"""/lapor: a progress report in steps (milestone, text, evidence, percent, confirm), and the
-offer to save anything a participant sends outside a conversation as a report."""
+"""/lapor: a progress report in steps (milestone, text, kendala, rencana berikutnya, evidence,
+percent, confirm), also opened from a reminder's "Lapor sekarang"; the correction of a report
+within 24 hours; and the offer to save anything a participant sends outside a conversation
+as a report."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
@@ -10,7 +14,8 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ConversationHandler
 
-from domain.enums import EvidenceKind
+from domain import actions
+from domain.enums import EvidenceKind, MilestoneStatus
 from domain.evidence import EvidenceFile, EvidenceRejected, check_evidence
 from domain.progress import PERCENT_STEPS, InvalidPercent, parse_percent, progress_bar
 from domain.roles import Role
@@ -22,7 +27,9 @@ from domain.text import (
     utf16_length,
 )
 from handlers import callbacks, steps
-from handlers.delivery import deliver_report, excerpt
+from handlers import evidence as evidence_files
+from handlers.delivery import body_html, deliver_report, excerpt
+from handlers.edits import edit_text
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import projects, reports
@@ -43,6 +50,15 @@ class Step(IntEnum):
     PERCENT = 4
     CONFIRM = 5
     CHANGE = 6
+    OBSTACLES = 7
+    NEXT_STEPS = 8
+
+
+# The optional parts after the text: draft key, the question, the part's name under "Ubah".
+OPTIONAL = {
+    Step.OBSTACLES: ("obstacles", "report.ask_obstacles", "report.part.obstacles"),
+    Step.NEXT_STEPS: ("next_steps", "report.ask_next_steps", "report.part.next_steps"),
+}
 
 
 def _draft(context: Context) -> dict[str, Any]:
@@ -80,7 +96,7 @@ async def _show(
         text = f"{lead}\n\n{text}"
     query = update.callback_query
     if query is not None:
-        await query.edit_message_text(text, reply_markup=keyboard)
+        await edit_text(query, text, reply_markup=keyboard)
         return
     assert update.effective_message is not None
     await update.effective_message.reply_text(text, reply_markup=keyboard)
@@ -144,19 +160,48 @@ async def _next(
 
     `lead` (the chosen milestone) is shown above the next question."""
     draft = _draft(context)
+    if draft.get("correcting") is not None:
+        # A correction: the text, then the two optional parts, then it goes out.
+        if after is Step.TEXT:
+            return await _ask_optional(update, context, current, Step.OBSTACLES)
+        if after is Step.OBSTACLES:
+            return await _ask_optional(update, context, current, Step.NEXT_STEPS)
+        return await _submit_correction(update, context, current)
     if draft.get("editing") or (after is Step.PERCENT):
         draft["editing"] = False
         return await _summary(update, context, current)
     if after is Step.MILESTONE:
         if draft.get("text"):
-            return await _ask_evidence(update, context, current, lead=lead)
+            return await _ask_optional(update, context, current, Step.OBSTACLES, lead=lead)
         await _show(update, current.t("report.ask_text", limit=MAX_REPORT_TEXT), lead=lead)
         return Step.TEXT
     if after is Step.TEXT:
+        return await _ask_optional(update, context, current, Step.OBSTACLES)
+    if after is Step.OBSTACLES:
+        return await _ask_optional(update, context, current, Step.NEXT_STEPS)
+    if after is Step.NEXT_STEPS:
         return await _ask_evidence(update, context, current)
     if after is Step.EVIDENCE:
         return await _ask_percent(update, current)
     raise AssertionError(after)
+
+
+async def _ask_optional(
+    update: Update, context: Context, current: Turn, step: Step, *, lead: str = ""
+) -> int:
+    """Kendala or rencana berikutnya: typed, or "Lewati". In a correction the part as it was
+    is shown, and the button keeps it."""
+    field, question, _ = OPTIONAL[step]
+    draft = _draft(context)
+    text = current.t(question, limit=MAX_REPORT_TEXT)
+    was = draft.get(field) if draft.get("correcting") is not None else None
+    if was:
+        text += "\n\n" + current.t("correction.current", text=excerpt(str(was)))
+        button = _button(current.t("correction.button.keep"), "o", "keep")
+    else:
+        button = _button(current.t("report.button.skip"), "o", "skip")
+    await _show(update, text, InlineKeyboardMarkup([[button]]), lead=lead)
+    return step
 
 
 async def _ask_evidence(update: Update, context: Context, current: Turn, *, lead: str = "") -> int:
@@ -182,10 +227,15 @@ def _summary_text(context: Context, current: Turn, *, short: bool = False) -> st
     draft = _draft(context)
     evidence = [EvidenceItem.from_json(e) for e in draft["evidence"]]
     words = draft.get("text", "-")
+    obstacles, next_steps = draft.get("obstacles"), draft.get("next_steps")
+    if short:
+        words = excerpt(words)
+        obstacles = excerpt(obstacles) if obstacles else None
+        next_steps = excerpt(next_steps) if next_steps else None
     return current.t(
         "report.summary",
         milestone=draft.get("milestone_title", "-"),
-        text=excerpt(words) if short else words,
+        text=body_html(current.translator, words, obstacles, next_steps),
         photos=sum(1 for e in evidence if e.kind == EvidenceKind.PHOTO.value),
         documents=sum(1 for e in evidence if e.kind != EvidenceKind.PHOTO.value),
         bar=progress_bar(int(draft.get("percent", 0))),
@@ -229,6 +279,74 @@ async def text_expected(update: Update, context: Context, current: Turn) -> None
     """A file where the text was asked for."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(current.t("report.text_expected"))
+
+
+def _optional_typed(step: Step) -> Callable[[Update, Context], Any]:
+    field = OPTIONAL[step][0]
+
+    @turn(roles=PARTICIPANTS)
+    async def typed(update: Update, context: Context, current: Turn) -> int | None:
+        """Kendala or rencana berikutnya, in the participant's words."""
+        message = update.effective_message
+        assert message is not None
+        try:
+            text = clean_user_text(message.text, limit=MAX_REPORT_TEXT)
+        except InvalidText as exc:
+            await message.reply_text(current.t(exc.code, **exc.params))
+            return None
+        _draft(context)[field] = text
+        return await _next(update, context, current, after=step)
+
+    return typed
+
+
+obstacles_typed = _optional_typed(Step.OBSTACLES)
+next_steps_typed = _optional_typed(Step.NEXT_STEPS)
+
+
+def _optional_pressed(step: Step) -> Callable[[Update, Context], Any]:
+    field = OPTIONAL[step][0]
+
+    @turn(roles=PARTICIPANTS)
+    async def pressed(update: Update, context: Context, current: Turn) -> int | None:
+        """ "Lewati" (nothing to say) or, in a correction, keep the part as it was."""
+        query = update.callback_query
+        assert query is not None
+        value = await _pressed(update, current, "o", {"skip", "keep"}.__contains__)
+        if value is None:
+            return None
+        await query.answer()
+        draft = _draft(context)
+        if value == "skip":
+            draft[field] = None
+        return await _next(update, context, current, after=step)
+
+    return pressed
+
+
+obstacles_pressed = _optional_pressed(Step.OBSTACLES)
+next_steps_pressed = _optional_pressed(Step.NEXT_STEPS)
+
+
+@turn(roles=PARTICIPANTS)
+async def _words_expected(update: Update, context: Context, current: Turn) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(current.t("report.optional_expected"))
+
+
+async def file_instead_of_words(update: Update, context: Context) -> int | None:
+    """A file where kendala or rencana berikutnya was asked for: the participant has moved on
+    to the evidence, so the optional parts not yet given are skipped and the file is the first
+    piece of evidence. A correction is words only: there the words are asked for again."""
+    assert context.user_data is not None
+    draft = context.user_data.get(DRAFT) or {}
+    if draft.get("correcting") is not None:
+        await _words_expected(update, context)
+        return None
+    draft.setdefault("obstacles", None)
+    draft.setdefault("next_steps", None)
+    await evidence_received(update, context)
+    return Step.EVIDENCE
 
 
 def evidence_of(message: Message) -> EvidenceItem | None:
@@ -275,24 +393,52 @@ def _check(current: Turn, item: EvidenceItem) -> str | None:
     return None
 
 
+async def _kept(context: Context, current: Turn, item: EvidenceItem) -> EvidenceItem | str:
+    """The file downloaded into the evidence store, or the text telling the user why not (it
+    may be sent again). Only after the update's transaction: a download must not hold one of
+    the pool's connections."""
+    data = await evidence_files.fetch(context.bot, item)
+    if data is None:
+        return current.t("report.evidence.download_failed")
+    # Telegram may not have said how big a document is: the real size is checked again.
+    refusal = _check(current, dataclasses.replace(item, size=len(data)))
+    if refusal is not None:
+        return refusal
+    return await evidence_files.keep(current.runtime.evidence_store, item, data)
+
+
 @turn(roles=PARTICIPANTS)
 async def evidence_received(update: Update, context: Context, current: Turn) -> int | None:
-    """A photo or document; the files of one album are acknowledged once."""
+    """A photo or document, kept in the evidence store as it arrives; the files of one album
+    are acknowledged once."""
     message = update.effective_message
     assert message is not None
     item = evidence_of(message)
     if item is None:
         return None
-    refusal = _check(current, item)
+    refusal = _check(current, item)  # before downloading anything
     if refusal is not None:
         await message.reply_text(refusal)
         return None
+    current.after_commit(functools.partial(_take_evidence, update, context, current, item))
+    return None
+
+
+async def _take_evidence(
+    update: Update, context: Context, current: Turn, item: EvidenceItem
+) -> None:
+    """Download and keep the file, then add it to the draft; a failed one leaves no trace and
+    the evidence question comes again under the reason, so it can be sent again or skipped."""
+    kept = await _kept(context, current, item)
+    if isinstance(kept, str):
+        await _ask_evidence(update, context, current, lead=kept)
+        return
     draft = _draft(context)
-    draft["evidence"].append(item.to_json())
+    draft["evidence"].append(kept.to_json())
     if item.media_group_id is not None and draft.get("album") == item.media_group_id:
-        return None  # the rest of an album already acknowledged
+        return  # the rest of an album already acknowledged
     draft["album"] = item.media_group_id
-    return await _ask_evidence(update, context, current)
+    await _ask_evidence(update, context, current)
 
 
 @turn(roles=PARTICIPANTS)
@@ -352,16 +498,21 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
     await query.answer()
     if value == "cancel":
         _clear(context)
-        await query.edit_message_text(current.t("report.cancelled"))
+        await edit_text(query, current.t("report.cancelled"))
         return END
     if value == "edit":
-        await query.edit_message_text(
+        await edit_text(
+            query,
             current.t("report.change_what"),
             reply_markup=InlineKeyboardMarkup(
                 [
                     [
                         _button(current.t("report.part.milestone"), "u", "milestone"),
                         _button(current.t("report.part.text"), "u", "text"),
+                    ],
+                    [
+                        _button(current.t("report.part.obstacles"), "u", "obstacles"),
+                        _button(current.t("report.part.next_steps"), "u", "next_steps"),
                     ],
                     [
                         _button(current.t("report.part.evidence"), "u", "evidence"),
@@ -388,10 +539,12 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
             percent=int(draft["percent"]),
             evidence=[EvidenceItem.from_json(e) for e in draft["evidence"]],
             now=current.now(),
+            obstacles=draft.get("obstacles"),
+            next_steps=draft.get("next_steps"),
         )
     except UserFacingError as exc:
         _clear(context)
-        await query.edit_message_text(current.t(exc.key, **exc.params))
+        await edit_text(query, current.t(exc.key, **exc.params))
         return END
     reached = await deliver_report(context.bot, current.session, report, advisors, current.now())
     names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
@@ -403,8 +556,20 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
     if utf16_length(read_back) > TELEGRAM_TEXT_LIMIT:  # HTML counted: errs on the safe side
         read_back = f"{receipt}\n\n{_summary_text(context, current, short=True)}"
 
+    # Within 24 hours the receipt offers to correct what was sent.
+    correct = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    current.t("correction.button.correct"),
+                    callback_data=actions.correct_report(report.update_id),
+                )
+            ]
+        ]
+    )
+
     async def show_receipt() -> None:
-        await query.edit_message_text(read_back)
+        await edit_text(query, read_back, reply_markup=correct)
 
     # After the commit: the advisors have the report already, so whatever becomes of this
     # edit must not roll the report back (and invite a second "Kirim" that relays it again).
@@ -418,7 +583,7 @@ async def change_chosen(update: Update, context: Context, current: Turn) -> int 
     """Which part of the draft to change; afterwards the summary is shown again."""
     query = update.callback_query
     assert query is not None
-    parts = {"milestone", "text", "evidence", "percent"}
+    parts = {"milestone", "text", "obstacles", "next_steps", "evidence", "percent"}
     value = await _pressed(update, current, "u", parts.__contains__)
     if value is None:
         return None
@@ -432,6 +597,10 @@ async def change_chosen(update: Update, context: Context, current: Turn) -> int 
     if value == "text":
         await _show(update, current.t("report.ask_text", limit=MAX_REPORT_TEXT))
         return Step.TEXT
+    if value == "obstacles":
+        return await _ask_optional(update, context, current, Step.OBSTACLES)
+    if value == "next_steps":
+        return await _ask_optional(update, context, current, Step.NEXT_STEPS)
     if value == "evidence":
         draft["evidence"] = []
         draft["album"] = None
@@ -458,7 +627,12 @@ async def offer_to_save(update: Update, context: Context, current: Turn) -> None
     message = update.effective_message
     assert message is not None and context.user_data is not None
     if Role.PARTICIPANT not in current.actor.roles:
-        await message.reply_text(current.t("text.no_conversation"))
+        # A mentor or coach writing here most likely meant feedback: say that nothing was
+        # forwarded and how feedback reaches the participant.
+        advisor = current.actor.has_any(frozenset({Role.MENTOR, Role.COACH}))
+        await message.reply_text(
+            current.t("feedback.not_forwarded" if advisor else "text.no_conversation")
+        )
         return
     item = evidence_of(message)
     stray = context.user_data.get(STRAY)
@@ -473,6 +647,7 @@ async def offer_to_save(update: Update, context: Context, current: Turn) -> None
         if refusal is not None:
             await message.reply_text(refusal)
             return
+    text = None
     if not same_album:
         text = message.text if item is None else message.caption
         if text is not None:
@@ -481,14 +656,45 @@ async def offer_to_save(update: Update, context: Context, current: Turn) -> None
             except InvalidText as exc:
                 await message.reply_text(current.t(exc.code, **exc.params))
                 return
+    keyboard = None if same_album else await _milestone_keyboard(current, "s")
+    offer = functools.partial(
+        _offer, update, context, current, item, text=text, same_album=same_album, keyboard=keyboard
+    )
+    if item is None:
+        await offer()
+    else:
+        current.after_commit(offer)  # the file is downloaded first, outside the transaction
+
+
+async def _offer(
+    update: Update,
+    context: Context,
+    current: Turn,
+    item: EvidenceItem | None,
+    *,
+    text: str | None,
+    same_album: bool,
+    keyboard: InlineKeyboardMarkup | None,
+) -> None:
+    """Keep the stray text or file (downloaded into the evidence store) and offer to save it."""
+    message = update.effective_message
+    assert message is not None and context.user_data is not None
+    kept: EvidenceItem | None = None
+    if item is not None and (same_album or keyboard is not None):
+        got = await _kept(context, current, item)
+        if isinstance(got, str):
+            await message.reply_text(got)
+            return
+        kept = got
+    if same_album:
+        stray = context.user_data[STRAY]
+    else:
         stray = {"text": text, "evidence": [], "album": item.media_group_id if item else None}
         context.user_data[STRAY] = stray
-    assert stray is not None
-    if item is not None:
-        stray["evidence"].append(item.to_json())
+    if kept is not None:
+        stray["evidence"].append(kept.to_json())
     if same_album:
         return
-    keyboard = await _milestone_keyboard(current, "s")
     if keyboard is None:
         await message.reply_text(current.t("report.no_open_milestones"))
         return
@@ -506,23 +712,25 @@ async def saved_from_offer(update: Update, context: Context, current: Turn) -> i
     assert current.actor.person_id is not None
     stray = context.user_data.get(STRAY)
     # A button under an offer already answered (or lost in a restart) is stale as well.
-    value = await _pressed(update, current, "s", lambda _: stray is not None)
+    value = await _pressed(
+        update, current, "s", lambda v: stray is not None and (v == "no" or v.isdigit())
+    )
     if value is None or stray is None:
         return None
-    await query.answer()
     if value == "no":
+        await query.answer()
         context.user_data.pop(STRAY, None)
-        await query.edit_message_text(current.t("report.offer_declined"))
+        await edit_text(query, current.t("report.offer_declined"))
         return END
-    if not value.isdigit():
-        return None
     try:
         milestone = await projects.own_milestone(
             current.session, current.actor.person_id, int(value)
         )
     except NotYours:
+        # Answered once only: Telegram refuses a second answer to the same press.
         await query.answer(current.t("access.not_yours"), show_alert=True)
         return None
+    await query.answer()
     context.user_data.pop(STRAY, None)
     context.user_data[DRAFT] = {
         "milestone_id": milestone.id,
@@ -533,3 +741,123 @@ async def saved_from_offer(update: Update, context: Context, current: Turn) -> i
     }
     lead = current.t("report.milestone_chosen", title=milestone.title)
     return await _next(update, context, current, after=Step.MILESTONE, lead=lead)
+
+
+# --- from a reminder: "Lapor sekarang" -------------------------------------------------------
+
+
+@turn(roles=PARTICIPANTS)
+async def report_now(update: Update, context: Context, current: Turn) -> int | None:
+    """ "Lapor sekarang" under a reminder: /lapor at that milestone, or the milestone choice
+    (a nudge names none). The same checks as /lapor: only the participant's own milestones
+    of their current project that are still open. Pressed during a report, it starts anew."""
+    query = update.callback_query
+    assert query is not None and update.effective_message is not None
+    assert current.actor.person_id is not None
+    value = await _pressed(update, current, actions.REPORT_NOW, str.isdigit)
+    if value is None:
+        return None
+    milestone_id = int(value)
+    open_ones = await projects.reportable_milestones(current.session, current.actor.person_id)
+    if not open_ones:
+        await query.answer(current.t("report.no_open_milestones"), show_alert=True)
+        return END
+    if milestone_id == 0:
+        await query.answer()
+        _clear(context)
+        _draft(context)
+        keyboard = await _milestone_keyboard(current, "m")
+        await update.effective_message.reply_text(
+            current.t("report.choose_milestone"), reply_markup=keyboard
+        )
+        return Step.MILESTONE
+    milestone = next((m for m in open_ones if m.id == milestone_id), None)
+    if milestone is None:
+        key = "access.not_yours"
+        try:
+            found = await projects.own_milestone(
+                current.session, current.actor.person_id, milestone_id
+            )
+        except NotYours:
+            pass
+        else:
+            if found.status is MilestoneStatus.APPROVED:
+                key = "report.error.milestone_approved"
+        await query.answer(current.t(key), show_alert=True)
+        return None
+    await query.answer()
+    _clear(context)
+    draft = _draft(context)
+    draft["milestone_id"] = milestone.id
+    draft["milestone_title"] = milestone.title
+    # A new message under the reminder, which stays as it was.
+    lead = current.t("report.milestone_chosen", title=milestone.title)
+    question = current.t("report.ask_text", limit=MAX_REPORT_TEXT)
+    await update.effective_message.reply_text(f"{lead}\n\n{question}")
+    return Step.TEXT
+
+
+# --- correction within 24 hours ---------------------------------------------------------------
+
+
+@turn(roles=PARTICIPANTS)
+async def correct(update: Update, context: Context, current: Turn) -> int | None:
+    """ "Koreksi laporan" under a receipt: new words for the text and the two optional parts,
+    within 24 hours of sending; the advisors then get the corrected version, marked so."""
+    query = update.callback_query
+    assert query is not None and update.effective_message is not None
+    assert current.actor.person_id is not None
+    value = await _pressed(update, current, actions.CORRECT, str.isdigit)
+    if value is None:
+        return None
+    try:
+        report = await reports.correctable_report(
+            current.session, current.actor.person_id, int(value), current.now()
+        )
+    except UserFacingError as exc:
+        await query.answer(current.t(exc.key, **exc.params), show_alert=True)
+        return None
+    await query.answer()
+    _clear(context)
+    draft = _draft(context)
+    draft.update(
+        correcting=report.update_id,
+        milestone_title=report.milestone_title,
+        obstacles=report.obstacles,
+        next_steps=report.next_steps,
+    )
+    text = current.t(
+        "correction.ask_text",
+        milestone=report.milestone_title,
+        text=excerpt(report.text),
+        limit=MAX_REPORT_TEXT,
+    )
+    await update.effective_message.reply_text(text)
+    return Step.TEXT
+
+
+async def _submit_correction(update: Update, context: Context, current: Turn) -> int:
+    """Save the corrected words and send them to the advisors, marked as a correction."""
+    draft = _draft(context)
+    assert current.actor.person_id is not None
+    _clear(context)
+    try:
+        report, advisors = await reports.correct_report(
+            current.session,
+            current.actor.person_id,
+            int(draft["correcting"]),
+            text=str(draft["text"]),
+            obstacles=draft.get("obstacles"),
+            next_steps=draft.get("next_steps"),
+            now=current.now(),
+        )
+    except UserFacingError as exc:
+        await _show(update, current.t(exc.key, **exc.params))
+        return END
+    reached = await deliver_report(
+        context.bot, current.session, report, advisors, current.now(), correction=True
+    )
+    names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
+    key = "correction.sent" if reached else "correction.sent_nobody"
+    await _show(update, current.t(key, milestone=report.milestone_title, names=names))
+    return END

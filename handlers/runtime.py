@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from domain.clock import Clock
 from services.onboarding import GuessLimits
+from storage.evidence_store import EvidenceStore, MemoryStore
 
 RUNTIME_KEY = "runtime"
 
@@ -28,6 +29,8 @@ class Runtime:
     bot_username: str | None = None
     # Tells the sender to look at the queue now; a no-op when no sender runs (CLI, tests).
     wake: Callable[[], None] = lambda: None
+    # Where evidence bytes are kept (content-addressed); a folder in production, memory in tests.
+    evidence_store: EvidenceStore = field(default_factory=MemoryStore)
 
     @classmethod
     def of(cls, application: Application) -> Runtime:  # type: ignore[type-arg]

@@ -26,8 +26,9 @@ from domain.i18n import format_date, format_datetime, format_time
 from domain.roles import Role
 from domain.seminar_time import InvalidSeminarInput, local_to_utc, parse_user_time, parse_venue
 from domain.timezones import ZONES_BY_LABEL, zone_label
-from handlers import callbacks, steps
+from handlers import callbacks, seminar_materials, steps
 from handlers.delivery import send_html
+from handlers.edits import edit_buttons, edit_text
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import seminars
@@ -119,7 +120,7 @@ async def _close(update: Update, current: Turn, value: str) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await query.edit_message_text(current.t("seminar.chosen", value=value))
+    await edit_text(query, current.t("seminar.chosen", value=value))
 
 
 def _starts_at(draft: dict[str, Any]) -> datetime:
@@ -134,11 +135,12 @@ def _starts_at(draft: dict[str, Any]) -> datetime:
 
 
 def manage_buttons(current: Turn, items: list[SeminarView]) -> list[list[InlineKeyboardButton]]:
-    """Move and cancel buttons, one row per seminar."""
+    """Move and cancel buttons, one row per seminar; its detail (materials, attendance)."""
     return [
         [
             _button(current.t("seminar.button.reschedule", id=s.id), "r", str(s.id)),
             _button(current.t("seminar.button.cancel", id=s.id), "x", str(s.id)),
+            seminar_materials.detail_button(current, s.id),
         ]
         for s in items[:LIST_LIMIT]
     ]
@@ -394,7 +396,7 @@ async def presenter_toggled(update: Update, context: Context, current: Turn) -> 
         return None
     draft["presenters"] = selected
     await query.answer()
-    await query.edit_message_reply_markup(_presenter_markup(current, roster, selected))
+    await edit_buttons(query, _presenter_markup(current, roster, selected))
     return None
 
 
@@ -468,7 +470,7 @@ async def confirmed(update: Update, context: Context, current: Turn) -> int | No
         await _stale(update, current)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     message = _message(update)
     _clear(context)
     if fields[1] != "y":
@@ -631,7 +633,7 @@ async def _decided(
         await _stale(update, current)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_buttons(query, None)
     message = _message(update)
     _clear(context)
     if fields[1] != "y":

@@ -10,15 +10,17 @@ from telegram.error import BadRequest
 from domain.enums import FeedbackKind, MilestoneStatus, UpdateStatus
 from domain.i18n import format_date, format_datetime
 from domain.progress import progress_bar
+from domain.project_term import term_params
 from domain.roles import Role
 from domain.timezones import zone_label
 from handlers import callbacks
-from handlers.delivery import excerpt, send_html
+from handlers.delivery import body_html, excerpt, send_html
+from handlers.edits import edit_text
 from handlers.menu import ADVISORS
 from handlers.portfolio import button as portfolio_button
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
-from services import overview, projects
+from services import overview, projects, terms
 from services.errors import UserFacingError
 
 
@@ -35,11 +37,13 @@ async def status_command(update: Update, context: Context, current: Turn) -> Non
     lang, zone = current.actor.language, current.actor.timezone
     today = _today(current)
     now = current.now()
+    term = await terms.cohort_term(current.session, view.cohort_id)
     parts = [
         current.t(
             "status.header",
             title=view.title or current.t("project.none"),
             bar=progress_bar(view.progress),
+            **term_params(current.translator, term),
         )
     ]
     if not view.milestones:
@@ -100,7 +104,9 @@ async def advisees_command(update: Update, context: Context, current: Turn) -> N
             current.t(
                 "advisees.summary",
                 name=s.name,
-                kind=current.t(f"role.{s.kind.value}"),
+                # The line describes the participant; the viewer's own role (mentor or coach
+                # of this one) read as if it were the participant's.
+                kind=current.t("role.participant"),
                 state=current.t("advisees.joined" if s.joined else "advisees.not_joined"),
                 project=s.project_title or current.t("project.none"),
                 bar=progress_bar(s.progress),
@@ -132,7 +138,10 @@ _NOTE_ICON = {
     FeedbackKind.REPLY: "↩️",
     FeedbackKind.APPROVAL: "✅",
     FeedbackKind.REVISION_REQUEST: "✏️",
+    FeedbackKind.ACKNOWLEDGED: "👍",
 }
+# What a note without words says in the timeline.
+_WORDLESS = {FeedbackKind.ACKNOWLEDGED: "timeline.acknowledged_note"}
 
 
 @turn(roles=ADVISORS)
@@ -174,18 +183,27 @@ async def timeline_page(update: Update, context: Context, current: Turn) -> None
                 milestone=entry.milestone_title,
                 bar=progress_bar(entry.percent),
                 status=current.t(status_key),
-                text=excerpt(entry.text),
+                text=body_html(
+                    current.translator,
+                    excerpt(entry.text),
+                    excerpt(entry.obstacles) if entry.obstacles else None,
+                    excerpt(entry.next_steps) if entry.next_steps else None,
+                ),
                 photos=entry.photos,
                 documents=", ".join(entry.documents) or "-",
             )
         ]
+        if entry.corrected_at is not None:
+            lines.append(
+                current.t("timeline.corrected", at=format_datetime(entry.corrected_at, zone, lang))
+            )
         lines += [
             current.t(
                 "timeline.note",
                 icon=_NOTE_ICON[n.kind],
                 name=n.author_name,
                 at=format_datetime(n.at, zone, lang),
-                text=excerpt(n.text) or current.t("timeline.approved_note"),
+                text=excerpt(n.text) or current.t(_WORDLESS.get(n.kind, "timeline.approved_note")),
             )
             for n in entry.notes
         ]
@@ -216,7 +234,7 @@ async def timeline_page(update: Update, context: Context, current: Turn) -> None
     text = "\n\n".join(parts)
     if fields[2] == "p":  # paging within a timeline message: turn its page
         try:
-            await query.edit_message_text(text, reply_markup=markup)
+            await edit_text(query, text, reply_markup=markup)
             return
         except BadRequest:
             pass  # too long to edit in place, or deleted: send it anew

@@ -121,7 +121,7 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
             zone=runtime.default_zone,
             now=runtime.clock.now(),
         )
-        actor = await load()
+        actor = dataclasses.replace(await load(), first_contact=True)
     chat = update.effective_chat
     if (
         actor.person_id is not None

@@ -1,4 +1,8 @@
-"""/cuti: participants, mentors and coaches pause their reminders for a range of days."""
+"""/jeda (formerly /cuti): participants, mentors and coaches pause their reminders for some days.
+
+"Cuti" reads as personnel leave; the pause is only about reminders, so the menu shows /jeda.
+/cuti keeps working for those who learnt it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from domain.dates import InvalidDate, parse_user_range
 from domain.i18n import format_date
 from domain.roles import Role
 from handlers import callbacks
+from handlers.edits import edit_text
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import vacations
@@ -26,7 +31,7 @@ ROLES = frozenset({Role.PARTICIPANT, Role.MENTOR, Role.COACH})
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """What the composition root registers: the command, and the cancel buttons under it."""
     return [
-        CommandHandler("cuti", cuti_command, filters=filters.ChatType.PRIVATE),
+        CommandHandler(("jeda", "cuti"), cuti_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(cancel_pressed, pattern=callbacks.pattern(PREFIX)),
     ]
 
@@ -73,12 +78,12 @@ def _listing(
 
 @turn(roles=ROLES)
 async def cuti_command(update: Update, context: Context, current: Turn) -> None:
-    """/cuti alone lists current and upcoming leave; /cuti <dates> records leave."""
+    """/jeda (or /cuti) alone lists current and upcoming pauses; with dates it records one."""
     message = update.effective_message
     assert message is not None and current.actor.person_id is not None
     person_id = current.actor.person_id
     today = _today(current)
-    words = (message.text or "").split(maxsplit=1)  # "/cuti" or "/cuti@bot", then the dates
+    words = (message.text or "").split(maxsplit=1)  # "/jeda" or "/jeda@bot", then the dates
     typed = words[1].strip() if len(words) == 2 else ""
     if not typed:
         ranges = await vacations.list_vacations(current.session, person_id, today=today)
@@ -132,4 +137,4 @@ async def cancel_pressed(update: Update, context: Context, current: Turn) -> Non
     await query.answer(current.t("vacation.cancelled"))
     ranges = await vacations.list_vacations(current.session, current.actor.person_id, today=today)
     text, markup = _listing(current, ranges, today)
-    await query.edit_message_text(text, reply_markup=markup)
+    await edit_text(query, text, reply_markup=markup)

@@ -33,7 +33,9 @@ from domain.enums import (
     SeminarStatus,
     UpdateStatus,
 )
+from domain.materials import AttendanceAnswer, MaterialKind
 from domain.roles import Role
+from domain.scoring import ScoreSheetStatus
 from models.base import Base, UtcDateTime
 
 
@@ -99,6 +101,8 @@ class Person(TimestampMixin, Base):
     nip: Mapped[str | None] = mapped_column(String(18), unique=True)
     agency: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[str | None] = mapped_column(String(200))
+    # Pangkat/golongan as the roster writes it, "Pembina Utama Muda (IV/c)".
+    rank: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     language: Mapped[str] = mapped_column(String(8), default="id")
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -243,6 +247,12 @@ class ProgressUpdate(Base):
         _enum(UpdateStatus, "update_status"), default=UpdateStatus.SUBMITTED
     )
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Optional parts of a report: kendala (obstacles) and rencana berikutnya (next steps).
+    obstacles: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    # A correction within 24 hours replaces the text; the words first sent are kept here.
+    original_text: Mapped[str | None] = mapped_column(Text)
+    corrected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     milestone: Mapped[Milestone] = relationship(back_populates="updates")
     author: Mapped[Person] = relationship()
@@ -272,6 +282,9 @@ class Evidence(TimestampMixin, Base):
     caption: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     media_group_id: Mapped[str | None] = mapped_column(String(64))
+    # The bytes' key in the evidence store (file_size is then their stored size); NULL for
+    # files received before the store existed and not fetched yet, and for links.
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     update: Mapped[ProgressUpdate] = relationship(back_populates="evidence")
 
@@ -347,6 +360,8 @@ class Seminar(TimestampMixin, Base):
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when the organizer releases the scores: presenters see theirs only from then on.
+    scores_released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SeminarPresenter(Base):
@@ -360,6 +375,99 @@ class SeminarPresenter(Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class SeminarMaterial(Base):
+    """One version of a presenter's laporan or bahan tayang for a seminar; older ones stay.
+
+    The bytes are in the evidence store under `sha256`; Telegram's file_id is only a cache
+    for sending the file on without uploading it again.
+    """
+
+    __tablename__ = "seminar_material"
+    __table_args__ = (UniqueConstraint("seminar_id", "presenter_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(
+        ForeignKey("seminar.id", ondelete="CASCADE"), index=True
+    )
+    presenter_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MaterialKind] = mapped_column(_enum(MaterialKind, "material_kind"))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SeminarAttendance(Base):
+    """A mentor's, coach's or examiner's answer to a seminar notice; the latest answer counts."""
+
+    __tablename__ = "seminar_attendance"
+    __table_args__ = (UniqueConstraint("seminar_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(
+        ForeignKey("seminar.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[AttendanceAnswer] = mapped_column(_enum(AttendanceAnswer, "attendance_answer"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ScoreSheet(Base):
+    """An examiner's scores for one presenter at one seminar: a draft until submitted, then fixed.
+
+    The criteria are copied into its scores when it is started, so a rubric changed later
+    never alters a sheet already begun.
+    """
+
+    __tablename__ = "score_sheet"
+    __table_args__ = (UniqueConstraint("seminar_id", "presenter_id", "examiner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(
+        ForeignKey("seminar.id", ondelete="CASCADE"), index=True
+    )
+    presenter_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    examiner_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ScoreSheetStatus] = mapped_column(
+        _enum(ScoreSheetStatus, "score_sheet_status"), default=ScoreSheetStatus.DRAFT
+    )
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    scores: Mapped[list[CriterionScore]] = relationship(
+        back_populates="sheet", order_by="CriterionScore.position", cascade="all, delete-orphan"
+    )
+
+
+class CriterionScore(Base):
+    """One criterion of a score sheet, with its weight, and the score once given (0-100)."""
+
+    __tablename__ = "criterion_score"
+    __table_args__ = (UniqueConstraint("sheet_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheet.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    criterion: Mapped[str] = mapped_column(String(120))
+    weight: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Integer)
+
+    sheet: Mapped[ScoreSheet] = relationship(back_populates="scores")
 
 
 class OutboxMessage(TimestampMixin, Base):

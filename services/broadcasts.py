@@ -255,7 +255,8 @@ async def create_broadcast(
     if not audience.roles:
         raise UserFacingError("broadcast.error.no_roles")
     plan = await resolve_audience(session, cohort_id, audience, exclude_person_id=author_id)
-    if plan.reachable == 0:
+    # Those who have not joined count: their message waits for them (README).
+    if plan.reachable == 0 and not plan.not_joined:
         raise UserFacingError("broadcast.error.no_recipients", not_joined=len(plan.not_joined))
     broadcast = Broadcast(
         cohort_id=cohort_id,
@@ -313,6 +314,7 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
             dedup_key=f"bc:{broadcast.id}:{recipient.person_id}",
             message=message,
             not_before=now,
+            now=now,
             kind=KIND,
             recipient_id=recipient.person_id,
             cohort_id=cohort.id,
@@ -325,6 +327,7 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
             dedup_key=f"bc:{broadcast.id}:group:{group.chat_id}",
             message=message,
             not_before=now,
+            now=now,
             kind=KIND,
             chat_id=group.chat_id,
             cohort_id=cohort.id,

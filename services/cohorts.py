@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cohort_csv import CohortRow
 from domain.enums import AdvisorKind
+from domain.project_term import programme_from_name
 from domain.roles import Role
 from models import Assignment, Cohort, Invite, Membership, Person, Project
 from services import audit
@@ -60,11 +62,30 @@ class ImportSummary:
         )
 
 
+KNOWN_COHORTS_SHOWN = 10
+
+
 async def find_cohort(session: AsyncSession, name: str) -> Cohort:
-    cohort = await session.scalar(select(Cohort).where(Cohort.name == name.strip()))
-    if cohort is None:
-        raise UnknownCohort(name)
-    return cohort
+    """The cohort of that name, in any letter case; UnknownCohort lists the known ones and the
+    closest to what was typed."""
+    wanted = name.strip()
+    cohort = await session.scalar(select(Cohort).where(Cohort.name == wanted))
+    if cohort is not None:
+        return cohort
+    names = list(await session.scalars(select(Cohort.name).order_by(Cohort.name)))
+    # Case-folded in Python: SQLite's lower() knows only ASCII, PostgreSQL's the locale.
+    same = [n for n in names if n.casefold() == wanted.casefold()]
+    if len(same) == 1:
+        found = await session.scalar(select(Cohort).where(Cohort.name == same[0]))
+        if found is not None:
+            return found
+    by_folded = {n.casefold(): n for n in names}
+    close = difflib.get_close_matches(wanted.casefold(), list(by_folded), n=1, cutoff=0.6)
+    raise UnknownCohort(
+        name,
+        known=tuple(names[:KNOWN_COHORTS_SHOWN]),
+        suggestion=by_folded[close[0]] if close else None,
+    )
 
 
 async def import_cohort(
@@ -88,6 +109,8 @@ async def import_cohort(
     cohort = await session.scalar(select(Cohort).where(Cohort.name == summary.cohort_name))
     if cohort is None:
         cohort = Cohort(name=summary.cohort_name, organizer=organizer, year=year or now.year)
+        # "PKA Angkatan III" is a PKA cohort: the programme decides the project term.
+        cohort.programme = programme_from_name(summary.cohort_name) or "PKN II"
         session.add(cohort)
         await session.flush()
         summary.cohort_created = True
@@ -139,6 +162,7 @@ async def _upsert_people(
                 nip=row.nip.digits,
                 agency=row.agency,
                 position=row.position,
+                rank=row.rank,
                 timezone=row.zone.key,
             )
             session.add(person)
@@ -146,6 +170,9 @@ async def _upsert_people(
             summary.people_created += 1
         else:
             wanted = {"full_name": row.name, "agency": row.agency, "position": row.position}
+            # A file without a rank column keeps the ranks; with it, an empty cell clears.
+            if row.rank_listed:
+                wanted["rank"] = row.rank
             # Once someone has joined, their own /zona choice wins over the roster.
             if person.joined_at is None:
                 wanted["timezone"] = row.zone.key

@@ -405,6 +405,7 @@ async def mark_unreachable(
                 },
             ),
             not_before=now,
+            now=now,
             kind="notice",
             recipient_id=admin_id,
             cohort_id=cohorts[0][0] if cohorts else None,

@@ -13,5 +13,20 @@ class UserFacingError(Exception):
 
 
 class UnknownCohort(UserFacingError):
-    def __init__(self, name: str) -> None:
-        super().__init__("error.cohort.unknown", name=name)
+    """No cohort by that name; `known` (up to 10 names) and the closest `suggestion` help the
+    user type it right."""
+
+    def __init__(
+        self, name: str, known: tuple[str, ...] = (), suggestion: str | None = None
+    ) -> None:
+        if suggestion is not None:
+            super().__init__(
+                "error.cohort.unknown_suggest",
+                name=name,
+                suggestion=suggestion,
+                known=", ".join(known),
+            )
+        elif known:
+            super().__init__("error.cohort.unknown_list", name=name, known=", ".join(known))
+        else:
+            super().__init__("error.cohort.unknown", name=name)

@@ -27,6 +27,7 @@ from domain.enums import (
     SeminarStatus,
     UpdateStatus,
 )
+from domain.project_term import ProjectTerm
 from domain.roles import Role
 from domain.timezones import stored_zone, zone_label
 from models import (
@@ -53,6 +54,10 @@ from services.response_times import (
     participant_response_medians,
     waiting_longest_first,
 )
+from services.scoring import ScoreRow
+from services.scoring import export_rows as score_rows
+from services.seminar_materials import MaterialRow, cohort_materials
+from services.terms import term_of
 
 # The tables of an export, in the order the workbook shows them.
 TABLES: tuple[str, ...] = (
@@ -63,6 +68,8 @@ TABLES: tuple[str, ...] = (
     "seminars",
     "deliveries",
     "response_times",
+    "seminar_materials",
+    "seminar_scores",
 )
 
 # Who wrote a note, seen from the report's participant.
@@ -93,6 +100,7 @@ class ParticipantRow:
     reports: int
     feedback_received: int  # feedback, approvals and revision requests on their reports
     median_response: timedelta | None  # to the first answer by any advisor
+    rank: str | None = None  # pangkat/golongan from the roster
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,10 @@ class ReportRow:
     status: UpdateStatus
     text: str
     evidence: tuple[EvidenceItem, ...]
+    obstacles: str | None = None
+    next_steps: str | None = None
+    corrected_at: datetime | None = None
+    original_text: str | None = None  # the words first sent, when corrected
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,12 @@ class CohortExport:
     deliveries: list[DeliveryRow] = field(default_factory=list)
     # Per mentor and per coach; who leaves participants waiting longest first.
     response_times: list[AdvisorResponseTimes] = field(default_factory=list)
+    # Every version of every laporan and bahan tayang sent for the cohort's seminars.
+    seminar_materials: list[MaterialRow] = field(default_factory=list)
+    # Every submitted score sheet of the cohort's seminars (drafts stay the examiner's).
+    seminar_scores: list[ScoreRow] = field(default_factory=list)
+    # What the cohort calls the project (proyek perubahan, aksi perubahan), for headings.
+    project_term: ProjectTerm = ProjectTerm.PROYEK_PERUBAHAN
 
     def counts(self) -> dict[str, int]:
         """Rows per table, in TABLES order."""
@@ -349,6 +367,10 @@ async def cohort_export(
                 evidence=tuple(
                     EvidenceItem(e.kind, e.file_name, e.caption, e.url) for e in update.evidence
                 ),
+                obstacles=update.obstacles,
+                next_steps=update.next_steps,
+                corrected_at=update.corrected_at,
+                original_text=update.original_text,
             )
         )
 
@@ -430,6 +452,7 @@ async def cohort_export(
                 reports=len(submitted),
                 feedback_received=received.get(person.id, 0),
                 median_response=medians.get(person.id),
+                rank=person.rank,
             )
         )
 
@@ -437,6 +460,7 @@ async def cohort_export(
         cohort_id=cohort.id,
         cohort_name=cohort.name,
         programme=cohort.programme,
+        project_term=term_of(cohort),
         organizer=cohort.organizer,
         generated_at=now,
         participants=participant_rows,
@@ -446,6 +470,8 @@ async def cohort_export(
         seminars=await _seminars(session, cohort.id),
         deliveries=await _deliveries(session, cohort.id),
         response_times=waiting_longest_first(await advisor_response_times(session, cohort.id, now)),
+        seminar_materials=await cohort_materials(session, cohort.id),
+        seminar_scores=await score_rows(session, cohort.id),
     )
 
 

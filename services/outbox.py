@@ -41,6 +41,9 @@ class Outgoing:
     buttons: list[list[Button]] = field(default_factory=list)
     # Files re-sent by Telegram file_id: [{"kind": "photo"|"document", "file_id": ...}]
     media: list[dict[str, str]] = field(default_factory=list)
+    # The report (progress_update id) the message carries, if any: once sent, it is recorded
+    # as a relay of that report to its recipient, so replies thread and its buttons work.
+    thread: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -68,6 +71,7 @@ class Outgoing:
                 for row in self.buttons
             ],
             "media": self.media,
+            **({"thread": self.thread} if self.thread is not None else {}),
         }
 
     @classmethod
@@ -82,6 +86,7 @@ class Outgoing:
             params=params,
             buttons=[[Button(**b) for b in row] for row in payload.get("buttons", [])],
             media=list(payload.get("media", [])),
+            thread=payload.get("thread"),
         )
 
 
@@ -97,8 +102,12 @@ async def enqueue(
     cohort_id: int | None = None,
     broadcast_id: int | None = None,
     expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """Queue a message unless one with this key exists already; True when it was queued.
+
+    `now` is the injected clock's time, recorded as when the message was created (the
+    database's own clock otherwise, which a demo or a test running on other time contradicts).
 
     Either a person (`recipient_id`: their chat is looked up at send time) or a raw chat
     (`chat_id`, for a cohort's group) receives it.
@@ -119,6 +128,8 @@ async def enqueue(
         "expires_at": expires_at,
         "maybe_repeated": False,
     }
+    if now is not None:
+        values["created_at"] = now
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (

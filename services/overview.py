@@ -202,6 +202,9 @@ class TimelineEntry:
     photos: int
     documents: list[str]
     notes: list[TimelineNote]
+    obstacles: str | None = None
+    next_steps: str | None = None
+    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,9 @@ async def timeline(
                 notes=[
                     TimelineNote(n.author.full_name, n.kind, n.text, n.created_at) for n in u.notes
                 ],
+                obstacles=u.obstacles,
+                next_steps=u.next_steps,
+                corrected_at=u.corrected_at,
             )
             for u in updates
         ],

@@ -35,6 +35,9 @@ class Actor:
     global_admin: bool = False
     # False once a message to them got a 403 (they blocked the bot) until they come back.
     reachable: bool = True
+    # True when this very update created their record (an admin from the settings writing
+    # for the first time): they are greeted as newcomers, not welcomed back.
+    first_contact: bool = False
 
     @property
     def is_known(self) -> bool:
@@ -192,6 +195,7 @@ class Profile:
     cohorts: list[CohortRole]
     advisors: list[AdvisorLink]
     project_titles: list[str]
+    rank: str | None = None  # pangkat/golongan
 
 
 async def profile(session: AsyncSession, person_id: int, now: datetime) -> Profile:
@@ -237,4 +241,5 @@ async def profile(session: AsyncSession, person_id: int, now: datetime) -> Profi
         cohorts=cohorts,
         advisors=advisors,
         project_titles=titles,
+        rank=person.rank,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import OutboxStatus
 from domain.nip import normalize_nip
+from domain.report_body import report_body
 from models import (
     Assignment,
     AuditEntry,
@@ -42,6 +43,7 @@ from models import (
 )
 from services import audit
 from services.errors import UserFacingError
+from services.evidence import blob_keys, unreferenced
 
 # Audit details that would name a person; dropped from the erased person's own entries.
 _IDENTIFYING_DETAILS = ("telegram_user_id", "telegram_chat_id", "name", "nip")
@@ -69,6 +71,7 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
             "nip": person.nip,
             "agency": person.agency,
             "position": person.position,
+            "rank": person.rank,
             "language": person.language,
             "timezone": person.timezone,
             "telegram_user_id": person.telegram_user_id,
@@ -224,6 +227,7 @@ async def _reports(session: AsyncSession, person_id: int) -> list[dict[str, Any]
                     "caption": e.caption,
                     "url": e.url,
                     "telegram_file_id": e.telegram_file_id,
+                    "sha256": e.sha256,
                 }
             )
     return [
@@ -234,6 +238,10 @@ async def _reports(session: AsyncSession, person_id: int) -> list[dict[str, Any]
             "progress_percent": u.progress_percent,
             "status": u.status.value,
             "text": u.text,
+            "obstacles": u.obstacles,
+            "next_steps": u.next_steps,
+            "original_text": u.original_text,
+            "corrected_at": _iso(u.corrected_at),
             "evidence": evidence.get(u.id, []),
         }
         for u, title in reports
@@ -365,6 +373,9 @@ class ErasureSummary:
     label: str
     cohorts: list[str]
     counts: ErasureCounts
+    # Evidence-store keys of their files that nothing else refers to: the caller deletes them
+    # from the store after the commit (deleting before could lose files a rollback keeps).
+    blobs: tuple[str, ...] = ()
 
 
 async def person_by_nip(session: AsyncSession, raw_nip: str) -> Person:
@@ -451,9 +462,30 @@ async def erase_person(
     async def run(statement: Any) -> None:
         await session.execute(statement.execution_options(synchronize_session=False))
 
+    # Their files: those of their reports and of their half-written forms.
+    blobs = {
+        k
+        for k in await session.scalars(
+            select(Evidence.sha256).where(Evidence.update_id.in_(their_reports))
+        )
+        if k
+    }
+    accounts = {str(i) for i in (person.telegram_user_id, person.telegram_chat_id) if i}
+    if accounts:
+        for value in await session.scalars(
+            select(ConversationState.value).where(
+                ConversationState.kind == "user", ConversationState.key.in_(accounts)
+            )
+        ):
+            blobs |= blob_keys(value)
+
     # What they wrote: blanked, the rows kept so reports, feedback and approvals stay countable.
     await run(delete(Evidence).where(Evidence.update_id.in_(their_reports)))
-    await run(update(ProgressUpdate).where(ProgressUpdate.author_id == pid).values(text=""))
+    await run(
+        update(ProgressUpdate)
+        .where(ProgressUpdate.author_id == pid)
+        .values(text="", obstacles=None, next_steps=None, original_text=None)
+    )
     await run(update(FeedbackNote).where(FeedbackNote.author_id == pid).values(text=""))
     await run(update(Project).where(Project.participant_id == pid).values(problem=None, goal=None))
 
@@ -485,6 +517,7 @@ async def erase_person(
         .values(status=OutboxStatus.DROPPED, last_error="recipient erased")
     )
     await _scrub_outbox(session, person.full_name, label, cohort_ids)
+    await _scrub_report_words(session, set(await session.scalars(their_reports)), cohort_ids)
     await _scrub_own_audit(session, pid)
 
     # Inert: no active membership, so no audience, roster, reminder or access check finds them.
@@ -493,6 +526,7 @@ async def erase_person(
     person.nip = None
     person.agency = None
     person.position = None
+    person.rank = None
     person.telegram_user_id = None
     person.telegram_chat_id = None
     person.consent_at = None
@@ -500,6 +534,7 @@ async def erase_person(
     person.erased_at = now
     person.updated_at = now
     await session.flush()
+    orphaned = await unreferenced(session, blobs)
 
     details = {
         "person_id": pid,
@@ -509,6 +544,7 @@ async def erase_person(
         "invites_deleted": counts.invites,
         "vacations_deleted": counts.vacations,
         "messages_cancelled": counts.pending_messages,
+        "files_deleted": len(orphaned),
     }
     targets: list[int | None] = [*cohort_ids] or [None]
     for cohort_id in targets:
@@ -521,7 +557,9 @@ async def erase_person(
             cohort_id=cohort_id,
             details=details,
         )
-    return ErasureSummary(person_id=pid, label=label, cohorts=cohorts, counts=counts)
+    return ErasureSummary(
+        person_id=pid, label=label, cohorts=cohorts, counts=counts, blobs=tuple(sorted(orphaned))
+    )
 
 
 async def _forget_conversations(
@@ -583,6 +621,28 @@ async def _scrub_outbox(
         payload = dict(message.payload)
         payload["params"] = _replace(payload.get("params", {}), name, label)
         message.payload = payload
+
+
+async def _scrub_report_words(
+    session: AsyncSession, report_ids: set[int], cohort_ids: Sequence[int]
+) -> None:
+    """Feedback reminders carry the words of the report they are about (`thread`, `body`):
+    for their reports, the words go as they went from the report itself."""
+    if not report_ids or not cohort_ids:
+        return
+    messages = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.cohort_id.in_(cohort_ids),
+            cast(OutboxMessage.payload, String).contains('"thread"', autoescape=True),
+        )
+    )
+    for message in messages:
+        payload = dict(message.payload)
+        params = dict(payload.get("params", {}))
+        if payload.get("thread") in report_ids and "body" in params:
+            params["body"] = report_body("", None, None)
+            payload["params"] = params
+            message.payload = payload
 
 
 async def _scrub_own_audit(session: AsyncSession, person_id: int) -> None:

@@ -1,14 +1,14 @@
 """A participant's portfolio: project, milestones, every report with evidence and its thread.
 
 Gathered as plain frozen values for the PDF renderer (`documents/portfolio_pdf.py`), with the
-rule of who may ask for whose portfolio. Evidence files stay with Telegram; `fetch_images`
-resolves photo bytes through a function the caller injects, before anything is rendered.
+rule of who may ask for whose portfolio. Photo bytes come from the evidence store (by the
+SHA-256 each evidence row keeps), read by `fetch_images` before anything is rendered.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -28,6 +28,7 @@ from domain.enums import (
     UpdateStatus,
 )
 from domain.nip import normalize_nip
+from domain.project_term import ProjectTerm
 from domain.roles import Role
 from domain.timezones import stored_zone
 from models import (
@@ -42,12 +43,12 @@ from models import (
 )
 from services import audit
 from services.errors import UserFacingError
+from services.terms import term_of
+from storage.evidence_store import EvidenceStore
 
 AUDIT_ACTION = "export.portfolio"
-# Photos are fetched a few at a time: enough to be quick, few enough not to hit rate limits.
+# Photos are read a few at a time: quick, without opening every file of a long record at once.
 FETCH_CONCURRENCY = 4
-
-Fetch = Callable[[str], Awaitable[bytes | None]]
 
 
 class Relation(StrEnum):
@@ -66,6 +67,7 @@ class EvidenceRef:
     file_name: str | None
     caption: str | None
     url: str | None
+    sha256: str | None = None  # the bytes' key in the evidence store; None: not stored
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class ReportEntry:
     status: UpdateStatus
     evidence: tuple[EvidenceRef, ...]
     thread: tuple[ThreadNote, ...]
+    obstacles: str | None = None
+    next_steps: str | None = None
+    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ class SignOff:
 class AdvisorEntry:
     name: str
     kind: AdvisorKind
+    nip: str | None = None  # 18 digits as stored, for the approval sheet's signature block
+    rank: str | None = None  # pangkat/golongan
 
 
 @dataclass(frozen=True)
@@ -139,16 +146,27 @@ class Portfolio:
     milestones: tuple[MilestoneEntry, ...]
     reports: tuple[ReportEntry, ...]
     sign_offs: tuple[SignOff, ...]
+    rank: str | None = None  # pangkat/golongan, from the roster
+    cohort_year: int | None = None
+    project_term: ProjectTerm = ProjectTerm.PROYEK_PERUBAHAN  # the cohort's word for it
 
     @property
     def photo_file_ids(self) -> list[str]:
         """Every photo to embed, each once, in report order."""
-        seen: dict[str, None] = {}
+        return list(self.photo_keys)
+
+    @property
+    def photo_keys(self) -> dict[str, str | None]:
+        """Every photo to embed, each once, in report order: the file_id the renderer looks it
+        up by, with its key in the evidence store (None: its bytes were never stored)."""
+        seen: dict[str, str | None] = {}
         for report in self.reports:
             for item in report.evidence:
-                if item.kind is EvidenceKind.PHOTO and item.telegram_file_id:
-                    seen.setdefault(item.telegram_file_id)
-        return list(seen)
+                # The same photo twice: whichever copy was stored counts.
+                file_id = item.telegram_file_id
+                if item.kind is EvidenceKind.PHOTO and file_id and seen.get(file_id) is None:
+                    seen[file_id] = item.sha256
+        return seen
 
 
 @dataclass(frozen=True)
@@ -318,11 +336,12 @@ async def _gather(session: AsyncSession, target: _Target) -> Portfolio:
         cohort_id=cohort.id,
         cohort_name=cohort.name,
         programme=cohort.programme,
+        project_term=term_of(cohort),
         organizer=cohort.organizer,
         project_title=project.title if project is not None and project.title else None,
         problem=project.problem if project is not None else None,
         goal=project.goal if project is not None else None,
-        advisors=tuple(AdvisorEntry(a.full_name, kind) for a, kind in advisors),
+        advisors=tuple(AdvisorEntry(a.full_name, kind, a.nip, a.rank) for a, kind in advisors),
         milestones=tuple(
             MilestoneEntry(
                 id=m.id,
@@ -352,14 +371,20 @@ async def _gather(session: AsyncSession, target: _Target) -> Portfolio:
                         file_name=e.file_name,
                         caption=e.caption,
                         url=e.url,
+                        sha256=e.sha256,
                     )
                     for e in u.evidence
                 ),
                 thread=_thread(u.notes, roles),
+                obstacles=u.obstacles,
+                next_steps=u.next_steps,
+                corrected_at=u.corrected_at,
             )
             for u in updates
         ),
         sign_offs=tuple(sorted(sign_offs, key=lambda s: (s.at, s.milestone_title))),
+        rank=person.rank,
+        cohort_year=cohort.year,
     )
 
 
@@ -387,16 +412,19 @@ def _thread(notes: list[FeedbackNote], roles: Mapping[int, Role]) -> tuple[Threa
     return tuple(build(n, frozenset({n.id})) for n in children.get(None, []))
 
 
-async def fetch_images(portfolio: Portfolio, fetch: Fetch) -> dict[str, bytes]:
-    """The bytes of every photo the portfolio embeds, by file_id; a photo that `fetch` cannot
-    get (None) is left out and the renderer prints a placeholder for it."""
+async def fetch_images(portfolio: Portfolio, store: EvidenceStore) -> dict[str, bytes]:
+    """The bytes of every photo the portfolio embeds, from the evidence store, by file_id; a
+    photo the store does not have (never fetched, erased) is left out and the renderer prints a
+    placeholder for it."""
     limit = asyncio.Semaphore(FETCH_CONCURRENCY)
 
-    async def one(file_id: str) -> tuple[str, bytes | None]:
+    async def one(file_id: str, key: str | None) -> tuple[str, bytes | None]:
+        if key is None:
+            return file_id, None
         async with limit:
-            return file_id, await fetch(file_id)
+            return file_id, await store.get(key)
 
-    results = await asyncio.gather(*(one(f) for f in portfolio.photo_file_ids))
+    results = await asyncio.gather(*(one(f, k) for f, k in portfolio.photo_keys.items()))
     return {file_id: data for file_id, data in results if data}
 
 

@@ -155,6 +155,8 @@ async def project_view(session: AsyncSession, participant_id: int) -> ProjectVie
             .where(
                 ProgressUpdate.milestone_id.in_(ids),
                 FeedbackNote.author_id != participant_id,
+                # "Sudah dibaca" has no words: it must not hide the newest feedback.
+                FeedbackNote.kind != FeedbackKind.ACKNOWLEDGED,
             )
             .order_by(FeedbackNote.created_at, FeedbackNote.id)
         )

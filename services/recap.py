@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from domain.enums import Horizon, MilestoneStatus, UpdateStatus
+from domain.project_term import ProjectTerm
 from domain.roles import Role
 from models import (
     Assignment,
@@ -31,6 +32,7 @@ from services.response_times import (
     advisor_response_times,
     waiting_longest_first,
 )
+from services.terms import term_of
 
 # "This week": the seven days before now, the same for every zone.
 WEEK = timedelta(days=7)
@@ -111,6 +113,7 @@ class Recap:
     participants: list[ParticipantRecap]
     figures: CohortFigures
     response_times: list[AdvisorResponseTimes] = field(default_factory=list)
+    project_term: ProjectTerm = ProjectTerm.PROYEK_PERUBAHAN
 
     @property
     def behind(self) -> list[ParticipantRecap]:
@@ -338,6 +341,7 @@ async def cohort_recap(
         participants=participants,
         figures=figures,
         response_times=await _response_times(session, cohort_id, now, ids, advisor_id),
+        project_term=term_of(cohort),
     )
 
 

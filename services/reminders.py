@@ -47,8 +47,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from domain import actions
 from domain.enums import AdvisorKind, MilestoneStatus, OutboxStatus, SeminarStatus, UpdateStatus
+from domain.materials import materials_button_data
 from domain.progress import progress_bar
+from domain.project_term import ProjectTerm, term_param
+from domain.report_body import report_body
 from domain.roles import Role
 from domain.schedule import (
     InvalidReminderSettings,
@@ -66,6 +70,7 @@ from domain.timezones import WIB
 from models import (
     Assignment,
     Cohort,
+    Evidence,
     FeedbackNote,
     Membership,
     Milestone,
@@ -79,7 +84,8 @@ from models import (
 )
 from models.base import UtcDateTime
 from services import outbox
-from services.outbox import Outgoing
+from services.outbox import Button, Outgoing
+from services.terms import cohort_terms
 
 log = logging.getLogger(__name__)
 
@@ -513,10 +519,24 @@ def _waiting_reports() -> Any:
     )
 
 
-# Each advisor who has not answered a waiting report, and has not been reminded of it.
+# Each advisor who has not answered a waiting report, and has not been reminded of it; with
+# the report itself, which the reminder carries.
 _FEEDBACK = (
     _waiting_reports()
-    .add_columns(_advisor.id.label("advisor_id"), _advisor.timezone.label("advisor_timezone"))
+    .add_columns(
+        _advisor.id.label("advisor_id"),
+        _advisor.timezone.label("advisor_timezone"),
+        Assignment.kind.label("relation"),
+        ProgressUpdate.text,
+        ProgressUpdate.progress_percent,
+        ProgressUpdate.obstacles,
+        ProgressUpdate.next_steps,
+        select(func.count(Evidence.id))
+        .where(Evidence.update_id == ProgressUpdate.id)
+        .correlate(ProgressUpdate)
+        .scalar_subquery()
+        .label("evidence"),
+    )
     .join(
         Assignment,
         and_(
@@ -706,9 +726,9 @@ async def _milestone_reminders(session: AsyncSession, state: _Sweep) -> None:
             timing = state.timing(cohort_id, row.timezone, slot.day, row.known_since)
             if timing is not None:
                 if slot.name == "overdue":
-                    build = _overdue(row.title, row.due_on, row.timezone)
+                    build = _overdue(row.id, row.title, row.due_on, row.timezone)
                 else:
-                    build = _before(row.title, row.due_on, row.timezone, slot.days_left)
+                    build = _before(row.id, row.title, row.due_on, row.timezone, slot.days_left)
                 state.add(
                     timing,
                     key=f"ms:{row.id}:{slot.name}:{row.due_on}",
@@ -735,13 +755,28 @@ async def _milestone_reminders(session: AsyncSession, state: _Sweep) -> None:
                 )
 
 
-def _before(title: str, due_on: date, zone: str, days: int) -> Callable[[], Outgoing]:
+def _report_now(milestone_id: int | None) -> list[list[Button]]:
+    """ "Lapor sekarang" under a reminder to a participant: /lapor at that milestone."""
+    return [[Button("report.button.report_now", callback_data=actions.report_now(milestone_id))]]
+
+
+def _before(
+    milestone_id: int, title: str, due_on: date, zone: str, days: int
+) -> Callable[[], Outgoing]:
     key = "reminder.milestone.tomorrow" if days == 1 else "reminder.milestone.before"
-    return lambda: Outgoing(key, {"title": title, "due_date": due_on, "days": days})
+    return lambda: Outgoing(
+        key,
+        {"title": title, "due_date": due_on, "days": days},
+        buttons=_report_now(milestone_id),
+    )
 
 
-def _overdue(title: str, due_on: date, zone: str) -> Callable[[], Outgoing]:
-    return lambda: Outgoing("reminder.milestone.overdue", {"title": title, "due_date": due_on})
+def _overdue(milestone_id: int, title: str, due_on: date, zone: str) -> Callable[[], Outgoing]:
+    return lambda: Outgoing(
+        "reminder.milestone.overdue",
+        {"title": title, "due_date": due_on},
+        buttons=_report_now(milestone_id),
+    )
 
 
 def _overdue_for_mentor(
@@ -767,8 +802,9 @@ async def _nudges(session: AsyncSession, state: _Sweep) -> None:
     waits = [s.nudge_after_days for _, s in state.cohorts.values() if s.nudge_after_days]
     if not waits:
         return
-    rows = await session.execute(_NUDGES, state.window(min(waits), max(waits)))
-    for person_id, zone_name, cohort_id, silent_since, last_id in rows.tuples():
+    rows = (await session.execute(_NUDGES, state.window(min(waits), max(waits)))).tuples().all()
+    terms = await cohort_terms(session, {row[2] for row in rows})
+    for person_id, zone_name, cohort_id, silent_since, last_id in rows:
         wait = state.settings(cohort_id).nudge_after_days
         if not wait:
             continue
@@ -785,8 +821,14 @@ async def _nudges(session: AsyncSession, state: _Sweep) -> None:
             recipient_id=person_id,
             cohort_id=cohort_id,
             day=day,
-            build=_message(key, since=silent_since),
+            build=_nudge(key, silent_since, terms.get(cohort_id, ProjectTerm.PROYEK_PERUBAHAN)),
         )
+
+
+def _nudge(key: str, since: datetime, term: ProjectTerm) -> Callable[[], Outgoing]:
+    return lambda: Outgoing(
+        key, {"since": since, "term": term_param(term)}, buttons=_report_now(None)
+    )
 
 
 async def _feedback_reminders(session: AsyncSession, state: _Sweep) -> None:
@@ -812,13 +854,35 @@ async def _feedback_reminders(session: AsyncSession, state: _Sweep) -> None:
             recipient_id=row.advisor_id,
             cohort_id=row.cohort_id,
             day=day,
-            build=_message(
-                "reminder.feedback_wait",
-                participant=row.participant,
-                milestone=row.title,
-                submitted=row.submitted_at,
-            ),
+            build=_feedback_wait(row),
         )
+
+
+def _feedback_wait(row: Any) -> Callable[[], Outgoing]:
+    """The report itself, with the buttons of a relayed report, bound to the advisor once
+    sent (`thread`), so they answer from the reminder instead of looking it up."""
+    buttons = [
+        Button("report.button.feedback", actions.advisor_action(actions.GIVE_FEEDBACK, row.id)),
+        Button("report.button.acknowledge", actions.advisor_action(actions.ACKNOWLEDGE, row.id)),
+        Button("report.button.revision", actions.advisor_action(actions.ASK_REVISION, row.id)),
+    ]
+    rows = [buttons[:2], buttons[2:]]
+    if row.progress_percent == 100 and row.relation is AdvisorKind.MENTOR:
+        approve = actions.advisor_action(actions.APPROVE, row.id)
+        rows.insert(0, [Button("report.button.approve", approve)])
+    return lambda: Outgoing(
+        "reminder.feedback_wait.report",
+        {
+            "participant": row.participant,
+            "milestone": row.title,
+            "submitted": row.submitted_at,
+            "bar": progress_bar(row.progress_percent),
+            "evidence": row.evidence,
+            "body": report_body(row.text, row.obstacles, row.next_steps),
+        },
+        buttons=rows,
+        thread=row.id,
+    )
 
 
 def _escalation_days(settings: ReminderSettings) -> int | None:
@@ -869,6 +933,12 @@ async def _escalations(session: AsyncSession, state: _Sweep) -> None:
                 advisors=", ".join(names[(row.author_id, row.cohort_id)]),
             ),
         )
+
+
+def _materials_request(seminar_id: int, params: dict[str, Any]) -> Callable[[], Outgoing]:
+    """The presenter's request for laporan and bahan tayang, with "Kirim bahan" under it."""
+    send = Button("materials.button.send", materials_button_data(seminar_id))
+    return lambda: Outgoing("seminar.materials.presenter", params, buttons=[[send]])
 
 
 def _message(key: str, **params: Any) -> Callable[[], Outgoing]:
@@ -1051,6 +1121,7 @@ async def _seminar_materials(session: AsyncSession, state: _Sweep) -> None:
         await session.execute(_COHORT_ADMINS, {"cohort_ids": cohort_ids})
     ).tuples():
         admins[cohort_id].append((admin_id, zone_name))
+    terms = await cohort_terms(session, cohort_ids)
     for seminar_id, entry in seminars.items():
         days = state.settings(entry.cohort_id).seminar_materials_days
         if not days:
@@ -1062,6 +1133,7 @@ async def _seminar_materials(session: AsyncSession, state: _Sweep) -> None:
             "cohort": state.cohorts[entry.cohort_id][0],
             "at": entry.starts_at,
             "where": entry.where or "-",
+            "term": term_param(terms.get(entry.cohort_id, ProjectTerm.PROYEK_PERUBAHAN)),
         }
 
         for person_id, _, zone_name, reachable in entry.presenters:
@@ -1077,7 +1149,7 @@ async def _seminar_materials(session: AsyncSession, state: _Sweep) -> None:
                     recipient_id=person_id,
                     cohort_id=entry.cohort_id,
                     day=day,
-                    build=_message("seminar.materials.presenter", **params),
+                    build=_materials_request(seminar_id, params),
                 )
         names = [name for _, name, _, _ in entry.presenters]
         for admin_id, zone_name in admins.get(entry.cohort_id, []):
@@ -1150,6 +1222,7 @@ async def _plan(session: AsyncSession, state: _Sweep, result: SweepResult) -> No
                 "broadcast_id": None,
                 "expires_at": timing.expires,
                 "maybe_repeated": False,
+                "created_at": state.now,
             }
         )
     for key in await _enqueue_all(session, rows):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,9 @@ from models import (
 from services.errors import UserFacingError
 from services.projects import NotYours, own_milestone
 
+# A report can be corrected this long after it was sent (issue 13: "within 24 hours").
+CORRECTION_WINDOW = timedelta(hours=24)
+
 
 class StaleAction(UserFacingError):
     """A button whose data changed since it was sent: approved already, a newer report, ..."""
@@ -45,6 +48,8 @@ class EvidenceItem:
     size: int | None = None
     caption: str | None = None
     media_group_id: str | None = None
+    # The bytes' key in the evidence store once downloaded; `size` is then their real size.
+    sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +94,9 @@ class ReportView:
     submitted_at: datetime
     status: UpdateStatus
     evidence: list[EvidenceItem] = field(default_factory=list)
+    obstacles: str | None = None
+    next_steps: str | None = None
+    corrected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,9 @@ def _report_view(update: ProgressUpdate, participant: Person) -> ReportView:
         percent=update.progress_percent,
         submitted_at=update.submitted_at,
         status=update.status,
+        obstacles=update.obstacles,
+        next_steps=update.next_steps,
+        corrected_at=update.corrected_at,
         evidence=[
             EvidenceItem(
                 kind=e.kind.value,
@@ -124,6 +135,7 @@ def _report_view(update: ProgressUpdate, participant: Person) -> ReportView:
                 size=e.file_size,
                 caption=e.caption,
                 media_group_id=e.media_group_id,
+                sha256=e.sha256,
             )
             for e in update.evidence
         ],
@@ -151,6 +163,8 @@ async def submit_report(
     percent: int,
     evidence: list[EvidenceItem],
     now: datetime,
+    obstacles: str | None = None,
+    next_steps: str | None = None,
 ) -> tuple[ReportView, list[Recipient]]:
     """Record a report and move the milestone on; returns it with the advisors to notify."""
     try:
@@ -167,6 +181,8 @@ async def submit_report(
         progress_percent=percent,
         status=UpdateStatus.SUBMITTED,
         submitted_at=now,
+        obstacles=obstacles,
+        next_steps=next_steps,
     )
     update.evidence = [
         Evidence(
@@ -178,6 +194,7 @@ async def submit_report(
             file_size=item.size,
             caption=item.caption,
             media_group_id=item.media_group_id,
+            sha256=item.sha256,
         )
         for item in evidence
     ]
@@ -212,6 +229,31 @@ async def record_relay(
             created_at=now,
         )
     )
+
+
+async def record_queued_relay(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    message_id: int,
+    recipient_id: int,
+    update_id: int,
+    now: datetime,
+) -> bool:
+    """Remember a queued message that carried a report (a feedback reminder), as a relay;
+    False when the report is gone meanwhile (nothing to thread to)."""
+    if await session.get(ProgressUpdate, update_id) is None:
+        return False
+    await record_relay(
+        session,
+        chat_id=chat_id,
+        message_id=message_id,
+        recipient_id=recipient_id,
+        update_id=update_id,
+        note_id=None,
+        now=now,
+    )
+    return True
 
 
 async def find_relay(session: AsyncSession, chat_id: int, message_id: int) -> RelayedMessage | None:
@@ -424,3 +466,75 @@ async def report_for_participant(
     if update.author_id != participant_id:
         raise NotYours()
     return _report_view(update, await session.get_one(Person, participant_id))
+
+
+async def acknowledge(
+    session: AsyncSession, advisor_id: int, update_id: int, now: datetime
+) -> NoteDelivery | None:
+    """ "Sudah dibaca": record that the advisor read the report, once; None when they had
+    already said so (a double tap), so the participant is told only once."""
+    update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
+    already = await session.scalar(
+        select(FeedbackNote.id).where(
+            FeedbackNote.update_id == update.id,
+            FeedbackNote.author_id == advisor.id,
+            FeedbackNote.kind == FeedbackKind.ACKNOWLEDGED,
+        )
+    )
+    if already is not None:
+        return None
+    note = await _note(session, update, advisor, FeedbackKind.ACKNOWLEDGED, "", now)
+    return NoteDelivery(
+        note_id=note.id,
+        kind=note.kind,
+        text="",
+        author=Recipient.of(advisor, relation.value),
+        recipient=Recipient.of(participant, "participant"),
+        report=_report_view(update, participant),
+    )
+
+
+async def _own_correctable(
+    session: AsyncSession, participant_id: int, update_id: int, now: datetime
+) -> ProgressUpdate:
+    update = await _load_update(session, update_id)
+    if update.author_id != participant_id:
+        raise NotYours()
+    if now - update.submitted_at > CORRECTION_WINDOW:
+        raise UserFacingError("correction.error.too_late", hours=24)
+    if update.status is UpdateStatus.APPROVED:
+        raise UserFacingError("correction.error.approved")
+    return update
+
+
+async def correctable_report(
+    session: AsyncSession, participant_id: int, update_id: int, now: datetime
+) -> ReportView:
+    """The participant's own report, if it may still be corrected (24 hours, not approved)."""
+    update = await _own_correctable(session, participant_id, update_id, now)
+    return _report_view(update, await session.get_one(Person, participant_id))
+
+
+async def correct_report(
+    session: AsyncSession,
+    participant_id: int,
+    update_id: int,
+    *,
+    text: str,
+    obstacles: str | None,
+    next_steps: str | None,
+    now: datetime,
+) -> tuple[ReportView, list[Recipient]]:
+    """Replace a report's words within the window; the words first sent are kept. Returns
+    the corrected report with the advisors to send it to."""
+    update = await _own_correctable(session, participant_id, update_id, now)
+    if update.original_text is None:
+        update.original_text = update.text
+    update.text = text
+    update.obstacles = obstacles
+    update.next_steps = next_steps
+    update.corrected_at = now
+    await session.flush()
+    participant = await session.get_one(Person, participant_id)
+    advisors = await advisors_of(session, participant_id, update.milestone.project.cohort_id)
+    return _report_view(update, participant), advisors

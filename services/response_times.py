@@ -14,8 +14,13 @@ from domain.roles import Role
 from domain.stats import median_duration
 from models import Assignment, FeedbackNote, Membership, Milestone, Person, ProgressUpdate, Project
 
-# What counts as answering a report; a participant's own reply does not.
-RESPONSE_KINDS = (FeedbackKind.FEEDBACK, FeedbackKind.APPROVAL, FeedbackKind.REVISION_REQUEST)
+# What counts as answering a report ("sudah dibaca" too); a participant's own reply does not.
+RESPONSE_KINDS = (
+    FeedbackKind.FEEDBACK,
+    FeedbackKind.APPROVAL,
+    FeedbackKind.REVISION_REQUEST,
+    FeedbackKind.ACKNOWLEDGED,
+)
 
 _KIND_ORDER = {AdvisorKind.MENTOR: 0, AdvisorKind.COACH: 1}
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import AdvisorKind, MilestoneStatus, SeminarKind, SeminarStatus
+from domain.materials import AttendanceAnswer, attendance_button_data
 from domain.nip import InvalidNip, parse_nip
 from domain.roles import Role
 from domain.schedule import InvalidReminderSettings, ReminderSettings
@@ -31,7 +32,7 @@ from models import (
 from services import audit, outbox, reminders
 from services.errors import UserFacingError
 from services.groups import active_groups
-from services.outbox import Outgoing
+from services.outbox import Button, Outgoing
 
 # Two seminars of one presenter closer than this overlap: a seminar block of a few presenters
 # with their mentors, coach and examiner takes about this long.
@@ -558,12 +559,15 @@ async def _plan(
             queued = await outbox.enqueue(
                 session,
                 dedup_key=dedup_key(seminar.id, version, send.tag, person_id),
-                message=Outgoing(key, params),
+                message=Outgoing(
+                    key, params, buttons=_attendance_buttons(seminar, concerned, send.tag)
+                ),
                 not_before=send.not_before,
                 kind=OUTBOX_KIND,
                 recipient_id=person_id,
                 cohort_id=seminar.cohort_id,
                 expires_at=send.expires_at,
+                now=now,
             )
             if queued and send.tag != first:
                 queued_reminders += 1
@@ -574,6 +578,19 @@ async def _plan(
         reminders=queued_reminders,
         groups=groups,
     )
+
+
+def _attendance_buttons(seminar: Seminar, concerned: _Concerned, tag: str) -> list[list[Button]]:
+    """ "Hadir" / "Berhalangan" under a notice, a change or a reminder to a mentor, coach or
+    examiner (services/seminar_materials.py records the answer); none for a cancellation."""
+    if tag == "cancel" or not concerned.roles & {Role.MENTOR, Role.COACH, Role.EXAMINER}:
+        return []
+    return [
+        [
+            Button(answer.button_key, attendance_button_data(seminar.id, answer))
+            for answer in AttendanceAnswer
+        ]
+    ]
 
 
 async def _tell_groups(
@@ -623,6 +640,7 @@ async def _tell_groups(
             chat_id=group.chat_id,
             cohort_id=seminar.cohort_id,
             expires_at=send.expires_at,
+            now=now,
         )
     return told
 

@@ -112,3 +112,9 @@ class MemoryStore:
 
     async def delete(self, sha256: str) -> None:
         self.blobs.pop(_checked(sha256), None)
+
+
+def open_store(folder: Path | None) -> EvidenceStore:
+    """The store the settings name: a folder, or memory for settings built in code without one
+    (tests and tools that keep nothing)."""
+    return MemoryStore() if folder is None else FolderStore(folder)

@@ -67,15 +67,23 @@ async def test_help_lists_exactly_the_commands_of_each_role(
     assert commands(await say(bot, stranger, "/bantuan")) == {"/start", "/bantuan"}
     everyone = {"/start", "/bantuan", "/jadwal", "/profil", "/dataku", "/bahasa", "/zona", "/batal"}
     participant_help = commands(await say(bot, participant, "/bantuan"))
-    assert participant_help == everyone | {"/lapor", "/status", "/proyek", "/portofolio", "/cuti"}
+    assert participant_help == everyone | {
+        "/lapor",
+        "/status",
+        "/proyek",
+        "/portofolio",
+        "/bahan",
+        "/jeda",
+        "/nilai",
+    }
     assert commands(await say(bot, mentor, "/bantuan")) == everyone | {
         "/peserta",
         "/rekap",
-        "/cuti",
+        "/jeda",
     }
-    assert commands(await say(bot, examiner, "/bantuan")) == everyone
+    assert commands(await say(bot, examiner, "/bantuan")) == everyone | {"/penguji"}
     menu = {command for command, _ in telegram.menu_for(1005)}
-    assert menu == {c.lstrip("/") for c in everyone | {"/peserta", "/rekap", "/cuti"}}
+    assert menu == {c.lstrip("/") for c in everyone | {"/peserta", "/rekap", "/jeda"}}
 
 
 async def test_role_commands_refuse_other_roles(

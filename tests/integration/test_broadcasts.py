@@ -389,7 +389,7 @@ async def test_text_must_fit_one_message_with_its_header_and_a_caption_with_a_fi
                 cohort_id=cid,
                 author_id=None,
                 text="Halo",
-                audience=Audience(roles=frozenset({Role.EXAMINER})),
+                audience=Audience(roles=frozenset({Role.ADMIN})),  # the roster has none
                 now=now,
             )
         assert nobody.value.key == "broadcast.error.no_recipients"
@@ -715,7 +715,7 @@ async def test_the_command_line_previews_then_queues(
 @pytest.mark.parametrize(
     ("argv", "key"),
     [
-        (["--cohort", "Tidak Ada", "--text", "Halo"], "error.cohort.unknown"),
+        (["--cohort", "Tidak Ada", "--text", "Halo"], "error.cohort.unknown_list"),
         (["--cohort", COHORT, "--text", "Halo", "--role", "dosen"], "role.error.unknown"),
         (["--cohort", COHORT, "--text-file", "/no/such/file.txt"], "cli.error.file_not_found"),
         (["--cohort", COHORT, "--text", "  "], "text.error.empty"),
@@ -724,7 +724,7 @@ async def test_the_command_line_previews_then_queues(
             "cli.broadcast.error.seminar_group",
         ),
         (
-            ["--cohort", COHORT, "--text", "Halo", "--role", "penguji"],
+            ["--cohort", COHORT, "--text", "Halo", "--role", "penyelenggara"],
             "broadcast.error.no_recipients",
         ),
     ],
@@ -744,7 +744,7 @@ async def test_command_line_mistakes_are_one_catalog_line(
             cli_args(*argv), Settings(database_url=database_url), translator("id"), clock=clock
         )
     assert caught.value.key == key
-    if key == "error.cohort.unknown":
+    if key == "error.cohort.unknown_list":
         assert isinstance(caught.value, UnknownCohort)
     assert translator("id")(caught.value.key, **caught.value.params)  # renders
     assert await rows(engine) == []

@@ -1,4 +1,4 @@
-"""Updates run concurrently across users and in order for each: a slow portfolio holds up
+"""Updates run concurrently across users and in order for each: a slow download holds up
 nobody else, and a participant who types fast still gets every answer in turn."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bot.processor import PerUserUpdateProcessor
 from fakegram import TINY_JPEG, FakeTelegram
 from handlers import export as export_handler
 from handlers import recap as recap_handler
-from models import AuditEntry, Evidence
+from models import Evidence
 from models.db import session_factory
 from tests.conftest import ADMIN_ID
 from tests.factories import add_milestones, import_roster
@@ -29,7 +29,18 @@ async def evidence_count(engine: AsyncEngine) -> int:
         return int(await session.scalar(select(func.count()).select_from(Evidence)) or 0)
 
 
-async def test_another_user_is_answered_while_a_portfolio_waits_for_its_photos(
+async def start_report_up_to_the_evidence(bot: RunningBot, user: Any) -> None:
+    """/lapor, the milestone and the text: the next thing the participant sends is evidence."""
+    chooser = await say(bot, user, "/lapor")
+    await press(bot, user, chooser, next(b for b in chooser.button_texts if b.startswith("Rapat")))
+    await say(bot, user, "Rapat perdana tim efektif.")
+
+
+def evidence_prompts(messages: list[Any]) -> list[Any]:
+    return [m for m in messages if "Sudah diterima" in (m.text or "")]
+
+
+async def test_another_user_is_answered_while_a_photo_is_being_stored(
     bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
 ) -> None:
     assert isinstance(bot.app.update_processor, PerUserUpdateProcessor)
@@ -38,15 +49,16 @@ async def test_another_user_is_answered_while_a_portfolio_waits_for_its_photos(
     await add_milestones(engine, team["nurhayati"].nip, now)
     budi = await join(bot, telegram, 1001, team["budi"].code)
     nurhayati = await join(bot, telegram, 1002, team["nurhayati"].code)
-    await report(bot, budi, "Rapat", "Rapat perdana tim efektif.", "60%", photos=1)
+    await start_report_up_to_the_evidence(bot, budi)
 
-    # Budi asks for his portfolio; its photo download hangs (a slow Telegram file server).
+    # Budi's photo is fetched into the evidence store as it arrives; the download hangs (a slow
+    # Telegram file server).
     telegram.hold_downloads()
     budi_before = len(budi.inbox)
-    budi.send("/portofolio")
+    budi.send_photo(TINY_JPEG)
     await telegram.wait_for(lambda: telegram.downloads_waiting == 1)
-    # Budi's own next command waits behind his portfolio, in order.
-    budi.send("/status")
+    # Budi's own next command waits behind his photo, in order.
+    budi.send("/bantuan")
 
     # Nurhayati is answered meanwhile; Budi is not, yet.
     nurhayati.send("/status")
@@ -55,18 +67,18 @@ async def test_another_user_is_answered_while_a_portfolio_waits_for_its_photos(
     )
     assert "Kemajuan keseluruhan" in (status.text or "")
     assert telegram.downloads_waiting == 1
-    assert all(m.kind != "document" for m in budi.inbox[budi_before:])
-    assert not any(
-        "Layanan Aduan Warga Terpadu" in (m.text or "") for m in budi.inbox[budi_before:]
-    )
+    assert not evidence_prompts(budi.inbox[budi_before:])
+    assert not any("/lapor" in (m.text or "") for m in budi.inbox[budi_before:])
 
     telegram.release_downloads()
     await bot.settle()
     answers = [
-        m for m in budi.inbox[budi_before:] if m.kind == "document" or "Kemajuan" in (m.text or "")
+        m
+        for m in budi.inbox[budi_before:]
+        if "Sudah diterima" in (m.text or "") or "/lapor" in (m.text or "")
     ]
-    assert [m.kind for m in answers] == ["document", "text"]  # the portfolio, then /status
-    assert "Layanan Aduan Warga Terpadu" in (answers[1].text or "")
+    assert "Sudah diterima: 1" in (answers[0].text or "")  # the photo's receipt, then the help
+    assert "/lapor" in (answers[-1].text or "") and len(answers) == 2
 
 
 async def test_a_fast_typist_gets_every_step_in_order(
@@ -93,9 +105,10 @@ async def test_a_fast_typist_gets_every_step_in_order(
     transcript = budi.transcript()
     assert text("report.text_expected") not in transcript
     prompts = [m for m in budi.inbox if "Sudah diterima" in (m.text or "")]
-    # One evidence prompt after the text (0 files), one after the photo, and one for the album,
-    # at its first item (the second is stored without a prompt of its own).
-    assert [p.text and p.text.split("Sudah diterima: ")[1][:1] for p in prompts] == ["0", "1", "2"]
+    # After the text comes the question for kendala, which the photo answers by moving on to
+    # the evidence: one evidence prompt after the photo, and one for the album, at its first
+    # item (the second is stored without a prompt of its own).
+    assert [p.text and p.text.split("Sudah diterima: ")[1][:1] for p in prompts] == ["1", "2"]
     assert budi.last is not None and "/lapor" in (budi.last.text or "")  # the help, last
 
     # Each pressed prompt turns into the next question in place.
@@ -112,39 +125,29 @@ def connections_in_use(engine: AsyncEngine) -> int:
     return pool.checkedout()
 
 
-async def portfolio_audits(engine: AsyncEngine) -> int:
-    async with session_factory(engine)() as session:
-        query = select(func.count()).where(AuditEntry.action == "export.portfolio")
-        return int(await session.scalar(query) or 0)
-
-
-async def test_a_portfolio_waiting_for_its_photos_holds_no_database_connection(
+async def test_a_photo_being_stored_holds_no_database_connection(
     bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
 ) -> None:
     team = await import_roster(engine, now)
     await add_milestones(engine, team["budi"].nip, now)
     budi = await join(bot, telegram, 1001, team["budi"].code)
-    bambang = await join(bot, telegram, 1005, team["bambang"].code)
-    await report(bot, budi, "Rapat", "Rapat perdana tim efektif.", "60%", photos=1)
-    listing = await say(bot, bambang, "/peserta")
-    await press(bot, bambang, listing, next(b for b in listing.button_texts if "Budi" in b))
-    timeline = bambang.last
-    assert timeline is not None
+    await start_report_up_to_the_evidence(bot, budi)
 
-    # The mentor's portfolio hangs on its photo download (a slow Telegram file server)...
+    # The download into the evidence store hangs (a slow Telegram file server)...
     telegram.hold_downloads()
-    bambang.press(timeline, text("portfolio.button"))
+    budi.send_photo(TINY_JPEG)
     await telegram.wait_for(lambda: telegram.downloads_waiting == 1)
-    # ...with its transaction over: no connection taken from the small pool meanwhile, and the
-    # audit of the copy already committed (checked after, as the query takes a connection).
+    # ...with the update's transaction over: no connection taken from the small pool meanwhile.
     assert connections_in_use(engine) == 0
-    assert await portfolio_audits(engine) == 1
-    assert all(m.kind != "document" for m in bambang.inbox)
 
     telegram.release_downloads()
     await bot.settle()
-    assert bambang.last is not None and bambang.last.kind == "document"
-    assert await portfolio_audits(engine) == 1
+    prompt = evidence_prompts(budi.inbox)[-1]
+    for button in ("Selesai", "60%", "Kirim"):
+        await press(bot, budi, telegram.message(budi.chat_id, prompt.message_id), button)
+    async with session_factory(engine)() as session:
+        stored = list(await session.scalars(select(Evidence)))
+    assert len(stored) == 1 and stored[0].sha256 is not None
 
 
 async def test_the_recap_chart_and_the_workbook_are_drawn_with_no_connection_held(

@@ -364,5 +364,5 @@ async def test_audit_lists_import_broadcast_seminar_and_erase_with_who_did_it(
 
     assert await cli(["audit", "--cohort", "Angkatan Tidak Ada"]) == 2
     assert capsys.readouterr().err.strip() == text(
-        "error.cohort.unknown", name="Angkatan Tidak Ada"
+        "error.cohort.unknown_suggest", name="Angkatan Tidak Ada", suggestion=COHORT, known=COHORT
     )

@@ -30,7 +30,7 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages(tmp_path: P
     assert "Tanggapan dari Dra. Hj. Sri Wahyuni Lestari" in transcript  # the answer
     assert "telah disetujui oleh Mentor" in transcript  # the approval
     assert "⏰ Pengingat tahapan" in transcript and "7 hari lagi" in transcript  # the reminder
-    assert "kehadiran Bapak/Ibu sebagai mentor wajib" in transcript  # the mentor's seminar notice
+    assert "Mohon kehadiran Bapak/Ibu selaku mentor" in transcript  # the mentor's seminar notice
     assert "Jadwal seminar rancangan diubah" in transcript  # the move
     # The broadcast's blocked recipient, in the organizer's words (Telegram's text stays in logs);
     # the organizer, an admin from ADMIN_TELEGRAM_IDS, is also told the coach is unreachable.
@@ -38,7 +38,15 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages(tmp_path: P
     assert "Penerima pesan tidak dapat dihubungi" in transcript
     assert "Sebab: yang bersangkutan memblokir bot." in transcript
     assert "bot was blocked by the user" not in transcript
-    assert "Skenario selesai: 18 langkah berhasil" in transcript
+    # The presenter's laporan reaches the mentor; the mentor answers the notice "Hadir".
+    assert "✅ Laporan versi 1 untuk Seminar rancangan telah diterima" in transcript
+    assert "[dokumen] 📎 Laporan seminar rancangan (versi 1)" in transcript
+    assert "(Mentor): Hadir" in transcript
+    # The examiner scores Sri; she sees the scores once the organizer has released them.
+    assert "Nilai belum dirilis oleh penyelenggara." in transcript
+    assert "Nilai akhir (tertimbang): 85,95" in transcript
+    assert (tmp_path / "berita-acara" / "berita-acara-seminar-1.pdf").exists()
+    assert "Skenario selesai: 22 langkah berhasil" in transcript
     assert f"Berkas hasil demo (grafik PNG, XLSX, PDF) ada di folder: {tmp_path}" in transcript
 
     _check_files(tmp_path)
@@ -50,7 +58,7 @@ def _check_files(folder: Path) -> None:
         assert chart.width >= 600 and len(chart.convert("RGB").getcolors(1 << 24) or []) > 50
     (workbook_path,) = folder.glob("*.xlsx")
     workbook = load_workbook(workbook_path, read_only=True)
-    assert len(workbook.sheetnames) == 7 and workbook.sheetnames[-1] == "Waktu tanggapan"
+    assert workbook.sheetnames[6] == "Waktu tanggapan" and "Bahan seminar" in workbook.sheetnames
     participants = list(workbook.worksheets[0].values)
     assert any(row and "Sri Wahyuni" in str(row[0]) for row in participants[1:])
     (portfolio_path,) = folder.glob("*.pdf")

@@ -50,6 +50,8 @@ SHEETS = [
     "Seminar",
     "Log pengiriman",
     "Waktu tanggapan",
+    "Bahan seminar",
+    "Nilai seminar",
 ]
 
 # A second cohort, run by its own organizer (Rina, admin by membership), with one participant.
@@ -146,7 +148,7 @@ async def test_an_admin_gets_the_workbook_with_the_participants_figures(
         ("Budi Santoso", "Rapat koordinasi tim efektif", 60),
         ("Budi Santoso", "Uji coba aplikasi", 0),
     ]
-    assert milestones[0]["Target tanggal"] == datetime(2026, 11, 12)
+    assert milestones[0]["Tanggal target"] == datetime(2026, 11, 12)
     assert {m["Terlambat"] for m in milestones} == {"Tidak"}
 
     (report_row,) = rows_of(book["Laporan"])
@@ -196,6 +198,8 @@ async def test_an_admin_gets_the_workbook_with_the_participants_figures(
         "seminars",
         "deliveries",
         "response_times",
+        "seminar_materials",
+        "seminar_scores",
     ]
     assert entry.details["rows"]["response_times"] == 2
 
@@ -320,6 +324,8 @@ async def test_cli_exports_xlsx_and_csv_atomically_with_audit(
             "seminar.csv",
             "log-pengiriman.csv",
             "waktu-tanggapan.csv",
+            "bahan-seminar.csv",
+            "nilai-seminar.csv",
         ]
     )
     participants = list(
@@ -350,7 +356,7 @@ async def test_cli_exports_xlsx_and_csv_atomically_with_audit(
     assert code == 0
     capsys.readouterr()
     archive = zipfile.ZipFile(cli_env / "rekap.zip")
-    assert "response-times.csv" in archive.namelist() and len(archive.namelist()) == 7
+    assert "response-times.csv" in archive.namelist() and len(archive.namelist()) == 9
 
     entries = await export_audits(engine)
     assert [e.details["format"] for e in entries] == ["xlsx", "csv", "csv"]
@@ -478,6 +484,8 @@ async def test_the_service_gathers_seminars_deliveries_and_late_milestones(
         "seminars": 1,
         "deliveries": 2,
         "response_times": 2,
+        "seminar_materials": 0,
+        "seminar_scores": 0,
     }
     # Nobody waits: mentors before coaches; Hasan, with nobody assigned, is not listed.
     assert [(a.name, a.participants, a.waiting) for a in data.response_times] == [

@@ -53,7 +53,9 @@ async def test_participant_joins_through_the_deep_link_after_consent(
         assert "person.joined" in actions
     menu = [command for command, _ in telegram.menu_for(1001)]
     assert menu == [
-        "start", "bantuan", "lapor", "status", "proyek", "portofolio", "jadwal", "cuti", "profil",
+        "start", "bantuan", "lapor", "status", "proyek", "portofolio", "bahan", "nilai", "jadwal",
+        "jeda",
+        "profil",
         "dataku", "bahasa", "zona", "batal"
     ]  # fmt: skip
 
@@ -173,4 +175,4 @@ async def test_a_joined_account_cannot_take_another_persons_code(
     reply = await say(bot, budi, f"/start {team['nurhayati'].code}")
     assert reply.plain == text("code.account_bound")
     reply = await say(bot, budi, f"/start {team['budi'].code}")
-    assert reply.plain.startswith("Bapak Budi Santoso, selamat datang kembali.")
+    assert reply.plain == text("start.welcome_back", person="Bapak Budi Santoso", role="Peserta")

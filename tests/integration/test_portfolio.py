@@ -39,6 +39,21 @@ REPORT_TEXT = "Rapat perdana tim efektif sudah terlaksana bersama 12 OPD."
 FEEDBACK = "Bagus, lanjutkan dengan SK tim efektif."
 REPLY = "Siap, SK sedang diproses."
 MENTOR = "Dr. Ir. Bambang Wijaya"
+BUDI_RANK = "Pembina (IV/a)"
+MENTOR_RANK = "Pembina Utama Madya (IV/d)"
+
+
+def ranked_roster() -> str:
+    """The small roster with a pangkat/golongan column: Budi's and his mentor's ranks known."""
+    header, *rows = SMALL_ROSTER.splitlines()
+    ranks = {"Budi Santoso": BUDI_RANK, MENTOR: MENTOR_RANK}
+    lines = [header + ",pangkat/golongan"]
+    for row in rows:
+        lines.append(f"{row},{ranks.get(row.split(',')[1], '')}")
+    return "\n".join(lines)
+
+
+RANKED_ROSTER = ranked_roster()
 
 
 @pytest.fixture
@@ -81,7 +96,7 @@ async def audit_entries(engine: AsyncEngine) -> list[AuditEntry]:
 async def story(bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime):  # type: ignore[no-untyped-def]
     """Budi reports with a photo, Bambang answers by reply, Budi answers back, then Budi
     reports the milestone complete and Bambang signs it off."""
-    team = await import_roster(engine, now)
+    team = await import_roster(engine, now, RANKED_ROSTER)
     await add_milestones(engine, team["budi"].nip, now)
     budi = await join(bot, telegram, 1001, team["budi"].code)
     bambang = await join(bot, telegram, 1005, team["bambang"].code)
@@ -103,6 +118,8 @@ async def story(bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, no
     chooser = await say(bot, budi, "/lapor")
     await press(bot, budi, chooser, next(b for b in chooser.button_texts if b.startswith("Rapat")))
     await say(bot, budi, "SK tim efektif sudah ditandatangani.")
+    await press(bot, budi, budi.last, "Lewati")  # kendala
+    await press(bot, budi, budi.last, "Lewati")  # rencana berikutnya
     await press(bot, budi, budi.last, "Lewati")
     await press(bot, budi, budi.last, "100%")
     await press(bot, budi, budi.last, "Kirim")
@@ -129,13 +146,29 @@ def check_portfolio(data: bytes, *, photo: bool = True) -> str:
         "WIB",
     ):
         assert expected in words, expected
+    # A title page with the participant and their rank, then the approval sheet to sign.
+    cover = " ".join(reader.pages[0].extract_text().split())
+    assert f"Pangkat/Golongan {BUDI_RANK}" in cover and f"“{PROJECT}”" in cover
+    assert REPORT_TEXT not in cover
+    sheet = " ".join(reader.pages[1].extract_text().split())
+    for expected in (
+        "LEMBAR PERSETUJUAN",
+        MENTOR,
+        MENTOR_RANK,
+        "NIP. 19700505 199503 1 003",
+        "Dr. Lina Marliani",
+        "NIP. 19720909 200012 2 004",
+        "Peserta,",
+        "NIP. 19800115 200501 1 001",
+    ):
+        assert expected in sheet, expected
     embedded = [image for page in reader.pages for image in page.images]
     if photo:
         assert len(embedded) == 1 and embedded[0].image is not None
         assert embedded[0].image.size == (400, 300)
     else:
         assert embedded == []
-        assert "[Foto tidak dapat dimuat ke dalam dokumen ini.]" in words
+        assert "Foto tidak dapat ditampilkan: Foto rapat perdana" in words
     return words
 
 
@@ -219,7 +252,7 @@ async def test_forged_portfolio_buttons_are_refused_and_send_nothing(
     assert await audit_entries(engine) == []
 
 
-async def test_the_command_line_writes_the_pdf_with_photos_when_a_token_is_set(
+async def test_the_command_line_writes_the_pdf_with_its_photos_without_a_token(
     bot: RunningBot,
     telegram: FakeTelegram,
     engine: AsyncEngine,
@@ -238,16 +271,16 @@ async def test_the_command_line_writes_the_pdf_with_photos_when_a_token_is_set(
     grouped = "19800115 200501 1 001"
     assert grouped.replace(" ", "") == team["budi"].nip
 
-    # Without a token: written, photos left out, one warning saying why.
+    # Without a token: the photo comes from the evidence store, kept when Budi sent it.
     out = tmp_path / "budi.pdf"
     assert await asyncio.to_thread(main, ["portfolio", grouped, "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert captured.err.strip() == text("cli.portfolio.no_token")
+    assert captured.err == ""
     assert str(out) in captured.out
-    check_portfolio(out.read_bytes(), photo=False)
+    check_portfolio(out.read_bytes())
     assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []
 
-    # With the bot's token: the photo comes from Telegram; the NIP split over several args.
+    # A token changes nothing; the NIP may be split over several args.
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_API_ROOT", telegram.api_root)
     args: list[Any] = ["portfolio", *grouped.split(), "--out", str(out)]

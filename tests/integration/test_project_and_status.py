@@ -34,7 +34,7 @@ async def test_participant_writes_the_project_and_adds_a_milestone_with_a_typed_
     budi = await join(bot, telegram, 1001, team["budi"].code)
 
     overview = await say(bot, budi, "/proyek")
-    await press(bot, budi, overview, "✏️ Masalah")
+    await press(bot, budi, overview, "✏️ Rumusan masalah")
     await say(bot, budi, "Aduan warga tersebar di 14 kanal dan tidak terpantau.")
     assert "Aduan warga tersebar di 14 kanal" in budi.last.plain
     async with session_factory(engine)() as session:
@@ -84,7 +84,7 @@ async def test_milestone_fields_can_be_changed_and_the_date_is_read_back(
     assert milestone.due_on == date(2026, 11, 3)
 
     await press(bot, budi, budi.last, "✏️ Rapat")
-    await press(bot, budi, budi.last, "Jangka")
+    await press(bot, budi, budi.last, "Jangka waktu")
     await press(bot, budi, budi.last, "Jangka panjang")
     [milestone] = await milestones_of(engine)
     assert milestone.horizon is Horizon.LONG

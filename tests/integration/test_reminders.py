@@ -500,7 +500,8 @@ async def test_a_report_without_feedback_reminds_the_advisors_then_escalates(
     for row in waits.values():  # three days after the report, at 08.00 WIB
         assert local(row, WIB) == (date(2026, 11, 5), time(8))
     message = Outgoing.from_payload(waits[f"fbwait:{ignored.update_id}:{team['lina']}"].payload)
-    assert message.key == "reminder.feedback_wait"
+    assert message.key == "reminder.feedback_wait.report"  # the report itself goes with it
+    assert message.thread == ignored.update_id
     assert message.params["participant"] == "Budi Santoso"
     assert message.params["submitted"] == now
 

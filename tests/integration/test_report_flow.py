@@ -39,6 +39,8 @@ async def start_report(bot: RunningBot, budi: Any, words: str = "Sosialisasi ke 
     chooser = await say(bot, budi, "/lapor")
     await press(bot, budi, chooser, chooser.button_texts[0])
     await say(bot, budi, words)
+    await press(bot, budi, budi.last, "Lewati")  # kendala
+    await press(bot, budi, budi.last, "Lewati")  # rencana berikutnya
 
 
 async def test_an_album_is_one_step_and_reaches_the_mentor_as_an_album(
@@ -95,9 +97,12 @@ async def test_text_sent_outside_a_conversation_can_become_a_report(
     assert offer.plain == text("report.offer_save")
     assert offer.button_texts[-1] == "Tidak, terima kasih"
     await press(bot, budi, offer, offer.button_texts[1])  # the second milestone
-    # The offer itself turns into the next question; the text was kept, so evidence comes next.
+    # The offer itself turns into the next question; the text was kept, so kendala comes next.
     assert budi.last.message_id == offer.message_id
     assert offer.plain.startswith(text("report.milestone_chosen", title="Uji coba aplikasi"))
+    assert "Apakah ada kendala" in offer.plain
+    await press(bot, budi, budi.last, "Lewati")
+    await press(bot, budi, budi.last, "Lewati")
     assert "Silakan kirim bukti dukung" in offer.plain
     await press(bot, budi, budi.last, "Lewati")
     await press(bot, budi, budi.last, "30%")
@@ -118,6 +123,8 @@ async def test_a_photo_with_a_caption_outside_a_conversation_keeps_both(
     budi.send_photo(TINY_JPEG, caption="Uji coba di Kelurahan 9 Ilir <RW 03> & RW 04")
     await bot.settle()
     await press(bot, budi, budi.last, budi.last.button_texts[0])
+    await press(bot, budi, budi.last, "Lewati")  # kendala
+    await press(bot, budi, budi.last, "Lewati")  # rencana berikutnya
     assert "Sudah diterima: 1 berkas" in budi.last.plain
     await press(bot, budi, budi.last, "Selesai")
     await press(bot, budi, budi.last, "20%")
@@ -180,6 +187,8 @@ async def test_too_long_text_and_wrong_files_are_refused_with_the_reason(
         reply = await say(bot, budi, "x" * 3501)
         assert reply.plain == text("text.error.too_long", limit=3500, length=3501)
         await say(bot, budi, "Uraian yang wajar.")
+        await press(bot, budi, budi.last, "Lewati")  # kendala
+        await press(bot, budi, budi.last, "Lewati")  # rencana berikutnya
 
         budi.send_document(
             b"MZ\x90\x00", filename="setup.exe", mime_type="application/x-msdownload"

@@ -40,6 +40,8 @@ async def report(
     chooser = await say(bot, budi, "/lapor")
     await press(bot, budi, chooser, next(b for b in chooser.button_texts if b.startswith(title)))
     await say(bot, budi, words)
+    await press(bot, budi, budi.last, "Lewati")  # kendala
+    await press(bot, budi, budi.last, "Lewati")  # rencana berikutnya
     for _ in range(photos):
         budi.send_photo(TINY_JPEG)
         await bot.settle()
@@ -74,7 +76,8 @@ async def test_a_report_with_a_photo_reaches_mentor_and_coach_who_answer_by_repl
         assert photo.kind == "photo"
         assert "Laporan kemajuan dari Budi Santoso" in relay.plain
         assert "Rapat perdana tim efektif sudah terlaksana." in relay.plain
-        assert relay.button_texts == ["💬 Beri umpan balik", "✏️ Minta revisi"]  # no approval at 60%
+        # No approval at 60%.
+        assert relay.button_texts == ["💬 Beri umpan balik", "👍 Sudah dibaca", "✏️ Minta revisi"]
     async with session_factory(engine)() as session:
         update = await session.scalar(select(ProgressUpdate))
         assert update is not None and update.progress_percent == 60

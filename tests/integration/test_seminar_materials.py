@@ -142,7 +142,8 @@ async def test_presenters_are_asked_for_materials_three_days_before_at_eight_the
     assert text_.startswith("📎 <b>Laporan dan bahan tayang untuk seminar rancangan</b>")
     assert "Waktu: Kamis, 10 Desember 2026, 11.00 WIT" in text_
     assert "Tempat: Aula BPSDM Lantai 2" in text_
-    assert "laporan proyek perubahan dan bahan tayang kepada penyelenggara" in text_
+    # "PKP Angkatan IV" is a PKP cohort: its participants lead an aksi perubahan.
+    assert "laporan aksi perubahan dan bahan tayang kepada penyelenggara" in text_
     english = rendered(nurhayati, "en", zone=WIT)
     assert "Thursday, 10 December 2026, 11.00 WIT" in english
     assert "report (laporan) and slides (bahan tayang)" in english

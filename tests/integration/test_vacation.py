@@ -68,7 +68,7 @@ async def test_a_participant_records_merges_lists_and_cancels_leave(
     budi = await join(cuti, telegram, 1001, team["budi"].code)
 
     reply = await say(cuti, budi, "/cuti")
-    assert text("vacation.none") in reply.plain and "/cuti 24/12 - 2/1" in reply.plain
+    assert text("vacation.none") in reply.plain and "/jeda 24/12 - 2/1" in reply.plain
 
     reply = await say(cuti, budi, "/cuti 24/12 - 2/1")
     christmas, new_year = date(2026, 12, 24), date(2027, 1, 2)

@@ -7,6 +7,7 @@ import dataclasses
 import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from openpyxl import load_workbook
 
@@ -24,6 +25,7 @@ from domain.enums import (
     SeminarStatus,
     UpdateStatus,
 )
+from domain.materials import MaterialKind
 from domain.timezones import WIB, WIT
 from services.exports import (
     AUTHOR_MENTOR,
@@ -37,6 +39,8 @@ from services.exports import (
     SeminarRow,
 )
 from services.response_times import AdvisorResponseTimes
+from services.scoring import ScoreItem, ScoreRow
+from services.seminar_materials import MaterialRow
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 SUBMITTED = datetime(2026, 11, 27, 2, 30, tzinfo=UTC)  # 09.30 WIB, 11.30 WIT
@@ -166,7 +170,47 @@ def _export() -> CohortExport:
                 oldest_waiting=None,
             ),
         ],
+        seminar_materials=[
+            MaterialRow(
+                seminar_id=1,
+                seminar_kind=SeminarKind.DESIGN,
+                seminar_starts_at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+                presenter="Budi Santoso",
+                kind=MaterialKind.REPORT,
+                version=1,
+                file_name="laporan.pdf",
+                size=1024,
+                sha256="0" * 64,
+                uploaded_at=datetime(2026, 12, 7, 3, 0, tzinfo=UTC),
+                latest=True,
+            )
+        ],
+        seminar_scores=[
+            ScoreRow(
+                seminar_id=1,
+                kind=SeminarKind.DESIGN,
+                starts_at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+                presenter="Budi Santoso",
+                examiner="Prof. Teguh Santoso",
+                items=(ScoreItem(1, "Substansi", 60, 90), ScoreItem(2, "Presentasi", 40, 75)),
+                total=Decimal("84.00"),
+                comment="Perluas replikasi.",
+                submitted_at=datetime(2026, 12, 10, 4, 0, tzinfo=UTC),
+                released_at=None,
+            )
+        ],
     )
+
+
+def test_the_seminar_scores_sheet_has_one_row_per_submitted_sheet() -> None:
+    sheet = load_workbook(io.BytesIO(render_xlsx(_export(), "id", WIB)))["Nilai seminar"]
+    header, row = ([c.value for c in r] for r in sheet.iter_rows(max_row=2))
+    values = dict(zip(header, row, strict=True))
+    assert values["Peserta"] == "Budi Santoso" and values["Penguji"] == "Prof. Teguh Santoso"
+    assert values["Nilai per kriteria (bobot)"] == "Substansi (60%): 90; Presentasi (40%): 75"
+    assert values["Nilai akhir (tertimbang)"] == 84
+    assert values["Dikirim (WIB)"] == datetime(2026, 12, 10, 11, 0)
+    assert values["Nilai dirilis (WIB)"] is None
 
 
 def test_the_workbook_has_seven_sheets_with_bold_frozen_filtered_headers() -> None:
@@ -180,6 +224,8 @@ def test_the_workbook_has_seven_sheets_with_bold_frozen_filtered_headers() -> No
         "Seminar",
         "Log pengiriman",
         "Waktu tanggapan",
+        "Bahan seminar",
+        "Nilai seminar",
     ]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
@@ -263,7 +309,7 @@ def test_response_times_one_row_per_advisor_in_hours() -> None:
 def test_english_headers_and_another_zone() -> None:
     book = load_workbook(io.BytesIO(render_xlsx(_export(), "en", WIT)))
 
-    assert book.sheetnames[0] == "Participants" and book.sheetnames[-1] == "Response times"
+    assert book.sheetnames[0] == "Participants" and book.sheetnames[-1] == "Seminar scores"
     headers = [c.value for c in book["Participants"][1]]
     assert "Last report (WIT)" in headers
     last = headers.index("Last report (WIT)")
@@ -274,7 +320,7 @@ def test_english_headers_and_another_zone() -> None:
 def test_an_empty_cohort_still_has_every_sheet_and_header() -> None:
     empty = CohortExport(1, "Kosong", "PKN II", None, NOW)
     book = load_workbook(io.BytesIO(render_xlsx(empty, "id", WIB)))
-    assert len(book.sheetnames) == 7
+    assert len(book.sheetnames) == 9
     assert all(sheet.max_row == 1 for sheet in book.worksheets)
 
 
@@ -289,6 +335,8 @@ def test_csv_files_one_per_table_with_bom_and_safe_text() -> None:
         "seminar.csv",
         "log-pengiriman.csv",
         "waktu-tanggapan.csv",
+        "bahan-seminar.csv",
+        "nilai-seminar.csv",
     ]
     assert all(data.startswith(b"\xef\xbb\xbf") for data in files.values())
     rows = list(csv.reader(io.StringIO(files["peserta.csv"].decode("utf-8-sig"))))

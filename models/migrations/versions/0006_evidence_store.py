@@ -1,4 +1,4 @@
-"""evidence store (placeholder: filled by the feature that needs it)
+"""evidence store: each evidence row names its bytes' SHA-256 in the store
 
 Revision ID: 0006
 Revises: 0005
@@ -7,6 +7,9 @@ Create Date: 2026-12-05 12:00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # Existing rows keep sha256 NULL: their bytes are still only at Telegram (by file_id) until
+    # `properbot evidence fetch` brings them into the store.
+    with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sha256", sa.String(length=64), nullable=True))
+        batch_op.create_index("ix_evidence_sha256", ["sha256"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.drop_index("ix_evidence_sha256")
+        batch_op.drop_column("sha256")

@@ -1,4 +1,4 @@
-"""person rank (placeholder: filled by the feature that needs it)
+"""person rank: pangkat/golongan from the cohort roster
 
 Revision ID: 0009
 Revises: 0008
@@ -7,6 +7,9 @@ Create Date: 2026-12-05 12:00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rank", sa.String(length=100), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_column("rank")
