@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files import write_atomically
 from bot.settings import Settings
-from documents.attendance_pdf import render_attendance
 from domain.i18n import Translator
 from services import seminar_materials
 from services.errors import UserFacingError
@@ -40,6 +39,9 @@ async def attendance(
     now: datetime,
 ) -> list[str]:
     """Gather, audit, render and write the list; nothing is written when it is refused."""
+    # Heavy renderer: loaded on first use, so `properbot run` stays small at rest.
+    from documents.attendance_pdf import render_attendance
+
     label = f"cli:{getpass.getuser()}"
     by = Organizer(person_id=None, label=label, every_cohort=True)
     sheet = await seminar_materials.attendance_sheet(session, args.id, by, group=args.group)

@@ -17,8 +17,6 @@ from typing import Any
 
 from bot.files import write_atomically
 from bot.settings import Settings
-from documents.csv_export import render_csv, zip_files
-from documents.xlsx_export import render_xlsx
 from domain.clock import Clock, SystemClock
 from domain.i18n import Translator, resolve_language
 from domain.timezones import UnknownZone, parse_zone
@@ -58,6 +56,10 @@ async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> in
 async def export(
     args: argparse.Namespace, settings: Settings, t: Translator, *, clock: Clock
 ) -> int:
+    # Heavy renderer: loaded on first use, so `properbot run` stays small at rest.
+    from documents.csv_export import render_csv, zip_files
+    from documents.xlsx_export import render_xlsx
+
     try:
         zone = parse_zone(args.zone) if args.zone else settings.default_timezone
     except UnknownZone as exc:

@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.files import write_atomically
 from bot.settings import Settings
-from documents.portfolio_pdf import render_portfolio
 from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED_LANGUAGES, Translator
 from domain.nip import InvalidNip, parse_nip
@@ -52,6 +51,9 @@ async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> in
 async def export(
     args: argparse.Namespace, settings: Settings, t: Translator, *, clock: Clock
 ) -> int:
+    # Heavy renderer: loaded on first use, so `properbot run` stays small at rest.
+    from documents.portfolio_pdf import render_portfolio
+
     raw_nip = " ".join(args.nip)
     now = clock.now()
     try:

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files import write_atomically
 from bot.settings import Settings
-from documents.berita_acara_pdf import render_berita_acara
 from domain.i18n import SUPPORTED_LANGUAGES, Translator, format_datetime, translator
 from domain.scoring import SETTINGS_KEY, format_score
 from services import scoring
@@ -174,6 +173,9 @@ async def _berita_acara(
     t: Translator,
     now: datetime,
 ) -> list[str]:
+    # Heavy renderer: loaded on first use, so `properbot run` stays small at rest.
+    from documents.berita_acara_pdf import render_berita_acara
+
     by = _organizer()
     found = await scoring.berita_acara(session, args.id, by)
     language = args.language or settings.default_language

@@ -9,8 +9,6 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from documents.export_tables import export_file_name
-from documents.xlsx_export import render_xlsx
 from domain.i18n import format_date
 from domain.roles import Role
 from domain.timezones import zone_label
@@ -84,6 +82,10 @@ async def _send(message: Message, current: Turn, cohort: groups.CohortChoice) ->
 
 
 async def _deliver(message: Message, current: Turn, data: CohortExport, now: datetime) -> None:
+    # Heavy (matplotlib, openpyxl or fpdf): loaded on first use, so an idle bot stays small.
+    from documents.export_tables import export_file_name
+    from documents.xlsx_export import render_xlsx
+
     language, zone = current.actor.language, current.actor.timezone
     # openpyxl is plain CPU work; off the event loop, other chats keep being answered.
     content = await asyncio.to_thread(render_xlsx, data, language, zone)

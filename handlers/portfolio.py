@@ -8,7 +8,6 @@ import functools
 from telegram import Bot, InlineKeyboardButton, Update
 from telegram.constants import ChatAction
 
-from documents.portfolio_pdf import file_slug, render_portfolio
 from domain.project_term import term_params
 from domain.roles import Role
 from handlers import callbacks
@@ -76,6 +75,9 @@ async def _send(update: Update, context: Context, current: Turn, participant_id:
 
 
 async def _deliver(bot: Bot, current: Turn, chat_id: int, found: portfolio.Portfolio) -> None:
+    # Heavy (matplotlib, openpyxl or fpdf): loaded on first use, so an idle bot stays small.
+    from documents.portfolio_pdf import file_slug, render_portfolio
+
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
     images = await portfolio.fetch_images(found, current.runtime.evidence_store)
     # Rendering is CPU work (fonts, photos): off the event loop, so other chats keep moving.

@@ -10,7 +10,6 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from documents.recap_chart import recap_charts
 from domain.i18n import format_date, format_datetime
 from domain.roles import Role
 from handlers import callbacks
@@ -100,6 +99,9 @@ async def _send(context: Context, current: Turn, chat_id: int, scope: RecapScope
 
 async def _deliver(bot: Bot, current: Turn, chat_id: int, result: Recap) -> None:
     """The chart (one photo, or an album of pages for a large cohort), then the summary."""
+    # Heavy (matplotlib): loaded on first use, so an idle bot stays small.
+    from documents.recap_chart import recap_charts
+
     lang, zone = current.actor.language, current.actor.timezone
     # Drawing takes a moment per page; a worker thread keeps the bot answering meanwhile.
     pages = await asyncio.to_thread(recap_charts, result, lang, zone)

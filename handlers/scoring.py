@@ -22,7 +22,6 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from documents.berita_acara_pdf import file_name, render_berita_acara
 from domain.i18n import format_date, format_datetime
 from domain.roles import Role
 from domain.scoring import MAX_COMMENT, MAX_SCORE, MIN_SCORE, InvalidScoring, format_score
@@ -778,6 +777,9 @@ async def berita_acara_pressed(update: Update, context: Context, current: Turn) 
 
 
 async def _send_pdf(bot: Bot, current: Turn, chat_id: int, found: SeminarScores) -> None:
+    # Heavy (fpdf): loaded on first use, so an idle bot stays small.
+    from documents.berita_acara_pdf import file_name, render_berita_acara
+
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
     data = await asyncio.to_thread(
         render_berita_acara, found, language=current.actor.language, generated_at=current.now()

@@ -24,7 +24,6 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from documents.attendance_pdf import attendance_file_name, render_attendance
 from domain.evidence import EvidenceFile, EvidenceRejected
 from domain.i18n import format_datetime
 from domain.materials import AttendanceAnswer, MaterialKind, absence_reason, answer_of_code
@@ -517,6 +516,9 @@ async def sheet_pressed(update: Update, context: Context, current: Turn) -> None
 
 
 async def _send_sheet(bot: Bot, current: Turn, chat_id: int, sheet: AttendanceSheet) -> None:
+    # Heavy (fpdf): loaded on first use, so an idle bot stays small.
+    from documents.attendance_pdf import attendance_file_name, render_attendance
+
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
     data = await asyncio.to_thread(
         render_attendance, sheet, language=current.actor.language, generated_at=current.now()

@@ -13,9 +13,8 @@ from sqlalchemy.pool import QueuePool
 
 from bot.harness import RunningBot
 from bot.processor import PerUserUpdateProcessor
+from documents import recap_chart, xlsx_export
 from fakegram import TINY_JPEG, FakeTelegram
-from handlers import export as export_handler
-from handlers import recap as recap_handler
 from models import Evidence
 from models.db import session_factory
 from tests.conftest import ADMIN_ID
@@ -170,8 +169,8 @@ async def test_the_recap_chart_and_the_workbook_are_drawn_with_no_connection_hel
 
         return wrapper
 
-    monkeypatch.setattr(recap_handler, "recap_charts", watched("chart", recap_handler.recap_charts))
-    monkeypatch.setattr(export_handler, "render_xlsx", watched("xlsx", export_handler.render_xlsx))
+    monkeypatch.setattr(recap_chart, "recap_charts", watched("chart", recap_chart.recap_charts))
+    monkeypatch.setattr(xlsx_export, "render_xlsx", watched("xlsx", xlsx_export.render_xlsx))
     admin = telegram.user(ADMIN_ID, "Yulia")
 
     await say(bot, admin, "/rekap")

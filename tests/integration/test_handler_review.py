@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.harness import RunningBot
+from documents import portfolio_pdf
 from fakegram import FakeTelegram
-from handlers import portfolio as portfolio_handlers
 from models import ProgressUpdate
 from models.db import session_factory
 from tests.conftest import ADMIN_ID
@@ -82,7 +82,7 @@ async def test_a_failure_after_the_button_was_answered_is_still_told_in_the_chat
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("font missing")
 
-    monkeypatch.setattr(portfolio_handlers, "render_portfolio", broken)
+    monkeypatch.setattr(portfolio_pdf, "render_portfolio", broken)
     before = len(bambang.inbox)
     await press(bot, bambang, bambang.last, text("portfolio.button"))
 

@@ -1,0 +1,34 @@
+"""An idle bot does not carry the renderers' heavy libraries: they load on first use.
+
+`properbot run` starts through bot.cli, which builds every subcommand's parser, and bot.app,
+which registers every handler; neither may import matplotlib, openpyxl, fpdf or Pillow (with
+numpy, about 50 MB resident; bench/memory.py measures the whole process).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("matplotlib", "numpy", "openpyxl", "fpdf", "PIL")
+
+
+def test_starting_the_bot_loads_no_renderer_library() -> None:
+    probe = (
+        f"import sys, bot.cli, bot.app; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert loaded == ""
+
+
+def test_the_probe_sees_a_renderer_once_it_is_used() -> None:
+    probe = (
+        "import sys, bot.app, documents.portfolio_pdf; "
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert "fpdf" in loaded.split(",")
