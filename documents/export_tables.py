@@ -97,7 +97,7 @@ def delivery_message(t: Translator, message_key: str, kind: str) -> str:
 
 
 def export_tables(export: CohortExport, language: str, zone: ZoneInfo) -> list[Table]:
-    """The seven tables of an export, in TABLES order, with headers in `language`."""
+    """The tables of an export, in TABLES order, with headers in `language`."""
     t = with_term(translator(language), export.project_term)
     label = zone_label(zone, export.generated_at)
     yes, no = t("export.yes"), t("export.no")
