@@ -496,9 +496,20 @@ class _Renderer:
             ),
             size=9,
         )
+        if report.corrected_at is not None:
+            corrected = self._at(report.corrected_at)
+            self._text(t("portfolio.pdf.report.corrected", at=corrected), size=9)
         pdf.set_text_color(*_BLACK)
         pdf.ln(1)
         self._text(report.text)
+        for label, value in (
+            ("portfolio.pdf.report.obstacles", report.obstacles),
+            ("portfolio.pdf.report.next_steps", report.next_steps),
+        ):
+            if _clean(value):
+                pdf.ln(1)
+                self._text(t(label), bold=True, size=10)
+                self._text(value or "")
         pdf.ln(2)
         self._keep(15)
         self._text(t("portfolio.pdf.evidence.heading"), bold=True, size=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -230,6 +230,27 @@ def test_everything_is_in_it_in_order_with_page_numbers() -> None:
     )
     assert sum(len(p.images) for p in reader.pages) == 1
     assert reader.metadata is not None and "Nurhayati Umasugi" in (reader.metadata.title or "")
+
+
+def test_kendala_rencana_and_a_correction_are_in_the_report() -> None:
+    corrected = replace(
+        report(1, "Sosialisasi di 14 posyandu."),
+        obstacles="Jaringan internet di dua desa lemah.",
+        next_steps="Pelatihan kader pekan depan.",
+        corrected_at=AT + timedelta(hours=3),
+    )
+    plain = report(2, "Rapat evaluasi.")
+    _, words = read(render(portfolio(corrected, plain)))
+    for expected in (
+        "Kendala",
+        "Jaringan internet di dua desa lemah.",
+        "Rencana berikutnya",
+        "Pelatihan kader pekan depan.",
+        "Dikoreksi oleh peserta pada",
+    ):
+        assert expected in words
+    # The second report has neither field and no correction: no empty labels for it.
+    assert words.count("Kendala") == 1 and words.count("Dikoreksi") == 1
 
 
 def test_english_when_asked() -> None:
