@@ -339,7 +339,8 @@ async def audience_done(update: Update, context: Context, current: Turn) -> int 
         _audience(draft),
         exclude_person_id=current.actor.person_id,
     )
-    if plan.reachable == 0:
+    # Those who have not joined count: the announcement waits for them (as from the CLI).
+    if plan.reachable == 0 and not plan.not_joined:
         await query.answer(
             current.t("broadcast.nobody", not_joined=len(plan.not_joined)), show_alert=True
         )

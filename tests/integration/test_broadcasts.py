@@ -608,6 +608,26 @@ async def test_with_one_cohort_the_choice_is_skipped_and_cancel_leaves_nothing(
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
 
 
+async def test_an_announcement_before_anyone_joined_waits_for_them(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    await import_roster(engine, now)  # nobody has joined yet
+    admin = telegram.user(ADMIN_ID, "Rina")
+    await say(bot, admin, "/umumkan")
+    await say(bot, admin, "Pembukaan kelas Senin pukul 08.00 WIB.")
+    await press(bot, admin, admin.last, "Lewati")
+    await press(bot, admin, admin.last, "Lanjut ➡️")
+    footer = admin.last
+    assert footer.button_texts == ["📤 Kirim", "✏️ Ubah penerima", "Batal"]
+    assert "Belum bergabung, akan menerimanya saat bergabung:" in footer.plain
+    await press(bot, admin, footer, "📤 Kirim")
+
+    queued = await rows(engine)
+    assert queued and all(row.status is OutboxStatus.PENDING for row in queued)
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 1
+
+
 async def test_a_non_admin_is_refused(
     bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
 ) -> None:
