@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot import cli_broadcast, cli_evidence, cli_export, cli_person, cli_portfolio, cli_seminar
+from bot.cli_help import argparse_language
 from bot.settings import Settings, SettingsError
 from domain.clock import SystemClock
 from domain.cohort_csv import CohortFileError, describe_problem, parse_cohort_csv
@@ -34,61 +35,55 @@ class CliError(Exception):
     """A user error: printed as one line, no traceback, exit code 2."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="properbot",
-        description="Telegram bot for proyek perubahan in leadership training (PKN II, PKA, PKP).",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _parser(t: Translator) -> argparse.ArgumentParser:
+    """The whole command line, its help in `t`'s language (build it inside argparse_language)."""
+    parser = argparse.ArgumentParser(prog="properbot", description=t("cli_help.description"))
+    command = t("cli_help.metavar.command")
+    sub = parser.add_subparsers(dest="command", required=True, metavar=command)
 
-    sub.add_parser("run", help="apply pending migrations, then run the bot (long polling)")
+    sub.add_parser("run", help=t("cli_help.run"))
 
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest schema")
+    db = sub.add_parser("db", help=t("cli_help.db"))
+    action = t("cli_help.metavar.action")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar=action)
+    db_sub.add_parser("upgrade", help=t("cli_help.db.upgrade"))
 
-    cohort = sub.add_parser("cohort", help="cohort (angkatan) administration")
-    cohort_sub = cohort.add_subparsers(dest="cohort_command", required=True, metavar="ACTION")
+    cohort = sub.add_parser("cohort", help=t("cli_help.cohort"))
+    cohort_sub = cohort.add_subparsers(dest="cohort_command", required=True, metavar=action)
     imp = cohort_sub.add_parser(
         "import",
-        help="import or update a cohort from a CSV roster (all or nothing)",
-        description="Columns: role, name, nip (required); agency, position, timezone, "
-        "mentor_nip, coach_nip, project_title, seminar_group (also: kelompok, kelompok_seminar), "
-        "rank (also: pangkat, golongan, pangkat/golongan, pangkat/gol.) "
-        "(optional). UTF-8, comma or semicolon.",
+        help=t("cli_help.cohort.import"),
+        description=t("cli_help.cohort.import.description"),
     )
-    imp.add_argument("file", type=Path, help="CSV file with a header row")
-    imp.add_argument("--cohort", required=True, help='cohort name, e.g. "PKN II Angkatan XXXVII"')
-    imp.add_argument("--organizer", help="organizer, e.g. BPSDM Provinsi Sumatera Selatan")
-    imp.add_argument("--year", type=int, help="training year (default: this year)")
+    imp.add_argument("file", type=Path, help=t("cli_help.cohort.import.file"))
+    imp.add_argument("--cohort", required=True, help=t("cli_help.cohort.import.cohort"))
+    imp.add_argument("--organizer", help=t("cli_help.cohort.import.organizer"))
+    imp.add_argument("--year", type=int, help=t("cli_help.cohort.import.year"))
 
-    inv = sub.add_parser("invites", help="each person's invite code and deep link")
-    inv.add_argument("--cohort", required=True, help="cohort name")
-    inv.add_argument("--format", choices=("text", "csv"), default="text", help="output format")
-
-    cli_seminar.add_parser(sub)
-    cli_broadcast.add_parser(sub)
-    cli_portfolio.add_parser(sub)
-    cli_export.add_parser(sub)
-    cli_person.add_parser(sub)
-    cli_evidence.add_parser(sub)
-
-    demo = sub.add_parser(
-        "demo", help="play a scripted conversation against a local fake Telegram (no token)"
+    inv = sub.add_parser("invites", help=t("cli_help.invites"))
+    inv.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
+    inv.add_argument(
+        "--format", choices=("text", "csv"), default="text", help=t("cli_help.invites.format")
     )
-    demo.add_argument("--language", choices=("id", "en"), help="language of the transcript labels")
-    demo.add_argument(
-        "--out",
-        type=Path,
-        help="folder for the demo's database, chart, spreadsheet and PDF "
-        "(default: a new temporary folder)",
-    )
+
+    cli_seminar.add_parser(sub, t)
+    cli_broadcast.add_parser(sub, t)
+    cli_portfolio.add_parser(sub, t)
+    cli_export.add_parser(sub, t)
+    cli_person.add_parser(sub, t)
+    cli_evidence.add_parser(sub, t)
+
+    demo = sub.add_parser("demo", help=t("cli_help.demo"))
+    demo.add_argument("--language", choices=("id", "en"), help=t("cli_help.demo.language"))
+    demo.add_argument("--out", type=Path, help=t("cli_help.demo.out"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    # --help and usage errors speak DEFAULT_LANGUAGE too, read as leniently as the messages.
     t = translator(Settings.language_hint())
+    with argparse_language(t):
+        args = _parser(t).parse_args(argv)
     try:
         settings = Settings.load()
         t = translator(settings.default_language)

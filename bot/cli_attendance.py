@@ -17,18 +17,16 @@ from services.errors import UserFacingError
 from services.seminars import Organizer
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `attendance` to the actions of `properbot seminar`."""
+def add_parser(sub: argparse._SubParsersAction, t: Translator) -> None:  # type: ignore[type-arg]
+    """Add `attendance` to the actions of `properbot seminar`, help in `t`'s language."""
     sheet = sub.add_parser(
         "attendance",
-        help="write a seminar's attendance list (daftar hadir) as a PDF to sign",
-        description="Presenters, their mentors and coaches, and the examiner, one row each with "
-        "name, NIP, role, agency and an empty signature column; --group keeps the presenters "
-        "of one seminar group and their advisors.",
+        help=t("cli_help.seminar.attendance"),
+        description=t("cli_help.seminar.attendance.description"),
     )
-    sheet.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
-    sheet.add_argument("--out", required=True, type=Path, help="the PDF file to write")
-    sheet.add_argument("--group", help="only this seminar group, as the roster writes it")
+    sheet.add_argument("id", type=int, help=t("cli_help.option.seminar_id"))
+    sheet.add_argument("--out", required=True, type=Path, help=t("cli_help.option.pdf_out"))
+    sheet.add_argument("--group", help=t("cli_help.seminar.attendance.group"))
 
 
 async def attendance(
@@ -54,5 +52,5 @@ async def attendance(
             "cli.portfolio.error.write", path=str(args.out), reason=exc.strerror or str(exc)
         ) from None
     return [
-        t("attendance.cli.written", id=sheet.seminar.id, count=len(sheet.rows), path=str(args.out))
+        t.plural("attendance.cli.written", len(sheet.rows), id=sheet.seminar.id, path=str(args.out))
     ]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
-from domain.i18n import Translator
+from domain.i18n import Translator, translator
 from domain.roles import Role, UnknownRole, parse_role
 from domain.text import InvalidText
 from models.db import create_engine, session_factory
@@ -27,30 +27,22 @@ _EVERYONE = {"semua", "all"}
 _TAG = re.compile(r"<[^>]+>")
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the `broadcast` command to `properbot`'s subcommands."""
+def add_parser(subparsers: Any, t: Translator | None = None) -> None:
+    """Add the `broadcast` command to `properbot`'s subcommands, help in `t`'s language."""
+    t = t or translator(None)
     parser = subparsers.add_parser(
         "broadcast",
-        help="preview an announcement to a cohort, or queue it with --yes",
-        description="Without --yes, prints the announcement as recipients will see it and how "
-        "many it reaches, and sends nothing. With --yes it is queued; the running bot "
-        "(properbot run) delivers it within Telegram's rate limits.",
+        help=t("cli_help.broadcast"),
+        description=t("cli_help.broadcast.description"),
     )
-    parser.add_argument("--cohort", required=True, help="cohort name")
+    parser.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
     text = parser.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the announcement text")
-    text.add_argument("--text-file", type=Path, help="read the text from a UTF-8 file")
-    parser.add_argument(
-        "--role",
-        default="semua",
-        help="comma-separated roles: peserta, mentor, coach, penguji, penyelenggara, or semua "
-        "(default)",
-    )
-    parser.add_argument("--seminar-group", help="only this seminar group (and its advisors)")
-    parser.add_argument(
-        "--group", action="store_true", help="also post in the cohort's linked Telegram groups"
-    )
-    parser.add_argument("--yes", action="store_true", help="queue it; without this, only preview")
+    text.add_argument("--text", help=t("cli_help.broadcast.text"))
+    text.add_argument("--text-file", type=Path, help=t("cli_help.broadcast.text_file"))
+    parser.add_argument("--role", default="semua", help=t("cli_help.broadcast.role"))
+    parser.add_argument("--seminar-group", help=t("cli_help.broadcast.seminar_group"))
+    parser.add_argument("--group", action="store_true", help=t("cli_help.broadcast.group"))
+    parser.add_argument("--yes", action="store_true", help=t("cli_help.broadcast.yes"))
 
 
 def parse_roles(raw: str) -> frozenset[Role]:

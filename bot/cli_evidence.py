@@ -22,17 +22,15 @@ from storage.evidence_store import open_store
 EXIT_INCOMPLETE = 1
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the `evidence` command to `properbot`'s subcommands."""
-    parser = subparsers.add_parser("evidence", help="the evidence store (EVIDENCE_DIR)")
-    actions = parser.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
+def add_parser(subparsers: Any, t: Translator) -> None:
+    """Add the `evidence` command to `properbot`'s subcommands, help in `t`'s language."""
+    parser = subparsers.add_parser("evidence", help=t("cli_help.evidence"))
+    action = t("cli_help.metavar.action")
+    actions = parser.add_subparsers(dest="evidence_command", required=True, metavar=action)
     actions.add_parser(
         "fetch",
-        help="download from Telegram every evidence file not in the store yet",
-        description="Reports sent before the evidence store existed name their files only by "
-        "Telegram's file_id. This downloads each of them once into EVIDENCE_DIR, so the "
-        "portfolio and other readers no longer need Telegram. Needs TELEGRAM_BOT_TOKEN; safe "
-        "to run again (stored files are skipped). Exit status 1 when some could not be fetched.",
+        help=t("cli_help.evidence.fetch"),
+        description=t("cli_help.evidence.fetch.description"),
     )
 
 

@@ -26,25 +26,18 @@ from services.errors import UserFacingError
 from services.exports import cohort_export, record_export
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the `export` command to `properbot`'s subcommands."""
+def add_parser(subparsers: Any, t: Translator) -> None:
+    """Add the `export` command to `properbot`'s subcommands, help in `t`'s language."""
     parser = subparsers.add_parser(
-        "export",
-        help="a cohort's records (participants, milestones, reports, feedback, seminars, "
-        "delivery log, response times per mentor and coach) as XLSX or CSV",
-        description="Writes the file (or, for csv, a folder of one file per table, or a .zip "
-        "when --out ends in .zip) under a temporary name and renames it into place, so a "
-        "half-written export never appears. Times are in --zone, named in the headers.",
+        "export", help=t("cli_help.export"), description=t("cli_help.export.description")
     )
-    parser.add_argument("--cohort", required=True, help="cohort name")
-    parser.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="file format")
+    parser.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
     parser.add_argument(
-        "--out", required=True, type=Path, help="file to write (.xlsx, .zip) or folder (csv)"
+        "--format", choices=("xlsx", "csv"), default="xlsx", help=t("cli_help.export.format")
     )
-    parser.add_argument("--zone", help="WIB, WITA, WIT or an IANA name (default DEFAULT_TIMEZONE)")
-    parser.add_argument(
-        "--language", choices=("id", "en"), help="headers' language (default DEFAULT_LANGUAGE)"
-    )
+    parser.add_argument("--out", required=True, type=Path, help=t("cli_help.export.out"))
+    parser.add_argument("--zone", help=t("cli_help.option.zone"))
+    parser.add_argument("--language", choices=("id", "en"), help=t("cli_help.export.language"))
 
 
 async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:

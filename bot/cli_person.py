@@ -8,6 +8,7 @@ import getpass
 from pathlib import Path
 from typing import Any
 
+from bot.cli_help import positive_int
 from bot.files import write_atomically
 from bot.settings import Settings
 from documents.personal_data import render_personal_data
@@ -32,36 +33,25 @@ from storage.evidence_store import open_store
 EXIT_NOT_CONFIRMED = 2
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the `person` and `audit` commands to `properbot`'s subcommands."""
-    person = subparsers.add_parser("person", help="a person's data: export it or erase it")
-    actions = person.add_subparsers(dest="person_command", required=True, metavar="ACTION")
+def add_parser(subparsers: Any, t: Translator) -> None:
+    """Add the `person` and `audit` commands to `properbot`, help in `t`'s language."""
+    person = subparsers.add_parser("person", help=t("cli_help.person"))
+    action = t("cli_help.metavar.action")
+    actions = person.add_subparsers(dest="person_command", required=True, metavar=action)
     erase = actions.add_parser(
         "erase",
-        help="erase a person's personal data on request (UU 27/2022)",
-        description="Without --yes, shows who it is and what would be erased, and erases "
-        "nothing (exit status 2). With --yes, clears name, NIP, agency, position, Telegram "
-        "account and consent, deletes evidence references, invites and vacations, blanks the "
-        "texts they wrote, and keeps the rows so anonymous counts stay right.",
+        help=t("cli_help.person.erase"),
+        description=t("cli_help.person.erase.description"),
     )
-    erase.add_argument("nip", help="the person's NIP (spaces allowed)")
-    erase.add_argument("--yes", action="store_true", help="erase for real")
-    export = actions.add_parser(
-        "export", help="write everything the bot keeps about a person to a JSON file (/dataku)"
-    )
-    export.add_argument("nip", help="the person's NIP (spaces allowed)")
-    export.add_argument("--out", required=True, type=Path, help="the JSON file to write")
+    erase.add_argument("nip", help=t("cli_help.option.nip"))
+    erase.add_argument("--yes", action="store_true", help=t("cli_help.person.erase.yes"))
+    export = actions.add_parser("export", help=t("cli_help.person.export"))
+    export.add_argument("nip", help=t("cli_help.option.nip"))
+    export.add_argument("--out", required=True, type=Path, help=t("cli_help.person.export.out"))
 
-    log = subparsers.add_parser("audit", help="print a cohort's audit log: who did what, when")
-    log.add_argument("--cohort", required=True, help="cohort name")
-    log.add_argument("--limit", type=_positive, default=200, help="newest N entries (default 200)")
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
+    log = subparsers.add_parser("audit", help=t("cli_help.audit"))
+    log.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
+    log.add_argument("--limit", type=positive_int(t), default=200, help=t("cli_help.audit.limit"))
 
 
 def cli_label() -> str:

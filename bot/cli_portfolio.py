@@ -21,25 +21,17 @@ from services.errors import UserFacingError
 from storage.evidence_store import open_store
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the `portfolio` command to `properbot`'s subcommands."""
+def add_parser(subparsers: Any, t: Translator) -> None:
+    """Add the `portfolio` command to `properbot`'s subcommands, help in `t`'s language."""
     parser = subparsers.add_parser(
         "portfolio",
-        help="a participant's portfolio as a PDF, for the seminar laporan",
-        description="Project, milestones, every report with its evidence, the feedback thread "
-        "and the sign-offs. Photos are read from the evidence store (EVIDENCE_DIR), no token "
-        "needed; a photo not stored there is left out and a note marks its place.",
+        help=t("cli_help.portfolio"),
+        description=t("cli_help.portfolio.description"),
     )
+    parser.add_argument("nip", nargs="+", help=t("cli_help.portfolio.nip"))
+    parser.add_argument("--out", required=True, type=Path, help=t("cli_help.option.pdf_out"))
     parser.add_argument(
-        "nip",
-        nargs="+",
-        help='the participant\'s NIP, e.g. 198001152005011001 or "19800115 200501 1 001"',
-    )
-    parser.add_argument("--out", required=True, type=Path, help="the PDF file to write")
-    parser.add_argument(
-        "--language",
-        choices=SUPPORTED_LANGUAGES,
-        help="language of the PDF (default: DEFAULT_LANGUAGE)",
+        "--language", choices=SUPPORTED_LANGUAGES, help=t("cli_help.option.pdf_language")
     )
 
 

@@ -24,39 +24,35 @@ from services.errors import UserFacingError
 from services.scoring import SeminarScores
 from services.seminars import Organizer
 
+# The --help example, passed in whole: braces in a catalog message would be placeholders.
+CRITERIA_EXAMPLE = '[{"name": "Kemampuan presentasi", "weight": 15}, ...]'
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the scoring actions to `properbot seminar`."""
+
+def add_parsers(sub: argparse._SubParsersAction, t: Translator) -> None:  # type: ignore[type-arg]
+    """Add the scoring actions to `properbot seminar`, help in `t`'s language."""
     criteria = sub.add_parser(
         "criteria",
-        help="show or replace a cohort's seminar scoring criteria (weights summing to 100)",
-        description='FILE.json holds a list such as [{"name": "Kemampuan presentasi", '
-        '"weight": 15}, ...]: 1 to 10 criteria, unique names, whole positive weights summing '
-        "to 100. Score sheets already begun keep the criteria they started with.",
+        help=t("cli_help.seminar.criteria"),
+        description=t("cli_help.seminar.criteria.description", example=CRITERIA_EXAMPLE),
     )
-    criteria.add_argument("--cohort", required=True, help="cohort name")
+    criteria.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
     what = criteria.add_mutually_exclusive_group()
-    what.add_argument("--set", type=Path, metavar="FILE.json", help="replace the criteria")
-    what.add_argument("--show", action="store_true", help="print the criteria (the default)")
-
-    scores = sub.add_parser("scores", help="who has scored whom at a seminar, with the totals")
-    scores.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
-
-    release = sub.add_parser(
-        "release",
-        help="release a seminar's scores to its presenters (every sheet must be submitted)",
+    what.add_argument(
+        "--set", type=Path, metavar="FILE.json", help=t("cli_help.seminar.criteria.set")
     )
-    release.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
+    what.add_argument("--show", action="store_true", help=t("cli_help.seminar.criteria.show"))
 
-    minutes = sub.add_parser(
-        "berita-acara", help="the seminar's berita acara (minutes with scores) as a PDF"
-    )
-    minutes.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
-    minutes.add_argument("--out", required=True, type=Path, help="the PDF file to write")
+    scores = sub.add_parser("scores", help=t("cli_help.seminar.scores"))
+    scores.add_argument("id", type=int, help=t("cli_help.option.seminar_id"))
+
+    release = sub.add_parser("release", help=t("cli_help.seminar.release"))
+    release.add_argument("id", type=int, help=t("cli_help.option.seminar_id"))
+
+    minutes = sub.add_parser("berita-acara", help=t("cli_help.seminar.berita_acara"))
+    minutes.add_argument("id", type=int, help=t("cli_help.option.seminar_id"))
+    minutes.add_argument("--out", required=True, type=Path, help=t("cli_help.option.pdf_out"))
     minutes.add_argument(
-        "--language",
-        choices=SUPPORTED_LANGUAGES,
-        help="language of the PDF (default: DEFAULT_LANGUAGE)",
+        "--language", choices=SUPPORTED_LANGUAGES, help=t("cli_help.option.pdf_language")
     )
 
 
@@ -77,7 +73,7 @@ async def _criteria(
         saved = await scoring.set_criteria(
             session, cohort.id, _read_json(args.set), by=_organizer(), now=now
         )
-        lines.append(t("scores.cli.criteria.saved", cohort=cohort.name, count=len(saved)))
+        lines.append(t.plural("scores.cli.criteria.saved", len(saved), cohort=cohort.name))
     current = await scoring.criteria_of(session, cohort.id)
     lines.append(t("scores.cli.criteria.title", cohort=cohort.name))
     lines += [
@@ -163,7 +159,7 @@ async def _release(
     now: datetime,
 ) -> list[str]:
     found = await scoring.release_scores(session, args.id, by=_organizer(), now=now)
-    return [t("scores.cli.released", id=args.id, count=len(found.presenters))]
+    return [t.plural("scores.cli.released", len(found.presenters), id=args.id)]
 
 
 async def _berita_acara(

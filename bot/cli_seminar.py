@@ -16,7 +16,7 @@ from bot.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.dates import InvalidDate
 from domain.enums import SeminarKind
-from domain.i18n import Translator, format_datetime
+from domain.i18n import Translator, format_datetime, translator
 from domain.seminar_time import InvalidSeminarInput, parse_moment
 from domain.timezones import UnknownZone, parse_zone
 from models.db import create_engine, session_factory
@@ -33,49 +33,49 @@ Action = Callable[
 ]
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `seminar` and its actions to the `properbot` command line."""
-    seminar = subparsers.add_parser(
-        "seminar",
-        help="schedule, list, reschedule and cancel seminars (notices and reminders included)",
-    )
-    sub = seminar.add_subparsers(dest="seminar_command", required=True, metavar="ACTION")
+def add_parser(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    t: Translator | None = None,
+) -> None:
+    """Add `seminar` and its actions to the `properbot` command line, help in `t`'s language."""
+    t = t or translator(None)
+    seminar = subparsers.add_parser("seminar", help=t("cli_help.seminar"))
+    action = t("cli_help.metavar.action")
+    sub = seminar.add_subparsers(dest="seminar_command", required=True, metavar=action)
 
     add = sub.add_parser(
-        "add",
-        help="schedule a seminar; everyone concerned gets a notice and reminders",
-        description="Presenters, their mentors and coaches and the examiner get a notice at "
-        "once, then reminders 7 days, 1 day and 2 hours before.",
+        "add", help=t("cli_help.seminar.add"), description=t("cli_help.seminar.add.description")
     )
-    add.add_argument("--cohort", required=True, help="cohort name")
-    add.add_argument("--kind", required=True, choices=[k.value for k in SeminarKind])
-    add.add_argument("--at", required=True, help='date and time, e.g. "2026-12-10 09:00"')
-    add.add_argument("--zone", help="WIB, WITA, WIT or an IANA name (default: DEFAULT_TIMEZONE)")
-    venue = add.add_mutually_exclusive_group(required=True)
-    venue.add_argument("--place", help='where, e.g. "Aula BPSDM Lantai 2"')
-    venue.add_argument("--link", help="online meeting link (http or https)")
+    add.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
     add.add_argument(
-        "--presenters", required=True, help="presenting participants' NIPs, comma-separated"
+        "--kind",
+        required=True,
+        choices=[k.value for k in SeminarKind],
+        help=t("cli_help.seminar.add.kind"),
     )
-    add.add_argument("--examiner", required=True, help="NIP of the examiner (penguji)")
+    add.add_argument("--at", required=True, help=t("cli_help.seminar.add.at"))
+    add.add_argument("--zone", help=t("cli_help.option.zone"))
+    venue = add.add_mutually_exclusive_group(required=True)
+    venue.add_argument("--place", help=t("cli_help.seminar.add.place"))
+    venue.add_argument("--link", help=t("cli_help.seminar.add.link"))
+    add.add_argument("--presenters", required=True, help=t("cli_help.seminar.add.presenters"))
+    add.add_argument("--examiner", required=True, help=t("cli_help.seminar.add.examiner"))
 
-    listing = sub.add_parser("list", help="a cohort's coming seminars, soonest first")
-    listing.add_argument("--cohort", required=True, help="cohort name")
-    listing.add_argument("--all", action="store_true", help="also past and cancelled seminars")
+    listing = sub.add_parser("list", help=t("cli_help.seminar.list"))
+    listing.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
+    listing.add_argument("--all", action="store_true", help=t("cli_help.seminar.list.all"))
 
-    move = sub.add_parser(
-        "reschedule", help="move a seminar; everyone concerned gets a change notice"
-    )
-    move.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
-    move.add_argument("--at", required=True, help='new date and time, e.g. "2026-12-11 13:00"')
-    move.add_argument("--zone", help="time zone of --at (default: the seminar's own)")
+    move = sub.add_parser("reschedule", help=t("cli_help.seminar.reschedule"))
+    move.add_argument("id", type=int, help=t("cli_help.option.seminar_id"))
+    move.add_argument("--at", required=True, help=t("cli_help.seminar.reschedule.at"))
+    move.add_argument("--zone", help=t("cli_help.seminar.reschedule.zone"))
 
-    drop = sub.add_parser("cancel", help="cancel a seminar; everyone concerned is told")
-    drop.add_argument("id", type=int, help="seminar number, as `seminar list` shows it")
-    drop.add_argument("--yes", action="store_true", help="confirm: notices go out at once")
+    drop = sub.add_parser("cancel", help=t("cli_help.seminar.cancel"))
+    drop.add_argument("id", type=int, help=t("cli_help.option.seminar_id"))
+    drop.add_argument("--yes", action="store_true", help=t("cli_help.seminar.cancel.yes"))
 
-    cli_attendance.add_parser(sub)
-    cli_scores.add_parsers(sub)
+    cli_attendance.add_parser(sub, t)
+    cli_scores.add_parsers(sub, t)
 
 
 async def run(

@@ -75,10 +75,10 @@ def render_attendance(sheet: AttendanceSheet, *, language: str, generated_at: da
     pdf.multi_cell(
         0,
         4,
-        t(
+        t.plural(
             "attendance.pdf.generated",
+            len(sheet.rows),
             at=format_datetime(generated_at, sheet.seminar.zone, language),
-            count=len(sheet.rows),
         ),
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,

@@ -97,13 +97,13 @@ def _heading(pdf: FPDF, t: Translator, scores: SeminarScores) -> None:
     presenters = len(scores.presenters)
     _line(
         pdf,
-        t(
+        t.plural(
             "scores.pdf.intro",
+            presenters,
             at=format_datetime(seminar.starts_at, seminar.zone, t.language),
             where=seminar.where or "-",
             kind=t(f"seminar.kind.inline.{seminar.kind.value}"),
             cohort=seminar.cohort_name,
-            count=presenters,
         ),
     )
     pdf.ln(1)

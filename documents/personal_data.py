@@ -19,6 +19,8 @@ DEFAULT_SECTIONS = (
     "feedback_written",
     "feedback_received",
     "seminars",
+    "seminar_materials",
+    "seminar_attendance",
     "vacations",
     "pending_messages",
     "activity",

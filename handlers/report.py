@@ -430,10 +430,13 @@ async def _take_evidence(
     """Download and keep the file, then add it to the draft; a failed one leaves no trace and
     the evidence question comes again under the reason, so it can be sent again or skipped."""
     kept = await _kept(context, current, item)
+    draft = _draft(context)
     if isinstance(kept, str):
+        # The reason came after the album's acknowledgement: the album's next file is
+        # acknowledged again, so the last count the participant reads is the true one.
+        draft["album"] = None
         await _ask_evidence(update, context, current, lead=kept)
         return
-    draft = _draft(context)
     draft["evidence"].append(kept.to_json())
     if item.media_group_id is not None and draft.get("album") == item.media_group_id:
         return  # the rest of an album already acknowledged

@@ -707,10 +707,10 @@ async def release_pressed(update: Update, context: Context, current: Turn) -> No
     await update.callback_query.answer()
     await context.bot.send_message(
         update.effective_chat.id,
-        current.t(
+        current.translator.plural(
             "scores.confirm.release",
+            len(found.presenters),
             id=seminar_id,
-            count=len(found.presenters),
             submitted=found.submitted,
             expected=found.expected,
         ),
@@ -746,7 +746,7 @@ async def release_confirmed(update: Update, context: Context, current: Turn) -> 
     assert update.callback_query is not None
     await update.callback_query.answer()
     await update.callback_query.edit_message_text(
-        current.t("scores.released", id=seminar_id, count=len(found.presenters))
+        current.translator.plural("scores.released", len(found.presenters), id=seminar_id)
     )
     current.on_commit(current.runtime.wake)
 
@@ -791,7 +791,7 @@ async def _send_pdf(bot: Bot, current: Turn, chat_id: int, found: SeminarScores)
         caption=current.t(
             "scores.ba.caption",
             id=found.seminar.id,
-            kind=current.t(f"seminar.kind.{found.seminar.kind.value}"),
+            kind=current.t(f"seminar.kind.inline.{found.seminar.kind.value}"),
         ),
     )
 

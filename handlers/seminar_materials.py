@@ -31,9 +31,10 @@ from domain.materials import check_material as check_material_file
 from domain.roles import Role
 from domain.text import InvalidText
 from handlers import callbacks, steps
+from handlers import evidence as evidence_files
 from handlers.delivery import send_html
 from handlers.runtime import Context
-from handlers.turn import Turn, tell, turn
+from handlers.turn import Turn, escape_params, tell, turn
 from services import seminar_materials as materials
 from services.errors import UserFacingError
 from services.seminar_materials import AttendanceSheet, SeminarDetail
@@ -57,6 +58,8 @@ TIMEOUT = timedelta(hours=12)
 class Step(IntEnum):
     KIND = 81
     FILE = 82
+    # Not a state: the file passed its checks and is fetched next (see file_received).
+    FETCH = 83
     REASON = 85
 
 
@@ -77,8 +80,10 @@ def _when(current: Turn, moment: datetime) -> str:
     return format_datetime(moment, current.actor.timezone, current.actor.language)
 
 
-def _kind(current: Turn, seminar: SeminarView) -> str:
-    return current.t(f"seminar.kind.{seminar.kind.value}")
+def _kind(current: Turn, seminar: SeminarView, *, inline: bool = False) -> str:
+    """The kind as a label ("Seminar rancangan"), or `inline` in a sentence ("seminar ...")."""
+    form = "inline." if inline else ""
+    return current.t(f"seminar.kind.{form}{seminar.kind.value}")
 
 
 # --- materials: /bahan, "Kirim bahan", the kind, the file --------------------------------------
@@ -149,7 +154,7 @@ async def _ask_kind(message: Message, context: Context, current: Turn, seminar: 
     await message.reply_text(
         current.t(
             "materials.ask.kind",
-            kind=_kind(current, seminar),
+            kind=_kind(current, seminar, inline=True),
             cohort=seminar.cohort_name,
             at=_when(current, seminar.starts_at),
         ),
@@ -193,37 +198,75 @@ async def kind_pressed(update: Update, context: Context, current: Turn) -> int |
     return Step.FILE
 
 
-@turn()
-async def file_received(update: Update, context: Context, current: Turn) -> int | None:
+async def file_received(update: Update, context: Context) -> int | None:
     """The file: checked, downloaded into the evidence store, kept as the next version and
-    sent on to the mentor, coach and examiner; the presenter gets a receipt."""
-    assert current.actor.person_id is not None
+    sent on to the mentor, coach and examiner; the presenter gets a receipt.
+
+    Two transactions with the download between them: a file of up to 20 MB from a slow
+    Telegram must not hold one of the pool's few connections (as for report evidence)."""
+    checked = await _file_checked(update, context)
+    if checked != Step.FETCH:
+        return checked
+    document = _message(update).document
+    assert document is not None
+    data: bytes | None
+    try:
+        data = await evidence_files.download(context.bot, document.file_id)
+    except TelegramError as exc:
+        log.warning("materials: file not downloaded (%s)", exc)
+        data = None
+
+    @turn()
+    async def keep(update: Update, context: Context, current: Turn) -> int | None:
+        return await _keep_file(update, context, current, data)
+
+    return await keep(update, context)
+
+
+def _file_of(message: Message, size: int | None = None) -> EvidenceFile:
+    document = message.document
+    return EvidenceFile(
+        kind="document" if document is not None else "photo",
+        file_name=document.file_name if document else None,
+        mime_type=document.mime_type if document else None,
+        size=size if size is not None else (document.file_size if document else None),
+    )
+
+
+@turn()
+async def _file_checked(update: Update, context: Context, current: Turn) -> int | None:
+    """Before anything is downloaded: a file is awaited, and it is a document fit to be sent."""
     message = _message(update)
-    draft = steps.draft(context, DRAFT)
-    if "kind" not in draft:
+    if "kind" not in steps.draft(context, DRAFT):
         await message.reply_text(current.t("button.stale"))
         return END
-    document = message.document
     try:
-        check_material_file(
-            EvidenceFile(
-                kind="document" if document is not None else "photo",
-                file_name=document.file_name if document else None,
-                mime_type=document.mime_type if document else None,
-                size=document.file_size if document else None,
-            ),
-            max_bytes=current.runtime.max_evidence_bytes,
-        )
+        check_material_file(_file_of(message), max_bytes=current.runtime.max_evidence_bytes)
     except EvidenceRejected as exc:
         await message.reply_text(current.t(exc.code, **exc.params_for(current.actor.language)))
         return None
+    return Step.FETCH
+
+
+async def _keep_file(
+    update: Update, context: Context, current: Turn, data: bytes | None
+) -> int | None:
+    """The downloaded bytes into the store and the next version; the receipt."""
+    assert current.actor.person_id is not None
+    message = _message(update)
+    document = message.document
+    draft = steps.draft(context, DRAFT)
     assert document is not None
-    try:
-        telegram_file = await context.bot.get_file(document.file_id)
-        data = bytes(await telegram_file.download_as_bytearray())
-    except TelegramError as exc:
-        log.warning("materials: file not downloaded (%s)", exc)
+    if data is None:
         await message.reply_text(current.t("materials.error.download"))
+        return None
+    try:
+        # Telegram may not have said how big the document is: the real size counts.
+        check_material_file(
+            _file_of(message, len(data)), max_bytes=current.runtime.max_evidence_bytes
+        )
+    except EvidenceRejected as exc:
+        await message.reply_text(current.t(exc.code, **exc.params_for(current.actor.language)))
         return None
     blob = await current.runtime.evidence_store.put(data)
     kind = MaterialKind(draft["kind"])
@@ -252,7 +295,7 @@ async def file_received(update: Update, context: Context, current: Turn) -> int 
             material=current.t(kind.message_key),
             version=recorded.version,
             file_name=document.file_name or "-",
-            kind=_kind(current, recorded.seminar),
+            kind=_kind(current, recorded.seminar, inline=True),
         )
     ]
     if recorded.recipients:
@@ -304,11 +347,13 @@ async def attendance_pressed(update: Update, context: Context, current: Turn) ->
         await tell(update, current.t(exc.key, **exc.params))
         return END
     if answer is AttendanceAnswer.PRESENT:
-        await query.answer(current.t("attendance.saved.present", kind=_kind(current, seminar)))
+        await query.answer(
+            current.t("attendance.saved.present", kind=_kind(current, seminar, inline=True))
+        )
         await _message(update).reply_text(
             current.t(
                 "attendance.confirm.present",
-                kind=_kind(current, seminar),
+                kind=_kind(current, seminar, inline=True),
                 at=_when(current, seminar.starts_at),
             )
         )
@@ -316,7 +361,7 @@ async def attendance_pressed(update: Update, context: Context, current: Turn) ->
     await query.answer()
     steps.draft(context, ABSENCE, seminar_id=seminar.id)
     await _message(update).reply_text(
-        current.t("attendance.ask.reason", kind=_kind(current, seminar))
+        current.t("attendance.ask.reason", kind=_kind(current, seminar, inline=True))
     )
     return Step.REASON
 
@@ -347,7 +392,7 @@ async def reason_typed(update: Update, context: Context, current: Turn) -> int |
     await message.reply_text(
         current.t(
             "attendance.confirm.absent",
-            kind=_kind(current, seminar),
+            kind=_kind(current, seminar, inline=True),
             at=_when(current, seminar.starts_at),
             reason=reason,
         )
@@ -527,11 +572,15 @@ async def _send_sheet(bot: Bot, current: Turn, chat_id: int, sheet: AttendanceSh
         chat_id,
         document=data,
         filename=attendance_file_name(current.translator, sheet),
-        caption=current.t(
+        caption=current.translator.plural(
             "attendance.caption",
-            kind=_kind(current, sheet.seminar),
-            cohort=sheet.seminar.cohort_name,
-            count=len(sheet.rows),
+            len(sheet.rows),
+            **escape_params(
+                {
+                    "kind": _kind(current, sheet.seminar, inline=True),
+                    "cohort": sheet.seminar.cohort_name,
+                }
+            ),
         ),
     )
 

@@ -38,10 +38,12 @@ from models import (
     Project,
     RelayedMessage,
     Seminar,
+    SeminarAttendance,
+    SeminarMaterial,
     SeminarPresenter,
     Vacation,
 )
-from services import audit
+from services import audit, outbox
 from services.errors import UserFacingError
 from services.evidence import blob_keys, unreferenced
 
@@ -90,6 +92,8 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
         "feedback_written": await _feedback_written(session, person_id),
         "feedback_received": await _feedback_received(session, person_id),
         "seminars": await _seminars(session, person_id),
+        "seminar_materials": await _seminar_materials(session, person_id),
+        "seminar_attendance": await _seminar_attendance(session, person_id),
         "vacations": [
             {"starts_on": _iso(v.starts_on), "ends_on": _iso(v.ends_on)}
             for v in await session.scalars(
@@ -310,6 +314,55 @@ async def _seminars(session: AsyncSession, person_id: int) -> list[dict[str, Any
     ]
 
 
+async def _seminar_materials(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    """Every version of the laporan and bahan tayang they sent, by its key in the store."""
+    rows = await session.execute(
+        select(SeminarMaterial, Seminar.kind, Seminar.starts_at, Cohort.name)
+        .join(Seminar, Seminar.id == SeminarMaterial.seminar_id)
+        .join(Cohort, Cohort.id == Seminar.cohort_id)
+        .where(SeminarMaterial.presenter_id == person_id)
+        .order_by(SeminarMaterial.uploaded_at, SeminarMaterial.id)
+    )
+    return [
+        {
+            "cohort": cohort,
+            "seminar": kind.value,
+            "seminar_starts_at": _iso(starts_at),
+            "kind": m.kind.value,
+            "version": m.version,
+            "file_name": m.file_name,
+            "mime_type": m.mime_type,
+            "size": m.size,
+            "uploaded_at": _iso(m.uploaded_at),
+            "telegram_file_id": m.telegram_file_id,
+            "sha256": m.sha256,
+        }
+        for m, kind, starts_at, cohort in rows.tuples()
+    ]
+
+
+async def _seminar_attendance(session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    """Their "Hadir" / "Berhalangan" answers to seminar notices, with the reason they gave."""
+    rows = await session.execute(
+        select(SeminarAttendance, Seminar.kind, Seminar.starts_at, Cohort.name)
+        .join(Seminar, Seminar.id == SeminarAttendance.seminar_id)
+        .join(Cohort, Cohort.id == Seminar.cohort_id)
+        .where(SeminarAttendance.person_id == person_id)
+        .order_by(Seminar.starts_at, SeminarAttendance.id)
+    )
+    return [
+        {
+            "cohort": cohort,
+            "seminar": kind.value,
+            "seminar_starts_at": _iso(starts_at),
+            "answer": a.answer.value,
+            "reason": a.reason,
+            "answered_at": _iso(a.answered_at),
+        }
+        for a, kind, starts_at, cohort in rows.tuples()
+    ]
+
+
 async def _cohort_ids(session: AsyncSession, person_id: int) -> list[int]:
     return list(
         await session.scalars(
@@ -357,6 +410,7 @@ class ErasureCounts:
     invites: int
     vacations: int
     pending_messages: int
+    seminar_materials: int
 
 
 @dataclass(frozen=True)
@@ -415,6 +469,9 @@ async def _counts(session: AsyncSession, person_id: int) -> ErasureCounts:
                 OutboxMessage.status == OutboxStatus.PENDING,
             ),
         ),
+        seminar_materials=await _count(
+            session, select(func.count()).where(SeminarMaterial.presenter_id == person_id)
+        ),
     )
 
 
@@ -462,7 +519,7 @@ async def erase_person(
     async def run(statement: Any) -> None:
         await session.execute(statement.execution_options(synchronize_session=False))
 
-    # Their files: those of their reports and of their half-written forms.
+    # Their files: those of their reports, their seminar materials and their half-written forms.
     blobs = {
         k
         for k in await session.scalars(
@@ -470,6 +527,17 @@ async def erase_person(
         )
         if k
     }
+    materials = (
+        await session.execute(
+            select(SeminarMaterial.id, SeminarMaterial.sha256).where(
+                SeminarMaterial.presenter_id == pid
+            )
+        )
+    ).tuples()
+    material_ids = []
+    for material_id, key in materials:
+        material_ids.append(material_id)
+        blobs.add(key)
     accounts = {str(i) for i in (person.telegram_user_id, person.telegram_chat_id) if i}
     if accounts:
         for value in await session.scalars(
@@ -488,6 +556,14 @@ async def erase_person(
     )
     await run(update(FeedbackNote).where(FeedbackNote.author_id == pid).values(text=""))
     await run(update(Project).where(Project.participant_id == pid).values(problem=None, goal=None))
+    # Their laporan and bahan tayang go with their copies on the way to examiners and advisors;
+    # their answers to seminar notices stay for the daftar hadir, without the reason.
+    for material_id in material_ids:
+        await outbox.cancel(session, f"material:{material_id}:")
+    await run(delete(SeminarMaterial).where(SeminarMaterial.presenter_id == pid))
+    await run(
+        update(SeminarAttendance).where(SeminarAttendance.person_id == pid).values(reason=None)
+    )
 
     # Links to their Telegram account and their chats.
     await run(delete(Invite).where(Invite.person_id == pid))
@@ -544,6 +620,7 @@ async def erase_person(
         "invites_deleted": counts.invites,
         "vacations_deleted": counts.vacations,
         "messages_cancelled": counts.pending_messages,
+        "seminar_materials_deleted": counts.seminar_materials,
         "files_deleted": len(orphaned),
     }
     targets: list[int | None] = [*cohort_ids] or [None]
@@ -664,4 +741,5 @@ def count_lines(counts: ErasureCounts) -> Iterable[tuple[str, int]]:
         ("datarights.count.invites", counts.invites),
         ("datarights.count.vacations", counts.vacations),
         ("datarights.count.pending", counts.pending_messages),
+        ("datarights.count.seminar_materials", counts.seminar_materials),
     )

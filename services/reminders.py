@@ -222,6 +222,62 @@ async def release_cancelled(session: AsyncSession, prefix: str) -> None:
     )
 
 
+def feedback_wait_key(update_id: int, advisor_id: int | None = None) -> str:
+    """A feedback reminder's key; without an advisor, the prefix of every one about the report."""
+    return f"fbwait:{update_id}:" if advisor_id is None else f"fbwait:{update_id}:{advisor_id}"
+
+
+def escalation_key(update_id: int) -> str:
+    """The prefix of the organizers' "nobody has answered" messages about a report."""
+    return f"fbesc:{update_id}:"
+
+
+async def settle_feedback_reminders(
+    session: AsyncSession, update_id: int, *, advisor_id: int | None
+) -> None:
+    """An advisor answered the report (`advisor_id`), or it was signed off or sent back for
+    revision (None: it waits for nobody now). Reminders are queued minutes before they go and
+    wait longer for a retry: those still unsent must not say it waits for an answer.
+
+    Cancelled, their keys are not given back: the sweep never plans them again."""
+    await outbox.cancel(session, escalation_key(update_id))  # somebody has answered
+    if advisor_id is None:
+        await outbox.cancel(session, feedback_wait_key(update_id))
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.dedup_key == feedback_wait_key(update_id, advisor_id),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.DROPPED, last_error=CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def refresh_feedback_reminders(
+    session: AsyncSession,
+    update_id: int,
+    text: str,
+    obstacles: str | None,
+    next_steps: str | None,
+) -> None:
+    """A corrected report: the feedback reminders not yet sent carry its words as they are now."""
+    messages = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.dedup_key.startswith(feedback_wait_key(update_id), autoescape=True),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    for message in messages:
+        payload = dict(message.payload)
+        payload["params"] = {
+            **payload.get("params", {}),
+            "body": report_body(text, obstacles, next_steps),
+        }
+        message.payload = payload
+
+
 # --- one sweep's state --------------------------------------------------------------------
 
 
@@ -849,7 +905,7 @@ async def _feedback_reminders(session: AsyncSession, state: _Sweep) -> None:
             continue
         state.add(
             timing,
-            key=f"fbwait:{row.id}:{row.advisor_id}",
+            key=feedback_wait_key(row.id, row.advisor_id),
             kind=KIND_FEEDBACK,
             recipient_id=row.advisor_id,
             cohort_id=row.cohort_id,
@@ -919,7 +975,7 @@ async def _escalations(session: AsyncSession, state: _Sweep) -> None:
     for row, day, timing in found:
         state.add(
             timing,
-            key=f"fbesc:{row.id}:{row.admin_id}",
+            key=f"{escalation_key(row.id)}{row.admin_id}",
             kind=KIND_ESCALATION,
             recipient_id=row.admin_id,
             cohort_id=row.cohort_id,

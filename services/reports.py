@@ -24,6 +24,7 @@ from models import (
 )
 from services.errors import UserFacingError
 from services.projects import NotYours, own_milestone
+from services.reminders import refresh_feedback_reminders, settle_feedback_reminders
 
 # A report can be corrected this long after it was sent (issue 13: "within 24 hours").
 CORRECTION_WINDOW = timedelta(hours=24)
@@ -264,8 +265,14 @@ async def find_relay(session: AsyncSession, chat_id: int, message_id: int) -> Re
     )
 
 
-async def _load_update(session: AsyncSession, update_id: int) -> ProgressUpdate:
-    update = await session.scalar(
+async def _load_update(
+    session: AsyncSession, update_id: int, *, lock: bool = False
+) -> ProgressUpdate:
+    """The report with its milestone, project and evidence. `lock`: its row is held until the
+    transaction ends (PostgreSQL), so an approval and a correction of the same report run one
+    after the other, the second seeing what the first did, instead of both deciding on the
+    state before either."""
+    statement = (
         select(ProgressUpdate)
         .where(ProgressUpdate.id == update_id)
         .options(
@@ -273,6 +280,9 @@ async def _load_update(session: AsyncSession, update_id: int) -> ProgressUpdate:
             selectinload(ProgressUpdate.evidence),
         )
     )
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    update = await session.scalar(statement)
     if update is None:
         raise NotYours()
     return update
@@ -304,9 +314,9 @@ async def advisor_relation(
 
 
 async def _advisor_context(
-    session: AsyncSession, advisor_id: int, update_id: int
+    session: AsyncSession, advisor_id: int, update_id: int, *, lock: bool = False
 ) -> tuple[ProgressUpdate, Person, Person, AdvisorKind]:
-    update = await _load_update(session, update_id)
+    update = await _load_update(session, update_id, lock=lock)
     participant = await session.get_one(Person, update.author_id)
     relation = await advisor_relation(
         session, advisor_id, participant.id, update.milestone.project.cohort_id
@@ -350,6 +360,7 @@ async def give_feedback(
 ) -> NoteDelivery:
     update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
     note = await _note(session, update, advisor, FeedbackKind.FEEDBACK, text, now, parent_id)
+    await settle_feedback_reminders(session, update.id, advisor_id=advisor.id)
     return NoteDelivery(
         note_id=note.id,
         kind=note.kind,
@@ -398,7 +409,9 @@ async def approve(
     session: AsyncSession, advisor_id: int, update_id: int, now: datetime
 ) -> NoteDelivery:
     """Sign the milestone off: only on its newest report, claiming 100 %, not yet decided."""
-    update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
+    update, participant, advisor, relation = await _advisor_context(
+        session, advisor_id, update_id, lock=True
+    )
     if relation is not AdvisorKind.MENTOR:
         raise UserFacingError("feedback.error.mentor_only")
     milestone = update.milestone
@@ -416,6 +429,7 @@ async def approve(
     milestone.approved_by_id = advisor.id
     milestone.updated_at = now
     note = await _note(session, update, advisor, FeedbackKind.APPROVAL, "", now)
+    await settle_feedback_reminders(session, update.id, advisor_id=None)
     return NoteDelivery(
         note_id=note.id,
         kind=note.kind,
@@ -429,7 +443,9 @@ async def approve(
 async def request_revision(
     session: AsyncSession, advisor_id: int, update_id: int, reason: str, now: datetime
 ) -> NoteDelivery:
-    update, participant, advisor, relation = await _advisor_context(session, advisor_id, update_id)
+    update, participant, advisor, relation = await _advisor_context(
+        session, advisor_id, update_id, lock=True
+    )
     if (
         update.status is not UpdateStatus.SUBMITTED
         or update.milestone.status is MilestoneStatus.APPROVED
@@ -440,6 +456,7 @@ async def request_revision(
     if update.milestone.status is MilestoneStatus.SUBMITTED:
         update.milestone.status = MilestoneStatus.IN_PROGRESS
     note = await _note(session, update, advisor, FeedbackKind.REVISION_REQUEST, reason, now)
+    await settle_feedback_reminders(session, update.id, advisor_id=None)
     return NoteDelivery(
         note_id=note.id,
         kind=note.kind,
@@ -484,6 +501,7 @@ async def acknowledge(
     if already is not None:
         return None
     note = await _note(session, update, advisor, FeedbackKind.ACKNOWLEDGED, "", now)
+    await settle_feedback_reminders(session, update.id, advisor_id=advisor.id)
     return NoteDelivery(
         note_id=note.id,
         kind=note.kind,
@@ -495,9 +513,9 @@ async def acknowledge(
 
 
 async def _own_correctable(
-    session: AsyncSession, participant_id: int, update_id: int, now: datetime
+    session: AsyncSession, participant_id: int, update_id: int, now: datetime, *, lock: bool = False
 ) -> ProgressUpdate:
-    update = await _load_update(session, update_id)
+    update = await _load_update(session, update_id, lock=lock)
     if update.author_id != participant_id:
         raise NotYours()
     if now - update.submitted_at > CORRECTION_WINDOW:
@@ -527,13 +545,14 @@ async def correct_report(
 ) -> tuple[ReportView, list[Recipient]]:
     """Replace a report's words within the window; the words first sent are kept. Returns
     the corrected report with the advisors to send it to."""
-    update = await _own_correctable(session, participant_id, update_id, now)
+    update = await _own_correctable(session, participant_id, update_id, now, lock=True)
     if update.original_text is None:
         update.original_text = update.text
     update.text = text
     update.obstacles = obstacles
     update.next_steps = next_steps
     update.corrected_at = now
+    await refresh_feedback_reminders(session, update.id, text, obstacles, next_steps)
     await session.flush()
     participant = await session.get_one(Person, participant_id)
     advisors = await advisors_of(session, participant_id, update.milestone.project.cohort_id)

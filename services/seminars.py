@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import AdvisorKind, MilestoneStatus, SeminarKind, SeminarStatus
@@ -27,6 +27,7 @@ from models import (
     Person,
     Project,
     Seminar,
+    SeminarAttendance,
     SeminarPresenter,
 )
 from services import audit, outbox, reminders
@@ -385,13 +386,26 @@ async def reschedule_seminar(
     await outbox.cancel(session, _prefix(seminar.id))
     # The materials reminder is the sweep's: back at the old time later, it is due again.
     await reminders.release_cancelled(session, reminders.seminar_materials_key(seminar.id))
+    # "Hadir" or "Berhalangan" was said of the old time: the change notice asks again, with
+    # its buttons, so the organizer never reads an answer given for another day.
+    answers = await session.execute(
+        delete(SeminarAttendance).where(SeminarAttendance.seminar_id == seminar.id)
+    )
     seminar.starts_at = starts_at
     if zone is not None:
         seminar.timezone = zone_code(zone)
     seminar.updated_at = now
     await session.flush()
     planned = await _plan(session, seminar, now, first="change", old_at=old)
-    _audit(session, "seminar.reschedule", seminar, by, now, old_starts_at=old.isoformat())
+    _audit(
+        session,
+        "seminar.reschedule",
+        seminar,
+        by,
+        now,
+        old_starts_at=old.isoformat(),
+        answers_cleared=answers.rowcount,  # type: ignore[attr-defined]
+    )
     return planned
 
 

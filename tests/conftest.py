@@ -106,7 +106,14 @@ def _postgres_unreachable() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without a PostgreSQL server, skip its half of the suite with one reason, not N errors."""
+    """Without a PostgreSQL server, skip its half of the suite with one reason, not N errors.
+
+    A test pinned to one backend (parametrized `database_url` itself) that
+    PROPERBOT_TEST_DATABASES leaves out is deselected, like the other half of that backend."""
+    unwanted = [item for item in items if _backend(item) not in (None, *BACKENDS)]
+    if unwanted:
+        config.hook.pytest_deselected(items=unwanted)
+        items[:] = [item for item in items if item not in unwanted]
     wanted = [item for item in items if _backend(item) == "postgresql"]
     if not wanted:
         return

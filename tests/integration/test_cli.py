@@ -114,4 +114,4 @@ def test_every_command_has_help(args: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args, "--help"], capture_output=True, text=True
     )
-    assert done.returncode == 0 and "usage: properbot" in done.stdout
+    assert done.returncode == 0 and "penggunaan: properbot" in done.stdout

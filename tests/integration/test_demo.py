@@ -39,7 +39,7 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages(tmp_path: P
     assert "Sebab: yang bersangkutan memblokir bot." in transcript
     assert "bot was blocked by the user" not in transcript
     # The presenter's laporan reaches the mentor; the mentor answers the notice "Hadir".
-    assert "✅ Laporan versi 1 untuk Seminar rancangan telah diterima" in transcript
+    assert "✅ Laporan versi 1 untuk seminar rancangan telah diterima" in transcript
     assert "[dokumen] 📎 Laporan seminar rancangan (versi 1)" in transcript
     assert "(Mentor): Hadir" in transcript
     # The examiner scores Sri; she sees the scores once the organizer has released them.

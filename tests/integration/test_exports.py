@@ -380,7 +380,7 @@ def test_export_has_help() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "export", "--help"], capture_output=True, text=True
     )
-    assert done.returncode == 0 and "usage: properbot export" in done.stdout
+    assert done.returncode == 0 and "penggunaan: properbot export" in done.stdout
     assert "--format {xlsx,csv}" in done.stdout
 
 

@@ -358,7 +358,7 @@ def test_the_command_has_help() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "portfolio", "--help"], capture_output=True, text=True
     )
-    assert done.returncode == 0 and "usage: properbot portfolio" in done.stdout
+    assert done.returncode == 0 and "penggunaan: properbot portfolio" in done.stdout
 
 
 async def test_who_may_have_whose_portfolio(engine: AsyncEngine, now: datetime) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from fakegram import FakeTelegram
 from models import AuditEntry, Cohort, Person, SeminarAttendance
 from models.db import session_factory
 from services.seminar_materials import attendance_sheet
-from services.seminars import NewSeminar, Organizer, schedule_seminar
+from services.seminars import NewSeminar, Organizer, reschedule_seminar, schedule_seminar
 from tests.conftest import ADMIN_ID
 from tests.factories import HEADER, import_roster
 from tests.integration.helpers import press, press_data, say, text
@@ -93,8 +93,9 @@ async def test_advisors_answer_the_notice_and_may_change_their_answer(
     assert notice(people["budi"]).button_texts == []
 
     toast = await press(bot, bambang, notice(bambang), "✅ Hadir")
-    assert toast.text == text("attendance.saved.present", kind="Seminar rancangan")
-    assert bambang.last.plain.startswith("✅ Tercatat: Bapak/Ibu hadir pada Seminar rancangan")
+    # Within a sentence the seminar's kind is written in lower case.
+    assert toast.text == text("attendance.saved.present", kind="seminar rancangan")
+    assert bambang.last.plain.startswith("✅ Tercatat: Bapak/Ibu akan hadir pada seminar rancangan")
 
     await press(bot, lina, notice(lina), "🚫 Berhalangan")
     assert lina.last.plain.startswith("Tercatat: Bapak/Ibu berhalangan hadir")
@@ -314,3 +315,38 @@ async def test_many_people_run_over_several_pages(engine: AsyncEngine, now: date
     whole = "\n".join(pages)
     assert all(f"Peserta Nomor {n:02d}" in whole for n in range(1, 23))
     assert "ATTENDANCE LIST" in pages[0] and "Page 2 of 2" in pages[1]
+
+
+async def test_a_moved_seminar_asks_again_and_forgets_answers_for_the_old_time(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    people, ids, seminar_id = await cast(bot, telegram, engine, now)
+    bambang, lina = people["bambang"], people["lina"]
+    await press(bot, bambang, notice(bambang), "✅ Hadir")
+    await press(bot, lina, notice(lina), "🚫 Berhalangan")
+    await say(bot, lina, "Visitasi akreditasi pada tanggal itu")
+    assert set(await answers(engine)) == {ids["bambang"], ids["lina"]}
+
+    # The seminar moves a week: "Hadir" on the 10th says nothing of the 17th.
+    everyone = Organizer(person_id=None, label="test", every_cohort=True)
+    async with session_factory(engine)() as session, session.begin():
+        await reschedule_seminar(
+            session, seminar_id, STARTS + timedelta(days=7), by=everyone, now=now
+        )
+    await deliver(bot)
+    assert await answers(engine) == {}
+    change = next(m for m in lina.inbox if m.plain.startswith("🔄"))
+    assert change.button_texts == ["✅ Hadir", "🚫 Berhalangan"]
+    await press(bot, lina, change, "✅ Hadir")
+    assert await answers(engine) == {ids["lina"]: (AttendanceAnswer.PRESENT, None)}
+
+    admin = telegram.user(ADMIN_ID, "Siti")
+    await say(bot, admin, "/seminar")
+    await press(bot, admin, admin.inbox[-2], f"📋 Rincian #{seminar_id}")
+    assert "• Dr. Ir. Bambang Wijaya (Mentor): belum menjawab" in admin.last.plain
+    assert "• Dr. Lina Marliani (Coach): Hadir" in admin.last.plain
+    async with session_factory(engine)() as session:
+        moved = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "seminar.reschedule")
+        )
+    assert moved is not None and moved.details["answers_cleared"] == 2

@@ -143,10 +143,13 @@ async def test_presenters_are_asked_for_materials_three_days_before_at_eight_the
     assert "Waktu: Kamis, 10 Desember 2026, 11.00 WIT" in text_
     assert "Tempat: Aula BPSDM Lantai 2" in text_
     # "PKP Angkatan IV" is a PKP cohort: its participants lead an aksi perubahan.
-    assert "laporan aksi perubahan dan bahan tayang kepada penyelenggara" in text_
+    # Sent with the button under it, straight on to the advisors: not to the organizer.
+    assert "laporan aksi perubahan dan bahan tayang hari ini melalui tombol" in text_
+    assert '"Kirim bahan"' in text_ and "penyelenggara" not in text_
     english = rendered(nurhayati, "en", zone=WIT)
     assert "Thursday, 10 December 2026, 11.00 WIT" in english
     assert "report (laporan) and slides (bahan tayang)" in english
+    assert '"Send materials" button' in english and "organizer" not in english
 
     # 08.00 WIB: Budi, and Siti the organizer with the list of presenters.
     await run_sweep(engine, at(MATERIALS_DAY, time(8), WIB))
@@ -163,6 +166,8 @@ async def test_presenters_are_asked_for_materials_three_days_before_at_eight_the
     text_ = rendered(summary)
     assert "Penyaji (2):\n• Budi Santoso\n• Nurhayati Umasugi" in text_
     assert "Waktu: Kamis, 10 Desember 2026, 09.00 WIB" in text_
+    # The bot forwards the files itself; the organizer only checks who has not sent them.
+    assert "meneruskannya langsung" in text_ and "Silakan Bapak/Ibu meneruskannya" not in text_
     # Neither the examiner, the mentor nor the coach is asked for materials.
     recipients = {m.recipient_id for m in queued.values()}
     assert recipients.isdisjoint({team["teguh"], team["bambang"], team["lina"]})

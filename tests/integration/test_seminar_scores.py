@@ -341,7 +341,7 @@ async def test_presenters_see_only_their_own_scores_and_only_after_the_release(
     await fill_by_service(engine, seminar_id, ids["nurhayati"], ids["teguh"], now)
     await press(bot, admin, detail, "🔓 Rilis nilai")
     await press(bot, admin, admin.last, "✅ Ya, rilis nilai")
-    assert admin.last.plain == text("scores.released", id=seminar_id, count=2)
+    assert admin.last.plain == text("scores.released.other", id=seminar_id, n=2)
     (entry,) = await audits(engine, "seminar.scores.release")
     assert entry.details["seminar_id"] == seminar_id
     async with session_factory(engine)() as session:
@@ -529,7 +529,7 @@ def test_the_organizer_sets_criteria_reads_scores_releases_and_prints_from_the_c
 
     in_database(database_url, submit)
     assert seminar_cli(["release", str(seminar_id)], now) == 0
-    assert capsys.readouterr().out.strip() == text("scores.cli.released", id=seminar_id, count=1)
+    assert capsys.readouterr().out.strip() == text("scores.cli.released.one", id=seminar_id, n=1)
     assert seminar_cli(["scores", str(seminar_id)], now) == 0
     # 90 x 60% + 75 x 40% = 84
     assert "terkirim, nilai akhir 84,00" in capsys.readouterr().out

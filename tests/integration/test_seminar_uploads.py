@@ -22,6 +22,7 @@ from services.exports import cohort_export
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, import_roster
 from tests.integration.helpers import press, press_data, say, text
+from tests.integration.test_concurrent_updates import connections_in_use
 from tests.integration.test_reminders import at, run_sweep
 from tests.integration.test_reports import join
 from tests.integration.test_seminar_materials import MATERIALS_DAY
@@ -78,14 +79,14 @@ async def test_two_versions_of_the_laporan_reach_mentor_coach_and_examiner(
     budi = people["budi"]
 
     asked = await say(bot, budi, "/bahan")
-    assert "Bahan Seminar rancangan" in asked.plain and COHORT in asked.plain
+    assert "Bahan seminar rancangan" in asked.plain and COHORT in asked.plain
     assert asked.button_texts == ["Laporan", "Bahan tayang"]
     await press(bot, budi, asked, "Laporan")
-    assert budi.last.plain.startswith("Silakan kirim berkas Laporan sebagai dokumen")
+    assert budi.last.plain.startswith("Laporan: silakan kirim berkasnya sebagai dokumen")
     budi.send_document(b"%PDF-1.4 laporan versi satu", "laporan-budi.pdf", PDF)
     await bot.settle()
     receipt = budi.last.plain
-    assert receipt.startswith("✅ Laporan versi 1 untuk Seminar rancangan telah diterima")
+    assert receipt.startswith("✅ Laporan versi 1 untuk seminar rancangan telah diterima")
     assert "• Dr. Ir. Bambang Wijaya (Mentor)" in receipt
     assert "• Dr. Lina Marliani (Coach)" in receipt
     assert "• Prof. Teguh Santoso (Penguji)" in receipt
@@ -101,7 +102,7 @@ async def test_two_versions_of_the_laporan_reach_mentor_coach_and_examiner(
 
     # A better draft the next day: version 2, the first one kept.
     second = await upload(bot, budi, "Laporan", b"%PDF-1.4 laporan versi dua", "laporan-v2.pdf")
-    assert second.plain.startswith("✅ Laporan versi 2 untuk Seminar rancangan")
+    assert second.plain.startswith("✅ Laporan versi 2 untuk seminar rancangan")
     await deliver(bot)
     assert people["bambang"].last.plain.startswith("📎 Laporan seminar rancangan (versi 2)")
     received = telegram.files.get(people["bambang"].last.file_id)
@@ -166,6 +167,8 @@ async def test_the_request_carries_a_send_button_for_the_presenter_only(
     await deliver(bot)
     request = next(m for m in budi.inbox if m.plain.startswith("📎 Laporan dan bahan tayang"))
     assert request.button_texts == ["📎 Kirim bahan"]
+    # The request names its own button; nobody is sent to the organizer with the files.
+    assert '"Kirim bahan"' in request.plain and "penyelenggara" not in request.plain
 
     await press(bot, budi, request, "📎 Kirim bahan")
     assert budi.last.button_texts == ["Laporan", "Bahan tayang"]
@@ -222,3 +225,43 @@ async def test_the_organizer_sees_who_has_not_sent_what_and_the_export_lists_it(
         ("Budi Santoso", MaterialKind.REPORT, 1, False),
         ("Budi Santoso", MaterialKind.REPORT, 2, True),
     ]
+
+
+async def test_a_file_being_downloaded_holds_no_database_connection(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    people, _, _ = await cast(bot, telegram, engine, now)
+    budi = people["budi"]
+    asked = await say(bot, budi, "/bahan")
+    await press(bot, budi, asked, "Laporan")
+
+    # Telegram's file server is slow: the laporan (up to 20 MB) takes a while to arrive...
+    telegram.hold_downloads()
+    budi.send_document(b"%PDF-1.4 laporan", "laporan.pdf", PDF)
+    await telegram.wait_for(lambda: telegram.downloads_waiting == 1)
+    # ...and meanwhile no connection is taken from the pool's few.
+    assert connections_in_use(engine) == 0
+
+    telegram.release_downloads()
+    await bot.settle()
+    assert budi.last.plain.startswith("✅ Laporan versi 1")
+    assert [m.version for m in await materials(engine)] == [1]
+
+
+async def test_a_failed_download_keeps_the_question_open(
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+) -> None:
+    people, _, _ = await cast(bot, telegram, engine, now)
+    budi = people["budi"]
+    asked = await say(bot, budi, "/bahan")
+    await press(bot, budi, asked, "Laporan")
+    lost = budi.send_document(b"%PDF-1.4 laporan", "laporan.pdf", PDF)
+    assert lost.file_id is not None
+    telegram.files.forget(lost.file_id)  # gone before the bot could download it
+    await bot.settle()
+    assert budi.last.plain == text("materials.error.download")
+    assert await materials(engine) == []
+    # Still asked for the file: sending it again works.
+    budi.send_document(b"%PDF-1.4 laporan", "laporan.pdf", PDF)
+    await bot.settle()
+    assert budi.last.plain.startswith("✅ Laporan versi 1")
