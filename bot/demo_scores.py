@@ -3,11 +3,17 @@ releases the scores and takes the berita acara, and the presenter reads her scor
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.i18n import translator
+from sqlalchemy import select
+
+from domain.enums import SeminarStatus
+from domain.i18n import format_datetime, translator
 from domain.roles import Role
+from domain.timezones import WIB
+from models import Seminar
 
 if TYPE_CHECKING:
     from bot.demo import Actor, Transcript
@@ -43,6 +49,17 @@ async def scores_story(
     )
 
     tr.step("Penguji menilai penyaji / the examiner scores the presenter")
+    # Scores are sent once the presenter has presented: to the seminar's end, about two hours on.
+    async with tr.sessions() as session:
+        starts = await session.scalar(
+            select(Seminar.starts_at).where(Seminar.status != SeminarStatus.CANCELLED)
+        )
+    assert starts is not None
+    tr.clock.set(max(tr.clock.now(), starts + timedelta(hours=2)))
+    print(tr.t("demo.clock", now=format_datetime(tr.clock.now(), WIB, tr.t.language)), file=tr.out)
+    await tr.deliver()
+    for person in (presenter, admin):
+        tr.catch_up(person)
     consent = await tr.say(examiner, f"/start {code}")
     await tr.press(examiner, "Setuju", consent)
     listing = await tr.say(examiner, "/penguji")
@@ -59,7 +76,7 @@ async def scores_story(
     done = await tr.press(examiner, ui("scores.button.confirm_submit"), confirm)
     tr.expect(done is not None and "telah dikirim" in (done.plain or ""), "the scores are sent")
 
-    tr.step("Penyelenggara merilis nilai dan berita acara / the organizer releases the scores")
+    tr.step("Penyelenggara meumumkan nilai dan berita acara / the organizer releases the scores")
     waiting = await tr.say(presenter, "/nilai")
     tr.expect(
         waiting is not None and ui("scores.own.not_released") in (waiting.plain or ""),

@@ -565,13 +565,17 @@ async def submit_sheet(
 ) -> SheetView:
     """Submit the examiner's sheet: every criterion scored; it cannot be changed afterwards."""
     sheet = await _editable_sheet(session, seminar_id, presenter_id, examiner_id, now)
+    seminar = await session.get_one(Seminar, seminar_id)
+    # Drafts may be filled while reading the materials; scores count once the presenter has
+    # presented.
+    if now < seminar.starts_at:
+        raise UserFacingError("scores.error.not_held_yet", id=seminar_id)
     missing = [str(s.position) for s in sheet.scores if s.score is None]
     if missing:
         raise UserFacingError("scores.error.incomplete", numbers=", ".join(missing))
     sheet.status = ScoreSheetStatus.SUBMITTED
     sheet.submitted_at = now
     sheet.updated_at = now
-    seminar = await session.get_one(Seminar, seminar_id)
     total = weighted_total([(s.weight, s.score) for s in sheet.scores])
     audit.record(
         session,
@@ -691,6 +695,8 @@ async def release_scores(
         raise UserFacingError("seminar.error.cancelled", id=seminar_id)
     if seminar.scores_released_at is not None:
         raise UserFacingError("scores.error.already_released", id=seminar_id)
+    if now < seminar.starts_at:
+        raise UserFacingError("scores.error.release_not_held_yet", id=seminar_id)
     scores = await _seminar_scores(session, seminar)
     missing = [
         f"{p.name} ({s.examiner_name})"

@@ -43,7 +43,7 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages(tmp_path: P
     assert "[dokumen] 📎 Laporan seminar rancangan (versi 1)" in transcript
     assert "(Mentor): Hadir" in transcript
     # The examiner scores Sri; she sees the scores once the organizer has released them.
-    assert "Nilai belum dirilis oleh penyelenggara." in transcript
+    assert "Nilai belum diumumkan oleh penyelenggara." in transcript
     assert "Nilai akhir (tertimbang): 85,95" in transcript
     assert (tmp_path / "berita-acara" / "berita-acara-seminar-1.pdf").exists()
     assert "Skenario selesai: 22 langkah berhasil" in transcript

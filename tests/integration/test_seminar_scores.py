@@ -40,6 +40,7 @@ from tests.integration.helpers import press, press_data, say, text
 from tests.integration.test_reports import join
 
 STARTS = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # Thursday 10 December 2026, 09.00 WIB
+HELD = STARTS + timedelta(hours=3)  # the seminar has taken place: scores can be sent
 CLI = Organizer(person_id=None, label="test", every_cohort=True)
 # A second examiner, of another seminar only.
 ROSTER = SMALL_ROSTER + "\npenguji,Dr. Rahmat Hidayat,197101011996031001,LAN,Analis,WIB,,,"
@@ -138,7 +139,7 @@ async def fill_by_service(
 
 
 async def test_the_examiner_scores_a_presenter_criterion_by_criterion_and_submits(
-    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime, clock: ManualClock
 ) -> None:
     team, ids, seminar_id = await setting(engine, now)
     teguh = await join(bot, telegram, 1003, team["teguh"].code)
@@ -178,13 +179,21 @@ async def test_the_examiner_scores_a_presenter_criterion_by_criterion_and_submit
     sheet = await say(bot, teguh, "Perluas replikasi ke kabupaten lain.")
     assert "Catatan penguji: Perluas replikasi ke kabupaten lain." in sheet.plain
 
+    # Before the seminar the sheet is a draft the examiner prepares; it cannot be sent yet.
+    await press(bot, teguh, sheet, "📨 Kirim nilai")
+    toast = await press(bot, teguh, teguh.last, "✅ Ya, kirim nilai")
+    assert toast.text == text("scores.error.not_held_yet", id=seminar_id)
+    (draft,) = await sheets(engine)
+    assert draft.status is ScoreSheetStatus.DRAFT
+
+    clock.set(HELD)
     await press(bot, teguh, sheet, "📨 Kirim nilai")
     confirm = teguh.last
     assert "tidak dapat diubah lagi" in confirm.plain
     await press(bot, teguh, confirm, "✅ Ya, kirim nilai")
     assert "Nilai untuk Budi Santoso telah dikirim. Nilai akhir: 81,00" in teguh.last.plain
     (sent,) = await sheets(engine)
-    assert sent.status is ScoreSheetStatus.SUBMITTED and sent.submitted_at == now
+    assert sent.status is ScoreSheetStatus.SUBMITTED and sent.submitted_at == HELD
     assert sent.comment == "Perluas replikasi ke kabupaten lain."
     (entry,) = await audits(engine, "seminar.scores.submit")
     assert entry.actor_id == ids["teguh"] and entry.details["total"] == "81.00"
@@ -311,6 +320,7 @@ async def test_presenters_see_only_their_own_scores_and_only_after_the_release(
     budi = await join(bot, telegram, 1001, team["budi"].code)
     nurhayati = await join(bot, telegram, 1002, team["nurhayati"].code)
     admin = telegram.user(ADMIN_ID, "Admin")
+    clock.set(HELD)
     sheet = await open_sheet(bot, teguh, "Budi")
     for number, value in enumerate(BUDI_SCORES, start=1):
         sheet = await score(bot, teguh, sheet, number, value)
@@ -321,26 +331,26 @@ async def test_presenters_see_only_their_own_scores_and_only_after_the_release(
 
     # Submitted, not released: Budi learns only that.
     own = await say(bot, budi, "/nilai")
-    assert "Nilai belum dirilis oleh penyelenggara." in own.plain
+    assert "Nilai belum diumumkan oleh penyelenggara." in own.plain
     assert "81,00" not in own.plain and "80" not in own.plain and "Perluas" not in own.plain
 
     # The organizer sees who has scored; releasing waits for every sheet.
     overview = await say(bot, admin, "/nilai")
-    assert "Lembar nilai terkirim: 1 dari 2 · belum dirilis" in overview.plain
+    assert "Lembar nilai terkirim: 1 dari 2 · belum diumumkan" in overview.plain
     await press(bot, admin, overview, f"🔎 Rincian nilai seminar #{seminar_id}")
     detail = admin.last
     assert "✅ Prof. Teguh Santoso: terkirim, nilai akhir 81,00" in detail.plain
     assert "⬜ Prof. Teguh Santoso: belum dinilai" in detail.plain  # Nurhayati's
-    await press(bot, admin, detail, "🔓 Rilis nilai")
-    toast = await press(bot, admin, admin.last, "✅ Ya, rilis nilai")
-    assert toast.text.startswith("Nilai belum dapat dirilis") and "Nurhayati" in toast.text
+    await press(bot, admin, detail, "🔓 Umumkan nilai")
+    toast = await press(bot, admin, admin.last, "✅ Ya, umumkan nilai")
+    assert toast.text.startswith("Nilai belum dapat diumumkan") and "Nurhayati" in toast.text
     async with session_factory(engine)() as session:
         seminar = await session.get_one(Seminar, seminar_id)
         assert seminar.scores_released_at is None
 
-    await fill_by_service(engine, seminar_id, ids["nurhayati"], ids["teguh"], now)
-    await press(bot, admin, detail, "🔓 Rilis nilai")
-    await press(bot, admin, admin.last, "✅ Ya, rilis nilai")
+    await fill_by_service(engine, seminar_id, ids["nurhayati"], ids["teguh"], HELD)
+    await press(bot, admin, detail, "🔓 Umumkan nilai")
+    await press(bot, admin, admin.last, "✅ Ya, umumkan nilai")
     assert admin.last.plain == text("scores.released.other", id=seminar_id, n=2)
     (entry,) = await audits(engine, "seminar.scores.release")
     assert entry.details["seminar_id"] == seminar_id
@@ -377,10 +387,11 @@ async def test_presenters_see_only_their_own_scores_and_only_after_the_release(
 
 
 async def test_the_berita_acara_pdf_names_everyone_and_every_score(
-    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime
+    bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime, clock: ManualClock
 ) -> None:
     team, _, seminar_id = await setting(engine, now)
     teguh = await join(bot, telegram, 1003, team["teguh"].code)
+    clock.set(HELD)
     sheet = await open_sheet(bot, teguh, "Budi")
     for number, value in enumerate(BUDI_SCORES, start=1):
         sheet = await score(bot, teguh, sheet, number, value)
@@ -415,7 +426,7 @@ async def test_the_berita_acara_pdf_names_everyone_and_every_score(
         "belum dikirim",  # Nurhayati's sheet
         "Perluas replikasi ke kabupaten lain.",
         "Penyelenggara",
-        "Nilai belum dirilis kepada peserta.",
+        "Nilai belum diumumkan kepada peserta.",
     ):
         assert expected in words, expected
     (entry,) = await audits(engine, "seminar.berita_acara")
@@ -518,17 +529,21 @@ def test_the_organizer_sets_criteria_reads_scores_releases_and_prints_from_the_c
     in_database(database_url, score)
     assert seminar_cli(["scores", str(seminar_id)], now) == 0
     out = capsys.readouterr().out
-    assert "lembar nilai terkirim 0 dari 1, belum dirilis" in out
+    assert "lembar nilai terkirim 0 dari 1, belum diumumkan" in out
     assert "Budi Santoso / Prof. Teguh Santoso: draf (belum dikirim)" in out
-    assert seminar_cli(["release", str(seminar_id)], now) == 2
+    assert seminar_cli(["release", str(seminar_id)], HELD) == 2
     assert "Budi Santoso (Prof. Teguh Santoso)" in capsys.readouterr().err
 
     async def submit(engine: AsyncEngine) -> None:
         async with session_factory(engine)() as session, session.begin():
-            await scoring.submit_sheet(session, seminar_id, ids["budi"], ids["teguh"], now=now)
+            await scoring.submit_sheet(session, seminar_id, ids["budi"], ids["teguh"], now=HELD)
 
     in_database(database_url, submit)
-    assert seminar_cli(["release", str(seminar_id)], now) == 0
+    assert seminar_cli(["release", str(seminar_id)], now) == 2  # before the seminar took place
+    assert capsys.readouterr().err.strip() == text(
+        "scores.error.release_not_held_yet", id=seminar_id
+    )
+    assert seminar_cli(["release", str(seminar_id)], HELD) == 0
     assert capsys.readouterr().out.strip() == text("scores.cli.released.one", id=seminar_id, n=1)
     assert seminar_cli(["scores", str(seminar_id)], now) == 0
     # 90 x 60% + 75 x 40% = 84
@@ -540,7 +555,7 @@ def test_the_organizer_sets_criteria_reads_scores_releases_and_prints_from_the_c
         "scores.cli.written", id=seminar_id, path=str(pdf)
     )
     words = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
-    assert "Substansi" in words and "84,00" in words and "Nilai dirilis kepada peserta" in words
+    assert "Substansi" in words and "84,00" in words and "Nilai diumumkan kepada peserta" in words
     assert seminar_cli(["scores", "424242"], now) == 2
     assert capsys.readouterr().err.strip() == text("seminar.error.unknown", id=424242)
 
@@ -563,7 +578,7 @@ async def test_the_cohort_export_lists_submitted_sheets_only(
     engine: AsyncEngine, now: datetime
 ) -> None:
     _, ids, seminar_id = await setting(engine, now)
-    await fill_by_service(engine, seminar_id, ids["nurhayati"], ids["teguh"], now)
+    await fill_by_service(engine, seminar_id, ids["nurhayati"], ids["teguh"], HELD)
     async with session_factory(engine)() as session, session.begin():
         await scoring.set_score(session, seminar_id, ids["budi"], ids["teguh"], 1, 99, now=now)
         export = await cohort_export(session, COHORT, now)

@@ -210,7 +210,7 @@ def test_the_seminar_scores_sheet_has_one_row_per_submitted_sheet() -> None:
     assert values["Nilai per kriteria (bobot)"] == "Substansi (60%): 90; Presentasi (40%): 75"
     assert values["Nilai akhir (tertimbang)"] == 84
     assert values["Dikirim (WIB)"] == datetime(2026, 12, 10, 11, 0)
-    assert values["Nilai dirilis (WIB)"] is None
+    assert values["Nilai diumumkan (WIB)"] is None
 
 
 def test_the_workbook_has_seven_sheets_with_bold_frozen_filtered_headers() -> None:
