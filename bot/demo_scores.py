@@ -58,8 +58,8 @@ async def scores_story(
     tr.clock.set(max(tr.clock.now(), starts + timedelta(hours=2)))
     print(tr.t("demo.clock", now=format_datetime(tr.clock.now(), WIB, tr.t.language)), file=tr.out)
     await tr.deliver()
-    for person in (presenter, admin):
-        tr.catch_up(person)
+    for someone in (presenter, admin):
+        tr.catch_up(someone)
     consent = await tr.say(examiner, f"/start {code}")
     await tr.press(examiner, "Setuju", consent)
     listing = await tr.say(examiner, "/penguji")
