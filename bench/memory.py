@@ -56,6 +56,8 @@ async def _one_run(idle_s: float) -> dict[str, int]:
                 "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
                 "EVIDENCE_DIR": f"{folder}/evidence",
                 "LOG_LEVEL": "WARNING",
+                # The web server (health, metrics) on any free port, so runs never collide.
+                "WEB_PORT": "0",
             }
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "run",

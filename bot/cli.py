@@ -7,7 +7,6 @@ import asyncio
 import csv
 import getpass
 import io
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,13 +15,23 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import cli_broadcast, cli_evidence, cli_export, cli_person, cli_portfolio, cli_seminar
+from bot import (
+    cli_broadcast,
+    cli_evidence,
+    cli_export,
+    cli_person,
+    cli_portfolio,
+    cli_roster,
+    cli_seminar,
+)
 from bot.cli_help import argparse_language
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 from domain.clock import SystemClock
-from domain.cohort_csv import CohortFileError, describe_problem, parse_cohort_csv
+from domain.cohort_csv import CohortFileError, describe_problem
 from domain.i18n import Translator, translator
 from domain.roles import Role
+from domain.roster_xlsx import parse_roster
 from models.db import create_engine, normalize_url, session_factory
 from models.migrate import upgrade
 from services.cohorts import import_cohort, invites_for
@@ -59,6 +68,7 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     imp.add_argument("--cohort", required=True, help=t("cli_help.cohort.import.cohort"))
     imp.add_argument("--organizer", help=t("cli_help.cohort.import.organizer"))
     imp.add_argument("--year", type=int, help=t("cli_help.cohort.import.year"))
+    cli_roster.add_parser(cohort_sub, t)
 
     inv = sub.add_parser("invites", help=t("cli_help.invites"))
     inv.add_argument("--cohort", required=True, help=t("cli_help.option.cohort"))
@@ -104,14 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
     # The demo's transcript is the output; its routine log lines would only bury it.
     level = "WARNING" if args.command == "demo" and "LOG_LEVEL" not in os.environ else None
-    logging.basicConfig(
-        level=level or settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    # LOG_FORMAT console or json; httpx (request URLs carry the token) and alembic kept quiet.
+    configure_logging(
+        level or settings.log_level,
+        settings.log_format,
+        secrets=(settings.telegram_bot_token or "", settings.telegram_webhook_secret or ""),
     )
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # Alembic's INFO lines ("Context impl ...", "Will assume ...") on every command are noise.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "cohort" and args.cohort_command == "template":
+        return cli_roster.write_template(args, settings, t)  # needs no database
     if args.command not in CREATES_DATABASE:
         _require_database(settings, t)
     if args.command == "run":
@@ -170,13 +180,28 @@ async def _upgrade(settings: Settings) -> None:
 
 
 def _run(settings: Settings, t: Translator) -> int:
-    from bot.app import build_application
+    from bot.serve import serve
+    from web.app import HEALTH_PATH, METRICS_PATH, READY_PATH
+    from web.server import bind
 
     settings.require_token()
     asyncio.run(_upgrade(settings))
-    app = build_application(settings)
-    print(t("cli.run.starting"), file=sys.stderr)
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    try:
+        sock = bind(settings.web_host, settings.web_port)
+    except OSError as exc:
+        host, reason = settings.web_host, exc.strerror or str(exc)
+        raise CliError(
+            t("cli.error.web_address", host=host, port=settings.web_port, reason=reason)
+        ) from None
+    port = sock.getsockname()[1]
+    paths = (settings.webhook_path, HEALTH_PATH, READY_PATH, METRICS_PATH)
+    paths_text = ", ".join(p for p in paths if p)
+    print(t("cli.run.web", host=settings.web_host, port=port, paths=paths_text), file=sys.stderr)
+    if settings.telegram_webhook_url is None:
+        print(t("cli.run.starting"), file=sys.stderr)
+    else:
+        print(t("cli.run.starting_webhook", url=settings.telegram_webhook_url), file=sys.stderr)
+    asyncio.run(serve(settings, sock))
     return 0
 
 
@@ -190,7 +215,7 @@ def read_roster(path: Path, t: Translator, settings: Settings) -> list:  # type:
             t("cli.error.file_unreadable", path=str(path), reason=exc.strerror)
         ) from None
     try:
-        return parse_cohort_csv(
+        return parse_roster(
             data, default_zone=settings.default_timezone, today=SystemClock().now().date()
         )
     except CohortFileError as exc:

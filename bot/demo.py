@@ -28,7 +28,6 @@ from handlers.broadcast import refresh_status
 from models import Broadcast, Cohort, Person
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
-from services import reminders
 from services.cohorts import import_cohort, invites_for
 from services.projects import add_milestone
 from services.seminars import NewSeminar, Organizer, reschedule_seminar, schedule_seminar
@@ -100,8 +99,7 @@ class Transcript:
     async def deliver(self, *, sweep: bool = False) -> None:
         """What the background scheduler and sender would do at this moment."""
         if sweep:
-            async with self.sessions() as session, session.begin():
-                await reminders.sweep(session, self.clock.now())
+            await self.bot.sweep()  # the scheduler's own sweeper, at the demo's clock
         # The rate limits pace sends on the clock; move it along as the sender would wait,
         # but only over what is due within the next minute.
         horizon = self.clock.now() + timedelta(minutes=1)

@@ -8,18 +8,25 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application
 
-from bot.app import SENDER, build_application
+from bot.app import SENDER, SWEEPER, build_application
+from bot.observed import ObservedApplication
 from bot.processor import PerUserUpdateProcessor
 from bot.sender import DrainResult, Sender
 from bot.settings import Settings
 from domain.clock import Clock
 from fakegram import FakeTelegram
+from services.outbox import RELAY
+from services.reminders import ReminderSweep, SweepResult
+
+# settle() sends the relays due, batch after batch, at most this many times (a relay that keeps
+# failing waits for its retry, which is not due now, so the loop ends well before).
+_RELAY_ROUNDS = 20
 
 
-class TrackingApplication(Application):  # type: ignore[type-arg]
-    """An Application that tells when it has finished processing each update.
+class TrackingApplication(ObservedApplication):
+    """An Application that tells when it has finished processing each update (and, as in
+    production, logs and counts it).
 
     Waiting on this instead of sleeping is what lets tests be fast and never flaky. The
     bookkeeping lives on the instance, not in bot_data, which persistence would try to store.
@@ -62,12 +69,26 @@ class RunningBot:
         """Send what the outbox has due now, as the background sender would at this moment."""
         return await self.sender.drain_once()
 
+    @property
+    def sweeper(self) -> ReminderSweep:
+        """The bot's reminder sweep: the very object the scheduler's job runs in production."""
+        sweeper = self.app.bot_data[SWEEPER]
+        assert isinstance(sweeper, ReminderSweep)
+        return sweeper
+
+    async def sweep(self) -> SweepResult:
+        """Plan the reminders due at the clock's time, as the scheduler's job would now."""
+        return await self.sweeper.run()
+
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot has fully handled every update the server has queued so far.
+        """Wait until the bot has fully handled every update the server has queued so far,
+        and has sent the relays they queued (reports, notes: what the background sender,
+        woken by each commit, sends within the second in production).
 
         With the per-user processor, updates finish out of order, so the newest one being done
         is not enough: once it is, every older one has at least joined its lane (PTB starts the
         update tasks in order), and the processor going idle means those are done too.
+        Other queued messages (reminders, notices) wait for `deliver()`, as before.
         """
         target = self.server.last_update_id
         app = self.app
@@ -77,6 +98,19 @@ class RunningBot:
             processor = app.update_processor
             if isinstance(processor, PerUserUpdateProcessor):
                 await processor.wait_idle()
+            await self.send_relays()
+
+    async def send_relays(self) -> DrainResult:
+        """Send every relay due now, without the per-chat pacing: the tests' clock stands still
+        while a real sender would spread them over a few seconds. Each chat's relays still go
+        in the order they were queued. Returns what was done."""
+        done = DrainResult()
+        for _ in range(_RELAY_ROUNDS):
+            result = await self.sender.drain_once(kinds=(RELAY,), paced=False)
+            done.absorb(result)
+            if not result.busy:
+                break
+        return done
 
 
 def settings_for(server: FakeTelegram, base: Settings) -> Settings:

@@ -1,4 +1,9 @@
-"""The sender: drains the delivery queue to Telegram at its flood limits, once per message."""
+"""The sender: drains the delivery queue to Telegram at its flood limits, once per message.
+
+Relays (reports, corrections, notes) go this way too: each is one logical message (its files
+as albums, then its text with the buttons), and every Telegram message it took is recorded
+as a relay of its report, so replies thread and the buttons know who may press them.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from telegram import (
     InputMediaDocument,
     InputMediaPhoto,
     Message,
+    ReplyParameters,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -34,6 +40,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from domain.albums import albums
 from domain.clock import Clock
 from domain.enums import DeliveryFailure
 from domain.i18n import CatalogError, Translator, format_date, format_datetime, translator
@@ -47,11 +54,11 @@ from domain.text import TELEGRAM_CAPTION_LIMIT, split_html, utf16_length
 from domain.timezones import UnknownZone, parse_zone
 from services import delivery, reports
 from services.delivery import DueMessage
-from services.outbox import Outgoing
+from services.outbox import RELAY, Outgoing, settled
+from web import metrics
 
 log = logging.getLogger(__name__)
 
-ALBUM_LIMIT = 10
 _TAG = re.compile(r"<[^>]+>")
 # With nothing queued the sender still looks again this often, in case something was queued
 # without a wake-up (by the command line, or by another process).
@@ -94,17 +101,25 @@ class DrainResult:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A message ready for Telegram: HTML parts (buttons under the last), files before them."""
+    """A message ready for Telegram: HTML parts (buttons under the last), files before them.
+
+    `separate`: the text stays a message of its own even after a single file (a relayed
+    report: the files carry the participant's captions, the text what advisors answer).
+    `reply_to`: the message in the same chat the first one answers."""
 
     parts: list[str]
     markup: InlineKeyboardMarkup | None
     media: list[dict[str, str]]
+    separate: bool = False
+    reply_to: int | None = None
 
     @property
     def as_caption(self) -> bool:
         # One file with a short text goes as one message, the text as its caption.
         return (
-            len(self.media) == 1
+            not self.separate
+            and len(self.media) == 1
+            and not self.media[0].get("caption")
             and len(self.parts) == 1
             and _visible_length(self.parts[0]) <= TELEGRAM_CAPTION_LIMIT
         )
@@ -181,8 +196,15 @@ class Sender:
         async with self._sessions() as session, session.begin():
             return await delivery.recover_interrupted(session, self._clock.now())
 
-    async def drain_once(self) -> DrainResult:
-        """Send every due message the limits allow now; record each outcome as it comes."""
+    async def drain_once(
+        self, *, kinds: Collection[str] | None = None, paced: bool = True
+    ) -> DrainResult:
+        """Send every due message the limits allow now; record each outcome as it comes.
+
+        `kinds`: only messages of these kinds. `paced=False` sends them all now, leaving the
+        overall and per-chat limits alone: for a harness whose clock stands still while a
+        real sender would spread them over a few seconds (Telegram's 429 pause still holds).
+        One chat's messages always go one after another, in the order they were queued."""
         now = self._clock.now()
         t = self._seconds(now)
         result = DrainResult()
@@ -193,7 +215,7 @@ class Sender:
         blocked_until: list[float] = []
         async with self._sessions() as session, session.begin():
             result.dropped = await delivery.drop_stale(session, now)
-            due = await delivery.due_messages(session, now, limit=self._batch)
+            due = await delivery.due_messages(session, now, limit=self._batch, kinds=kinds)
             for message in due:
                 problem = message.problem
                 cause: DeliveryFailure | None = None  # None: what the problem's text says
@@ -208,27 +230,35 @@ class Sender:
                 if problem is not None or rendered is None or message.chat_id is None:
                     if problem is None:
                         problem, cause = "no chat", DeliveryFailure.NOT_JOINED
-                    await delivery.mark_failed(session, message.id, problem, cause)
+                    await delivery.mark_failed(session, message.id, problem, cause, now=now)
                     result.failed += 1
                     continue
                 chat, group, cost = message.chat_id, message.is_group, rendered.cost
-                if self._limiter.allows(chat, group, t, cost):
+                if not paced:
+                    planned.append(_Planned(message, chat, rendered))
+                elif self._limiter.allows(chat, group, t, cost):
                     self._limiter.take(chat, group, t, cost)
                     planned.append(_Planned(message, chat, rendered))
                 else:
                     blocked_until.append(self._limiter.next_allowed(chat, group, t, cost))
             claimed = await delivery.claim(session, [p.message.id for p in planned], now)
-        outcomes = await asyncio.gather(
-            *(self._deliver(p) for p in planned if p.message.id in claimed)
-        )
-        for outcome in outcomes:
-            result.absorb(outcome)
+        by_chat: dict[int, list[_Planned]] = {}
+        for plan in planned:
+            if plan.message.id in claimed:
+                by_chat.setdefault(plan.chat_id, []).append(plan)
+        for outcomes in await asyncio.gather(*(self._deliver_all(p) for p in by_chat.values())):
+            for outcome in outcomes:
+                result.absorb(outcome)
         # A full batch that moved (sent or failed something) means more may wait behind it; a
         # full batch that only met busy chats would show the same rows again, so it waits.
         more = len(due) >= self._batch and bool(planned or result.failed)
         result.next_at = await self._next_at(now, t, blocked_until, more)
         if result.busy:
             log.debug("drain: %s", result)
+            metrics.record_sends(
+                {name: getattr(result, name) for name in metrics.SEND_OUTCOMES},
+                rate_limited=result.rate_limited,
+            )
         return result
 
     async def run(self, stop_event: asyncio.Event) -> None:
@@ -285,7 +315,18 @@ class Sender:
         for item in outgoing.media:
             if item.get("kind") not in ("photo", "document") or not item.get("file_id"):
                 raise ValueError(f"unknown media item {item!r}")
-        return Rendered(parts=parts, markup=markup, media=list(outgoing.media))
+            if not isinstance(item.get("caption") or "", str):
+                raise ValueError(f"bad caption in media item {item!r}")
+        reply_to = None
+        if outgoing.reply_to is not None and outgoing.reply_to.chat_id == message.chat_id:
+            reply_to = outgoing.reply_to.message_id
+        return Rendered(
+            parts=parts,
+            markup=markup,
+            media=list(outgoing.media),
+            separate=outgoing.thread is not None,
+            reply_to=reply_to,
+        )
 
     def _zone(self, name: str | None) -> ZoneInfo:
         if not name:
@@ -297,6 +338,10 @@ class Sender:
             return self._default_zone
 
     # -- sending -----------------------------------------------------------------------------
+
+    async def _deliver_all(self, plans: list[_Planned]) -> list[DrainResult]:
+        """One chat's messages, one after another, so they arrive in the order queued."""
+        return [await self._deliver(plan) for plan in plans]
 
     async def _deliver(self, plan: _Planned) -> DrainResult:
         """Send one claimed message and record what happened, in its own transaction."""
@@ -380,7 +425,9 @@ class Sender:
                 outcome.unreachable = 1
                 return outcome
             async with self._sessions() as session, session.begin():
-                await delivery.mark_failed(session, message.id, f"400: {exc}", reason)
+                await delivery.mark_failed(
+                    session, message.id, f"400: {exc}", reason, now=self._clock.now()
+                )
             log.warning("outbox message %s refused by Telegram (%s): %s", message.id, reason, exc)
             outcome.failed = 1
             return outcome
@@ -396,16 +443,25 @@ class Sender:
             return outcome
         async with self._sessions() as session, session.begin():
             now = self._clock.now()
-            marked = await delivery.mark_sent(session, message.id, sent.message_id, now)
-            thread = message.payload.get("thread")
+            payload = message.payload
+            marked = await delivery.mark_sent(
+                session,
+                message.id,
+                sent[-1].message_id,
+                now,
+                payload=settled(payload) if message.kind == RELAY else None,
+            )
+            thread, note = payload.get("thread"), payload.get("note")
             if marked and isinstance(thread, int) and message.person_id is not None:
-                # A reminder carrying a report: its buttons and replies work like a relay's.
+                # A relay, or a reminder carrying a report: replies to any of its messages
+                # thread, and its buttons work for this recipient only.
                 await reports.record_queued_relay(
                     session,
                     chat_id=plan.chat_id,
-                    message_id=sent.message_id,
+                    message_ids=[m.message_id for m in sent],
                     recipient_id=message.person_id,
                     update_id=thread,
+                    note_id=note if isinstance(note, int) else None,
                     now=now,
                 )
         outcome.sent = 1
@@ -435,46 +491,67 @@ class Sender:
             log.warning("outbox message %s failed after its last attempt: %r", message.id, exc)
             outcome.failed = 1
 
-    async def _send(self, chat_id: int, rendered: Rendered) -> Message:
-        """Files first (an album when several), then the text with the buttons; the last one."""
+    async def _send(self, chat_id: int, rendered: Rendered) -> list[Message]:
+        """Files first (albums of photos, then of documents), then the text with the buttons
+        under its last part; every message sent, in order (the text's last part last)."""
         bot = self._bot
+        answer = (
+            ReplyParameters(rendered.reply_to, allow_sending_without_reply=True)
+            if rendered.reply_to is not None
+            else None
+        )
         if rendered.as_caption:
             item = rendered.media[0]
             send = bot.send_photo if item["kind"] == "photo" else bot.send_document
-            return await send(  # type: ignore[operator]
+            single: Message = await send(  # type: ignore[operator]
                 chat_id,
                 item["file_id"],
                 caption=rendered.parts[0],
                 parse_mode=ParseMode.HTML,
                 reply_markup=rendered.markup,
+                reply_parameters=answer,
             )
-        photos = [m for m in rendered.media if m["kind"] == "photo"]
-        documents = [m for m in rendered.media if m["kind"] == "document"]
-        # Telegram will not mix photos and documents in one album.
-        for group, media_type in ((photos, InputMediaPhoto), (documents, InputMediaDocument)):
-            for start in range(0, len(group), ALBUM_LIMIT):
-                chunk = group[start : start + ALBUM_LIMIT]
-                if len(chunk) == 1:
-                    if media_type is InputMediaPhoto:
-                        await bot.send_photo(chat_id, chunk[0]["file_id"])
-                    else:
-                        await bot.send_document(chat_id, chunk[0]["file_id"])
-                else:
-                    await bot.send_media_group(
+            return [single]
+        sent: list[Message] = []
+        for album in albums(rendered.media, lambda item: item["kind"]):
+            # Captions are the sender's own words: plain text, never HTML.
+            if len(album) == 1:
+                item = album[0]
+                send = bot.send_photo if item["kind"] == "photo" else bot.send_document
+                sent.append(
+                    await send(  # type: ignore[operator]
                         chat_id,
-                        [media_type(item["file_id"]) for item in chunk],  # type: ignore[operator]
+                        item["file_id"],
+                        caption=item.get("caption") or None,
+                        parse_mode=None,
+                        reply_parameters=None if sent else answer,
                     )
-        last: Message | None = None
+                )
+                continue
+            media_type = InputMediaPhoto if album[0]["kind"] == "photo" else InputMediaDocument
+            group = [
+                media_type(  # type: ignore[operator]
+                    item["file_id"], caption=item.get("caption") or None, parse_mode=None
+                )
+                for item in album
+            ]
+            sent.extend(
+                await bot.send_media_group(
+                    chat_id, group, reply_parameters=None if sent else answer
+                )
+            )
         for index, part in enumerate(rendered.parts):
             final = index == len(rendered.parts) - 1
-            last = await bot.send_message(
-                chat_id,
-                part,
-                parse_mode=ParseMode.HTML,
-                reply_markup=rendered.markup if final else None,
+            sent.append(
+                await bot.send_message(
+                    chat_id,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=rendered.markup if final else None,
+                    reply_parameters=None if sent else answer,
+                )
             )
-        assert last is not None  # render() never gives zero parts
-        return last
+        return sent
 
     # -- waiting -----------------------------------------------------------------------------
 

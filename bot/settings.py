@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
@@ -26,6 +27,18 @@ _USERNAME_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 # (docs/PERFORMANCE.md): 10 cost SQLite about a fifth of its throughput in one process.
 DEFAULT_UPDATE_CONCURRENCY = 4
 MAX_UPDATE_CONCURRENCY = 100
+# The web server (webhook, /healthz, /readyz, /metrics): local only unless told otherwise; a
+# reverse proxy in front terminates TLS and forwards the webhook path.
+DEFAULT_WEB_HOST = "127.0.0.1"
+DEFAULT_WEB_PORT = 8080
+# Telegram's own limits: a secret of 1-256 of these characters, webhooks only on these ports,
+# 1-100 simultaneous connections (40 by default).
+_WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+DEFAULT_WEBHOOK_MAX_CONNECTIONS = 40
+# Paths the web server answers itself; a webhook there would hide them.
+RESERVED_WEB_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+LOG_FORMATS = ("console", "json")
 
 
 class SettingsError(ValueError):
@@ -59,6 +72,20 @@ class Settings:
     # The evidence store's folder. Always set by `load`; None only for Settings built in code
     # (tests, the demo), whose bot then keeps evidence in memory unless they name a folder.
     evidence_dir: Path | None = None
+    web_host: str = DEFAULT_WEB_HOST
+    web_port: int = DEFAULT_WEB_PORT
+    # Webhook mode when set (https); polling otherwise. The secret comes with the URL.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_webhook_max_connections: int = DEFAULT_WEBHOOK_MAX_CONNECTIONS
+    log_format: str = "console"
+
+    @property
+    def webhook_path(self) -> str | None:
+        """The path the web server takes Telegram's webhook posts on; None in polling mode."""
+        if self.telegram_webhook_url is None:
+            return None
+        return urlsplit(self.telegram_webhook_url).path or "/"
 
     @property
     def bot_base_url(self) -> str:
@@ -139,6 +166,11 @@ class Settings:
         if log_level not in logging.getLevelNamesMapping():
             raise SettingsError("LOG_LEVEL", "log_level")
 
+        webhook_url, webhook_secret = _webhook(get)
+        log_format = (get("LOG_FORMAT") or "console").lower()
+        if log_format not in LOG_FORMATS:
+            raise SettingsError("LOG_FORMAT", "log_format", choices=", ".join(LOG_FORMATS))
+
         return cls(
             telegram_bot_token=token,
             telegram_bot_username=username,
@@ -155,6 +187,12 @@ class Settings:
             delivery_chat_rate_per_s=_positive_int(get, "DELIVERY_CHAT_RATE_PER_S", 1),
             update_concurrency=_update_concurrency(get),
             evidence_dir=_evidence_dir(get, database_url),
+            web_host=get("WEB_HOST") or DEFAULT_WEB_HOST,
+            web_port=_web_port(get),
+            telegram_webhook_url=webhook_url,
+            telegram_webhook_secret=webhook_secret,
+            telegram_webhook_max_connections=_webhook_max_connections(get),
+            log_format=log_format,
         )
 
 
@@ -194,3 +232,52 @@ def _evidence_dir(get: Callable[[str], str | None], database_url: str) -> Path:
     if folder.exists() and not folder.is_dir():
         raise SettingsError("EVIDENCE_DIR", "evidence_dir", path=str(folder))
     return folder
+
+
+def _web_port(get: Callable[[str], str | None]) -> int:
+    raw = get("WEB_PORT")
+    if raw is None:
+        return DEFAULT_WEB_PORT
+    # 0: any free port (the start-up line names it); handy for tests and side-by-side runs.
+    if not re.fullmatch(r"\d{1,5}", raw) or int(raw) > 65535:
+        raise SettingsError("WEB_PORT", "web_port")
+    return int(raw)
+
+
+def _webhook(get: Callable[[str], str | None]) -> tuple[str | None, str | None]:
+    """TELEGRAM_WEBHOOK_URL and its secret, both checked as Telegram would check them."""
+    url, secret = get("TELEGRAM_WEBHOOK_URL"), get("TELEGRAM_WEBHOOK_SECRET")
+    if url is None:
+        if secret is not None:
+            # A secret alone would silently start polling: the URL was probably forgotten.
+            raise SettingsError("TELEGRAM_WEBHOOK_URL", "webhook_url_missing")
+        return None, None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise SettingsError("TELEGRAM_WEBHOOK_URL", "webhook_https")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise SettingsError("TELEGRAM_WEBHOOK_URL", "webhook_https") from None
+    if port not in WEBHOOK_PORTS:
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_URL",
+            "webhook_port",
+            ports=", ".join(str(p) for p in sorted(WEBHOOK_PORTS)),
+        )
+    if (parts.path or "/") in RESERVED_WEB_PATHS:
+        raise SettingsError("TELEGRAM_WEBHOOK_URL", "webhook_path", path=parts.path)
+    if secret is None:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET", "webhook_secret_missing")
+    if not _WEBHOOK_SECRET_SHAPE.match(secret):
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET", "webhook_secret_shape")
+    return url, secret
+
+
+def _webhook_max_connections(get: Callable[[str], str | None]) -> int:
+    raw = get("TELEGRAM_WEBHOOK_MAX_CONNECTIONS")
+    if raw is None:
+        return DEFAULT_WEBHOOK_MAX_CONNECTIONS
+    if not re.fullmatch(r"\d{1,3}", raw) or not 1 <= int(raw) <= 100:
+        raise SettingsError("TELEGRAM_WEBHOOK_MAX_CONNECTIONS", "webhook_max_connections")
+    return int(raw)

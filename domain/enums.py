@@ -91,3 +91,9 @@ class DeliveryFailure(StrEnum):
     @property
     def message_key(self) -> str:
         return f"delivery.reason.{self.value}"
+
+
+class Channel(StrEnum):
+    """A messaging front end people reach the bot through (WhatsApp is coming)."""
+
+    TELEGRAM = "telegram"

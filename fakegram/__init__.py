@@ -31,6 +31,12 @@ commands (``commands_for``, ``menu_for``) and update bookkeeping (``last_update_
 ``delivered_update_id``, ``confirmed_update_id``). ``await server.wait_for(predicate)`` wakes
 on every API call and user action. Rate limiting is off unless ``rate_limits=RateLimits()``.
 
+Webhook mode: after the bot's ``setWebhook`` the server POSTs each update to the webhook URL
+with the secret header, one at a time and in order, retrying any answer but 2xx; set
+``server.webhook_forward = "http://127.0.0.1:PORT"`` to play the TLS proxy in front of a bot
+listening on plain http. ``server.webhook`` is what was registered, ``webhook_posts`` what was
+posted and how it was answered.
+
 Run standalone with ``python -m fakegram --port 8081``.
 """
 
@@ -52,9 +58,11 @@ from fakegram.records import (
     UserMessage,
 )
 from fakegram.server import DEFAULT_TOKEN, FakeTelegram, WaitTimeout
+from fakegram.webhook import SECRET_HEADER, Webhook, WebhookPost
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "SECRET_HEADER",
     "TINY_JPEG",
     "TINY_PNG",
     "ApiCall",
@@ -73,6 +81,8 @@ __all__ = [
     "StoredFile",
     "UserMessage",
     "WaitTimeout",
+    "Webhook",
+    "WebhookPost",
     "implemented_methods",
     "parse_entities",
     "plain_text",

@@ -20,6 +20,7 @@ from fakegram.records import (
     Upload,
     UserMessage,
 )
+from fakegram.webhook import check_webhook
 
 if TYPE_CHECKING:
     from fakegram.server import FakeTelegram
@@ -286,20 +287,24 @@ async def _get_updates(api: BotApi, p: Params, uploads: Uploads) -> Any:
     return await api.tg._get_updates(p)
 
 
+@_handles("setWebhook")
+async def _set_webhook(api: BotApi, p: Params, uploads: Uploads) -> Any:
+    api.tg._set_webhook(check_webhook(p), p)
+    return True
+
+
 @_handles("deleteWebhook")
 async def _delete_webhook(api: BotApi, p: Params, uploads: Uploads) -> Any:
-    if p.get("drop_pending_updates"):
-        api.tg._drop_pending()
+    await api.tg._delete_webhook(bool(p.get("drop_pending_updates")))
     return True
 
 
 @_handles("getWebhookInfo")
 async def _get_webhook_info(api: BotApi, p: Params, uploads: Uploads) -> Any:
-    return {
-        "url": "",
-        "has_custom_certificate": False,
-        "pending_update_count": len(api.tg.pending_updates),
-    }
+    pending = len(api.tg.pending_updates)
+    if api.tg.webhook is not None:
+        return api.tg.webhook.info(pending, api.tg.allowed_updates)
+    return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
 
 
 @_handles("getChat")

@@ -33,6 +33,7 @@ from fakegram.records import (
     as_reply,
 )
 from fakegram.spec import ApiSpec, load_spec
+from fakegram.webhook import Webhook, WebhookDelivery, WebhookPost
 
 log = logging.getLogger("fakegram")
 
@@ -125,6 +126,13 @@ class FakeTelegram:
         self._downloads_open = asyncio.Event()
         self._downloads_open.set()
         self.downloads_waiting = 0
+        # Webhook mode (see fakegram/webhook.py): what setWebhook registered, where its posts
+        # really go (the bot's plain-http address behind the https URL), what was posted.
+        self.webhook: Webhook | None = None
+        self.webhook_forward: str | None = None
+        self.webhook_retry_delay = 0.2
+        self.webhook_posts: list[WebhookPost] = []
+        self._webhook_delivery = WebhookDelivery(self)
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -159,6 +167,7 @@ class FakeTelegram:
         """Answer pending long polls and stop listening."""
         self._closing = True
         self._notify()
+        await self._webhook_delivery.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -432,7 +441,31 @@ class FakeTelegram:
         self._updates = []
         self.confirmed_update_id = self.last_update_id
 
+    def _set_webhook(self, webhook: Webhook, p: Mapping[str, Any]) -> None:
+        if "allowed_updates" in p:
+            self.allowed_updates = [str(k) for k in p["allowed_updates"]]
+        if p.get("drop_pending_updates"):
+            self._drop_pending()
+        self.webhook = webhook
+        # A long poll still waiting ends as Telegram ends it: with a conflict.
+        self._poll_serial += 1
+        self._webhook_delivery.ensure_running()
+        self._notify()
+
+    async def _delete_webhook(self, drop_pending_updates: bool) -> None:
+        self.webhook = None
+        self._notify()
+        await self._webhook_delivery.stop()
+        if drop_pending_updates:
+            self._drop_pending()
+
     async def _get_updates(self, p: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(p.get("offset", 0))
         limit = int(p.get("limit", 100))
         timeout = max(0.0, float(p.get("timeout", 0)))

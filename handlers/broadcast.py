@@ -4,8 +4,6 @@ one status message kept up to date while the sender delivers it."""
 from __future__ import annotations
 
 import logging
-import warnings
-from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -16,13 +14,11 @@ from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     JobQueue,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from domain.clock import Clock, SystemClock
 from domain.enums import DeliveryFailure
@@ -40,15 +36,12 @@ from services.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 ADMINS = frozenset({Role.ADMIN})
-PREFIX = "bc1"
+PREFIX = callbacks.BROADCAST
 DRAFT = "broadcast"
-COMMAND = "umumkan"
 END = ConversationHandler.END
 # How often the status message is refreshed while messages wait; Telegram allows editing
 # one message far more often, but every few seconds is what a person can follow.
 STATUS_INTERVAL = 5.0
-# A half-written announcement waits this long before the conversation closes.
-TIMEOUT = timedelta(hours=12)
 # The status lists who was not reached; the list is cut well inside Telegram's 4096.
 _STATUS_BUDGET = 3800
 
@@ -89,7 +82,6 @@ async def _cohorts(current: Turn) -> list[groups.CohortChoice]:
 # --- entry and cohort --------------------------------------------------------------------
 
 
-@turn(roles=ADMINS)
 async def start(update: Update, context: Context, current: Turn) -> int:
     """/umumkan: choose the cohort, unless the organizer runs only one."""
     message = update.effective_message
@@ -585,10 +577,6 @@ async def cancel(update: Update, context: Context, current: Turn) -> int:
     return END
 
 
-# Another command while the announcement waits for an answer.
-busy = steps.busy
-
-
 @turn(roles=ADMINS)
 async def use_buttons(update: Update, context: Context, current: Turn) -> None:
     """Typing where a button is expected."""
@@ -609,55 +597,40 @@ async def one_file_only(update: Update, context: Context, current: Turn) -> None
     await message.reply_text(current.t("broadcast.one_file_only"))
 
 
-def conversation() -> ConversationHandler[Any]:
-    """The /umumkan conversation, persisted so a restart does not lose a half-written one."""
+def conversation(entry: steps.Handlers) -> ConversationHandler[Any]:
+    """The /umumkan conversation (`entry`: its command, from the command table)."""
     text = filters.TEXT & ~filters.COMMAND
     files = filters.PHOTO | filters.Document.ALL
     audience: list[BaseHandler[Update, Any, Any]] = [
-        CallbackQueryHandler(audience_done, pattern=rf"^{PREFIX}:n:"),
-        CallbackQueryHandler(audience_pressed, pattern=rf"^{PREFIX}:[rst]:"),
+        CallbackQueryHandler(audience_done, pattern=callbacks.pattern(PREFIX, "n")),
+        CallbackQueryHandler(audience_pressed, pattern=callbacks.pattern(PREFIX, "rst")),
         MessageHandler(files, one_file_only),
         MessageHandler(text, use_buttons),
     ]
-    # Mixed text answers and buttons are tracked per user and chat (per_message=False) on
-    # purpose; PTB warns about exactly that combination.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler(COMMAND, start, filters=filters.ChatType.PRIVATE)],
-            states={
-                Step.COHORT: [
-                    CallbackQueryHandler(cohort_chosen, pattern=rf"^{PREFIX}:c:"),
-                    MessageHandler(text, use_buttons),
-                ],
-                Step.TEXT: [
-                    MessageHandler(text, text_received),
-                    MessageHandler(files, text_expected),
-                ],
-                Step.FILE: [
-                    MessageHandler(files, file_received),
-                    CallbackQueryHandler(file_skipped, pattern=rf"^{PREFIX}:f:"),
-                    MessageHandler(text, file_expected),
-                ],
-                Step.AUDIENCE: audience,
-                Step.CONFIRM: [
-                    CallbackQueryHandler(confirmed, pattern=rf"^{PREFIX}:k:"),
-                    MessageHandler(files, one_file_only),
-                    MessageHandler(text, use_buttons),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("batal", cancel),
-                CallbackQueryHandler(cancel, pattern=rf"^{PREFIX}:x:"),
-                MessageHandler(filters.COMMAND, busy),
+    return steps.conversation(
+        "broadcast",
+        entry_points=entry,
+        states={
+            Step.COHORT: [
+                CallbackQueryHandler(cohort_chosen, pattern=callbacks.pattern(PREFIX, "c")),
+                MessageHandler(text, use_buttons),
             ],
-            name="broadcast",
-            persistent=True,
-            conversation_timeout=TIMEOUT,
-        )
-
-
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """The /umumkan conversation; register it in group 0 with the other conversations, before
-    the private catch-alls (unknown command, stray text and files, stale buttons)."""
-    return [conversation()]
+            Step.TEXT: [
+                MessageHandler(text, text_received),
+                MessageHandler(files, text_expected),
+            ],
+            Step.FILE: [
+                MessageHandler(files, file_received),
+                CallbackQueryHandler(file_skipped, pattern=callbacks.pattern(PREFIX, "f")),
+                MessageHandler(text, file_expected),
+            ],
+            Step.AUDIENCE: audience,
+            Step.CONFIRM: [
+                CallbackQueryHandler(confirmed, pattern=callbacks.pattern(PREFIX, "k")),
+                MessageHandler(files, one_file_only),
+                MessageHandler(text, use_buttons),
+            ],
+        },
+        cancel=cancel,
+        fallbacks=[CallbackQueryHandler(cancel, pattern=callbacks.pattern(PREFIX, "x"))],
+    )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import domain.actions
+import domain.materials
+
 # "<kind><version>:<field>:<field>", e.g. "ob1:y:K7PMQ2XD". A new layout gets a new version,
 # so buttons left in old chats fail to parse instead of being misread.
 _SHAPE = re.compile(r"^([a-z]{2}\d):([A-Za-z0-9_:-]{1,56})$")
@@ -43,13 +46,26 @@ def _in_range(field: str) -> bool:
     return _NUMBER.match(field) is None or -ID_MAX - 1 <= int(field) <= ID_MAX
 
 
-def pattern(kind: str) -> re.Pattern[str]:
-    """What a CallbackQueryHandler matches for this kind; unpack() still validates fields."""
-    return re.compile(rf"^{kind}:")
+def pattern(kind: str, actions: str = "") -> re.Pattern[str]:
+    """What a CallbackQueryHandler matches for this kind, or for those of its buttons whose
+    first field is one of the letters in `actions`; unpack() still validates the fields.
+
+    The only place a button pattern is written: handlers name a kind constant below and the
+    actions, never a regex of their own."""
+    if not re.fullmatch(r"[a-z]{2}\d", kind):
+        raise ValueError(f"bad button kind {kind!r}")
+    if not actions:
+        return re.compile(rf"^{re.escape(kind)}:")
+    if not actions.isalpha():
+        raise ValueError(f"bad button actions {actions!r}")
+    # An action may be the whole data ("pg1:l") or be followed by fields ("pg1:p:12:3").
+    return re.compile(rf"^{re.escape(kind)}:[{actions}](?::|$)")
 
 
-REPORT = "rp1"
-FEEDBACK = "fb1"
+# Kinds that services also put on queued messages (reminders, seminar notices) are defined
+# with those services in domain/ and only named here, so both sides read the same string.
+REPORT = domain.actions.REPORT
+FEEDBACK = domain.actions.FEEDBACK
 PROJECT = "pj1"
 ADVISEES = "pp1"
 COHORT_ADMIN = "ak1"  # /angkatan: a cohort, a stage to change, a stage to add, the read-back
@@ -59,12 +75,20 @@ PORTFOLIO = "pf1"  # the portfolio PDF of one participant (id re-checked on pres
 EXPORT = "ex1"  # /ekspor: a cohort to export (re-checked against the organizer's cohorts)
 # Seminar materials (/bahan and "Kirim bahan"): a seminar, then laporan or bahan tayang. Also
 # built in services (domain.materials.materials_button_data), checked again on press.
-MATERIALS = "bh1"
+MATERIALS = domain.materials.MATERIALS_BUTTON
 # "Hadir"/"Berhalangan" under a seminar notice: the seminar and the answer, for the presser.
-ATTENDANCE = "ha1"
+ATTENDANCE = domain.materials.ATTENDANCE_BUTTON
 # /seminar "Rincian": materials and answers of a seminar, its daftar hadir PDFs (admins).
 SEMINAR_DETAIL = "sd1"
 # /penguji: an examiner's seminar and presenter, a criterion, comment, submit (re-checked).
 EXAMINER = "pg1"
 # /nilai for organizers: a seminar's scores, release, berita acara (re-checked on press).
 SCORES = "nl1"
+# /umumkan: cohort, skip the file, audience toggles and done, confirm, cancel.
+BROADCAST = "bc1"
+# /seminar and the move/cancel buttons under /jadwal.
+SEMINAR = "sm1"
+# /hubungkan in a group: the cohort to link (anyone in the group can press; checked again).
+GROUP_LINK = "gr1"
+# /jeda: "ct1:x:<vacation id>" cancels that pause (ownership checked on press).
+VACATION = "ct1"

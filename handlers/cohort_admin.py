@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 from enum import IntEnum
 from functools import partial
 from typing import Any, TypeVar
@@ -13,12 +12,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from domain.dates import InvalidDate, parse_user_range
 from domain.i18n import format_date, format_datetime, translator
@@ -47,8 +44,6 @@ STAGES = callbacks.COHORT_ADMIN
 INVITES = callbacks.INVITES
 END = ConversationHandler.END
 DRAFT = "stage_draft"
-# Like the other conversations: a half-typed stage waits this long for the next answer.
-TIMEOUT = timedelta(hours=12)
 # Telegram allows 100 buttons per message.
 COHORT_BUTTONS = 50
 
@@ -159,7 +154,6 @@ def _cohort_block(current: Turn, c: CohortView) -> str:
 # --- /angkatan ----------------------------------------------------------------------------------
 
 
-@turn(roles=ADMINS)
 async def cohorts_command(update: Update, context: Context, current: Turn) -> None:
     """/angkatan: the cohorts this admin runs, who has joined, their stages; a button each."""
     message = _message(update)
@@ -386,9 +380,8 @@ async def confirm_pressed(update: Update, context: Context, current: Turn) -> in
     return END
 
 
-# /batal drops the half-typed stage; another command waits; text where a button is expected.
+# /batal drops the half-typed stage; text where a button is expected.
 cancel = steps.cancel_handler(DRAFT)
-busy = steps.busy
 use_buttons = steps.reply_handler("stage.use_buttons")
 
 
@@ -424,7 +417,6 @@ async def _offer_cohort(message: Message, current: Turn, cohort_id: int) -> None
     )
 
 
-@turn(roles=ADMINS)
 async def invite_command(update: Update, context: Context, current: Turn) -> None:
     """/undang: pick a cohort for everyone's links; /undang <NIP or name>: one person's link."""
     message = _message(update)
@@ -550,52 +542,35 @@ async def _send_person(message: Message, current: Turn, invite: PersonInvite) ->
 # --- registration --------------------------------------------------------------------------------
 
 
-def _pattern(kind: str, actions: str) -> str:
-    return rf"^{kind}:[{actions}]:"
-
-
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(entry: steps.Handlers = ()) -> ConversationHandler:  # type: ignore[type-arg]
     """Changing a stage's dates or adding a stage, from the buttons under /angkatan."""
     text = filters.TEXT & ~filters.COMMAND
-    states: dict[object, list[BaseHandler[Any, Any, Any]]] = {
-        Step.NAME: [MessageHandler(text, name_typed)],
-        Step.DATES: [MessageHandler(text, dates_typed)],
-        Step.CONFIRM: [
-            CallbackQueryHandler(confirm_pressed, pattern=_pattern(STAGES, "s")),
-            MessageHandler(text, use_buttons),
+    return steps.conversation(
+        "cohort_stage",
+        entry_points=[
+            *entry,
+            CallbackQueryHandler(edit_pressed, pattern=callbacks.pattern(STAGES, "e")),
+            CallbackQueryHandler(add_pressed, pattern=callbacks.pattern(STAGES, "a")),
         ],
-    }
-    # Text answers and button presses mix, so the conversation is per user and chat
-    # (per_message=False) on purpose; PTB warns about exactly that combination.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(edit_pressed, pattern=_pattern(STAGES, "e")),
-                CallbackQueryHandler(add_pressed, pattern=_pattern(STAGES, "a")),
+        states={
+            Step.NAME: [MessageHandler(text, name_typed)],
+            Step.DATES: [MessageHandler(text, dates_typed)],
+            Step.CONFIRM: [
+                CallbackQueryHandler(confirm_pressed, pattern=callbacks.pattern(STAGES, "s")),
+                MessageHandler(text, use_buttons),
             ],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=[
-                CommandHandler("batal", cancel),
-                MessageHandler(filters.COMMAND, busy),
-            ],
-            name="cohort_stage",
-            persistent=True,
-            # Another "Ubah" or "Tambah tahap" button starts over with that stage.
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT,
-        )
+        },
+        cancel=cancel,
+        # Another "Ubah" or "Tambah tahap" button starts over with that stage.
+        allow_reentry=True,
+    )
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """What bot/app.py registers, after the other conversations and before its catch-alls."""
-    private = filters.ChatType.PRIVATE
+    """The buttons under /angkatan and /undang (the commands are rows of the command table)."""
     return [
-        conversation(),
-        CommandHandler("angkatan", cohorts_command, filters=private),
-        CallbackQueryHandler(cohort_pressed, pattern=_pattern(STAGES, "c")),
-        CommandHandler("undang", invite_command, filters=private),
-        CallbackQueryHandler(invite_cohort_pressed, pattern=_pattern(INVITES, "c")),
-        CallbackQueryHandler(invite_all_pressed, pattern=_pattern(INVITES, "a")),
-        CallbackQueryHandler(invite_person_pressed, pattern=_pattern(INVITES, "p")),
+        CallbackQueryHandler(cohort_pressed, pattern=callbacks.pattern(STAGES, "c")),
+        CallbackQueryHandler(invite_cohort_pressed, pattern=callbacks.pattern(INVITES, "c")),
+        CallbackQueryHandler(invite_all_pressed, pattern=callbacks.pattern(INVITES, "a")),
+        CallbackQueryHandler(invite_person_pressed, pattern=callbacks.pattern(INVITES, "p")),
     ]

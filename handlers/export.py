@@ -7,7 +7,7 @@ import functools
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from domain.i18n import format_date
 from domain.roles import Role
@@ -31,7 +31,6 @@ async def _cohorts(current: Turn) -> list[groups.CohortChoice]:
     )
 
 
-@turn(roles=ADMINS)
 async def export_command(update: Update, context: Context, current: Turn) -> None:
     """/ekspor: the workbook at once for an organizer of one cohort, else a cohort to pick."""
     message = update.effective_message
@@ -105,8 +104,5 @@ async def _deliver(message: Message, current: Turn, data: CohortExport, now: dat
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """/ekspor and its cohort buttons, for bot/app.py."""
-    return [
-        CommandHandler("ekspor", export_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(cohort_chosen, pattern=callbacks.pattern(callbacks.EXPORT)),
-    ]
+    """The cohort buttons under /ekspor (the command is a row of the command table)."""
+    return [CallbackQueryHandler(cohort_chosen, pattern=callbacks.pattern(callbacks.EXPORT))]

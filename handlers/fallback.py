@@ -28,7 +28,6 @@ async def other_message(update: Update, context: Context, current: Turn) -> None
     await update.effective_message.reply_text(current.t("text.unsupported"))
 
 
-@turn(members_only=False)
 async def nothing_to_cancel(update: Update, context: Context, current: Turn) -> None:
     """/batal when no conversation is open."""
     assert update.effective_message is not None

@@ -8,17 +8,24 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ConversationHandler
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from domain.enums import FeedbackKind
 from domain.text import MAX_NOTE_TEXT, InvalidText, clean_user_text
 from handlers import callbacks, steps
-from handlers.delivery import deliver_note
 from handlers.edits import edit_buttons
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
-from services import reports
+from services import relays, reports
 from services.errors import UserFacingError
+from services.outbox import MessageRef
 
 log = logging.getLogger(__name__)
 END = ConversationHandler.END
@@ -88,17 +95,22 @@ async def reply_to_relay(update: Update, context: Context) -> None:
 async def _deliver_and_confirm(
     update: Update, context: Context, current: Turn, delivery: reports.NoteDelivery
 ) -> None:
+    """Confirm the note to its author, then queue it for its recipient (if they can be
+    reached): a note that never arrives answers this confirmation."""
     message = update.effective_message
     assert message is not None
-    delivered = await deliver_note(context.bot, current.session, delivery, current.now())
-    key = "note.sent" if delivered else "note.saved_unreachable"
-    await message.reply_text(
+    reachable = delivery.recipient.chat_id is not None
+    key = "note.sent" if reachable else "note.saved_unreachable"
+    confirmation = await message.reply_text(
         current.t(
             key,
             name=delivery.recipient.name,
             relation=current.t(f"role.{delivery.recipient.relation}"),
         )
     )
+    receipt = MessageRef(confirmation.chat_id, confirmation.message_id)
+    if await relays.queue_note(current.session, delivery, current.now(), receipt=receipt):
+        current.on_commit(current.runtime.wake)
 
 
 def _button_fields(data: str | None) -> tuple[str, int] | None:
@@ -238,7 +250,9 @@ async def acknowledge(update: Update, context: Context, current: Turn) -> None:
     if delivery is None:  # a second tap: already recorded and told
         await query.answer(current.t("acknowledge.already"))
         return
-    delivered = await deliver_note(context.bot, current.session, delivery, current.now())
+    delivered = await relays.queue_note(current.session, delivery, current.now())
+    if delivered:
+        current.on_commit(current.runtime.wake)
     key = "acknowledge.done" if delivered else "acknowledge.saved_unreachable"
     await query.answer(current.t(key, name=delivery.recipient.name))
     message = query.message
@@ -258,3 +272,28 @@ async def acknowledge(update: Update, context: Context, current: Turn) -> None:
 
 # /batal while the mentor is asked for a note.
 cancel = steps.cancel_handler(PENDING)
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def conversation(entry: steps.Handlers = ()) -> ConversationHandler:  # type: ignore[type-arg]
+    """ "Beri umpan balik" / "Minta revisi": one text, then the note goes to the participant."""
+    return steps.conversation(
+        "feedback",
+        entry_points=[
+            *entry,
+            CallbackQueryHandler(ask_note, pattern=callbacks.pattern(callbacks.FEEDBACK, "fr")),
+        ],
+        states={WRITE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_written)]},
+        cancel=cancel,
+    )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """ "Setujui" and "Sudah dibaca" under a relayed report (replies to a relay are registered
+    apart, ahead of every conversation: see bot/app.py)."""
+    return [
+        CallbackQueryHandler(approve, pattern=callbacks.pattern(callbacks.FEEDBACK, "a")),
+        CallbackQueryHandler(acknowledge, pattern=callbacks.pattern(callbacks.FEEDBACK, "k")),
+    ]

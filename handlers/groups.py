@@ -3,6 +3,7 @@ the private chat, so nobody's personal data or progress ever shows in a group.""
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -14,7 +15,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     MessageHandler,
     filters,
 )
@@ -23,8 +23,8 @@ from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers import callbacks
 from handlers.edits import edit_text
-from handlers.menu import COMMANDS
 from handlers.runtime import Context, Runtime
+from handlers.turn import tell
 from services import groups
 from services.errors import UserFacingError
 from services.groups import CohortChoice, LinkOutcome
@@ -32,19 +32,12 @@ from services.people import Actor, language_for_stranger, load_actor
 
 log = logging.getLogger(__name__)
 
-PREFIX = "gr1"
+PREFIX = callbacks.GROUP_LINK
+# The group commands (rows of the command table). Every private command of the table gets a
+# pointer to the private chat in a group instead of an answer; these get one to the group in
+# a private chat.
 LINK = "hubungkan"
 UNLINK = "putuskan"
-# Private commands: the role menus' commands plus those this issue brings. In a group each
-# gets a pointer to the private chat instead of an answer.
-_PRIVATE_EXTRA = frozenset(
-    {"start", "help", "bantuan", "batal", "lapor", "status", "proyek", "peserta", "profil"}
-    | {"jadwal", "cuti", "bahasa", "zona", "angkatan", "umumkan", "seminar"}
-)
-PRIVATE_COMMANDS = tuple(sorted(({c.name for c in COMMANDS} | _PRIVATE_EXTRA) - {LINK, UNLINK}))
-
-GROUPS = filters.ChatType.GROUPS
-PRIVATE = filters.ChatType.PRIVATE
 
 
 def _t(language: str, key: str, **params: object) -> str:
@@ -56,29 +49,39 @@ def _t(language: str, key: str, **params: object) -> str:
 # first contact (ensure_admin_person takes the chat of the update). Here nothing is written
 # about the person; the actor is only read to check the role.
 GroupBody = Callable[[Update, Context, AsyncSession, Actor, Runtime], Awaitable[None]]
+GroupCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
-def _in_group(body: GroupBody) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
-    async def wrapper(update: Update, context: Context) -> None:
-        user = update.effective_user
-        if user is None or update.effective_chat is None:
-            return
-        runtime = Runtime.of(context.application)
-        async with runtime.sessions() as session, session.begin():
-            actor = await load_actor(
-                session,
-                user.id,
-                admin_ids=runtime.admin_ids,
-                default_language=runtime.default_language,
-                default_zone=runtime.default_zone,
-                telegram_language=user.language_code,
-                telegram_name=user.full_name,
-            )
-            await body(update, context, session, actor, runtime)
+def in_group(roles: frozenset[Role] | None = None) -> Callable[[GroupBody], GroupCallback]:
+    """The session and the actor for a body answering in a group; with `roles`, who lacks
+    them is told that only organizers manage the group (the group commands' role check, with
+    the roles of their command-table rows)."""
 
-    wrapper.__doc__ = body.__doc__
-    wrapper.__name__ = body.__name__
-    return wrapper
+    def decorate(body: GroupBody) -> GroupCallback:
+        @functools.wraps(body)
+        async def wrapper(update: Update, context: Context) -> None:
+            user = update.effective_user
+            if user is None or update.effective_chat is None:
+                return
+            runtime = Runtime.of(context.application)
+            async with runtime.sessions() as session, session.begin():
+                actor = await load_actor(
+                    session,
+                    user.id,
+                    admin_ids=runtime.admin_ids,
+                    default_language=runtime.default_language,
+                    default_zone=runtime.default_zone,
+                    telegram_language=user.language_code,
+                    telegram_name=user.full_name,
+                )
+                if roles is not None and not actor.has_any(roles):
+                    await tell(update, _t(actor.language, "group.admin_only"))
+                    return
+                await body(update, context, session, actor, runtime)
+
+        return wrapper
+
+    return decorate
 
 
 async def _cohorts(session: AsyncSession, actor: Actor, runtime: Runtime) -> list[CohortChoice]:
@@ -123,16 +126,12 @@ async def _link(
     return _t(actor.language, "group.linked", cohort=result.cohort_name)
 
 
-@_in_group
 async def link_command(
     update: Update, context: Context, session: AsyncSession, actor: Actor, runtime: Runtime
 ) -> None:
     """/hubungkan [cohort name] in a group: link it, or offer the organizer's cohorts."""
     message = update.effective_message
     assert message is not None
-    if Role.ADMIN not in actor.roles:
-        await message.reply_text(_t(actor.language, "group.admin_only"))
-        return
     choices = await _cohorts(session, actor, runtime)
     if not choices:
         await message.reply_text(_t(actor.language, "group.no_cohorts"))
@@ -156,7 +155,7 @@ async def link_command(
     )
 
 
-@_in_group
+@in_group()
 async def link_pressed(
     update: Update, context: Context, session: AsyncSession, actor: Actor, runtime: Runtime
 ) -> None:
@@ -185,7 +184,6 @@ async def link_pressed(
     await edit_text(query, text)
 
 
-@_in_group
 async def unlink_command(
     update: Update, context: Context, session: AsyncSession, actor: Actor, runtime: Runtime
 ) -> None:
@@ -193,9 +191,6 @@ async def unlink_command(
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and chat is not None
-    if Role.ADMIN not in actor.roles:
-        await message.reply_text(_t(actor.language, "group.admin_only"))
-        return
     linked = await groups.linked_cohort(session, chat.id)
     if linked is None:
         await message.reply_text(_t(actor.language, "group.not_linked"))
@@ -305,14 +300,11 @@ async def chat_migrated(update: Update, context: Context) -> None:
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Group-chat handlers. Register them in group 0 BEFORE the private-chat handlers: the
-    catch-alls there (unknown command, stale button) would otherwise answer first."""
+    """Group-chat handlers besides the commands (the command table brings those, and the
+    pointers). Register them in group 0 BEFORE the private-chat handlers: the catch-alls there
+    (unknown command, stale button) would otherwise answer first."""
     return [
-        CommandHandler(LINK, link_command, filters=GROUPS),
-        CommandHandler(UNLINK, unlink_command, filters=GROUPS),
-        CommandHandler([LINK, UNLINK], group_command_in_private, filters=PRIVATE),
         CallbackQueryHandler(link_pressed, pattern=callbacks.pattern(PREFIX)),
-        CommandHandler(list(PRIVATE_COMMANDS), private_only, filters=GROUPS),
         MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated),
         _GroupMembershipHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

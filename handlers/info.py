@@ -7,11 +7,10 @@ from telegram import Update
 from domain.i18n import format_datetime
 from handlers.menu import commands_for
 from handlers.runtime import Context
-from handlers.turn import Turn, turn
+from handlers.turn import Turn
 from services import people
 
 
-@turn(members_only=False)
 async def help_command(update: Update, context: Context, current: Turn) -> None:
     """/bantuan: the commands of the user's roles."""
     assert update.effective_message is not None
@@ -23,7 +22,6 @@ async def help_command(update: Update, context: Context, current: Turn) -> None:
     await update.effective_message.reply_text(current.t(key) + "\n\n" + "\n".join(lines))
 
 
-@turn()
 async def profile_command(update: Update, context: Context, current: Turn) -> None:
     """/profil: what the bot holds about the user."""
     assert update.effective_message is not None and current.actor.person_id is not None

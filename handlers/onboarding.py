@@ -25,7 +25,6 @@ def _greeting(current: Turn) -> str:
     )
 
 
-@turn(members_only=False)
 async def start(update: Update, context: Context, current: Turn) -> None:
     """/start, with or without a deep-link code."""
     message = update.effective_message

@@ -6,11 +6,10 @@ from telegram import InputFile, Update
 
 from documents.personal_data import file_name, render_personal_data
 from handlers.runtime import Context
-from handlers.turn import Turn, turn
+from handlers.turn import Turn
 from services.personal_data import export_personal_data
 
 
-@turn()
 async def my_data_command(update: Update, context: Context, current: Turn) -> None:
     """/dataku: the member's own data as `data-saya-<date>.json`, with how to ask for deletion."""
     assert update.effective_message is not None and current.actor.person_id is not None

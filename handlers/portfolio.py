@@ -9,7 +9,6 @@ from telegram import Bot, InlineKeyboardButton, Update
 from telegram.constants import ChatAction
 
 from domain.project_term import term_params
-from domain.roles import Role
 from handlers import callbacks
 from handlers.runtime import Context
 from handlers.turn import Turn, tell, turn
@@ -25,7 +24,6 @@ def button(current: Turn, participant_id: int) -> InlineKeyboardButton:
     )
 
 
-@turn(roles=frozenset({Role.PARTICIPANT}))
 async def portfolio_command(update: Update, context: Context, current: Turn) -> None:
     """/portofolio: the participant's own portfolio as a PDF document."""
     assert current.actor.person_id is not None

@@ -16,7 +16,6 @@ from handlers.turn import Turn, turn
 from services import people
 
 
-@turn()
 async def choose_language(update: Update, context: Context, current: Turn) -> None:
     """/bahasa: offer the languages as buttons."""
     assert update.effective_message is not None
@@ -49,7 +48,6 @@ async def language_chosen(update: Update, context: Context, current: Turn) -> No
     await publish_menu(context.bot, update.effective_chat.id, current.actor)
 
 
-@turn()
 async def choose_zone(update: Update, context: Context, current: Turn) -> None:
     """/zona: the three Indonesian zones as buttons, each with its current local time."""
     assert update.effective_message is not None

@@ -7,7 +7,13 @@ from enum import IntEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ConversationHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from domain.dates import InvalidDate, check_not_past, parse_user_date
 from domain.enums import Horizon, MilestoneStatus
@@ -98,7 +104,6 @@ async def show_project(chat_id: int, context: Context, current: Turn) -> None:
     await send_html(context.bot, chat_id, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-@turn(roles=PARTICIPANTS)
 async def project_command(update: Update, context: Context, current: Turn) -> None:
     """/proyek: the project at hand, ready to edit."""
     assert update.effective_chat is not None
@@ -472,3 +477,42 @@ async def _save_edit(
 
 # /batal: drop the half-typed change.
 cancel = steps.cancel_handler(DRAFT)
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def conversation(entry: steps.Handlers = ()) -> ConversationHandler:  # type: ignore[type-arg]
+    """Editing under /proyek: a project field, a new milestone, or one field of a milestone."""
+    text = filters.TEXT & ~filters.COMMAND
+    kind = callbacks.PROJECT
+    return steps.conversation(
+        "project",
+        entry_points=[*entry, CallbackQueryHandler(begin, pattern=callbacks.pattern(kind, "fae"))],
+        states={
+            Step.PROJECT_TEXT: [MessageHandler(text, project_text)],
+            Step.TITLE: [MessageHandler(text, title_typed)],
+            Step.HORIZON: [
+                CallbackQueryHandler(horizon_pressed, pattern=callbacks.pattern(kind, "h"))
+            ],
+            Step.DATE: [MessageHandler(text, date_typed)],
+            Step.DATE_OK: [
+                CallbackQueryHandler(date_confirmed, pattern=callbacks.pattern(kind, "k"))
+            ],
+            Step.OUTPUT: [
+                MessageHandler(text, output_typed),
+                CallbackQueryHandler(output_skipped, pattern=callbacks.pattern(kind, "o")),
+            ],
+        },
+        cancel=cancel,
+    )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The buttons under /proyek that need no answer typed: a milestone's menu, removing it."""
+    kind = callbacks.PROJECT
+    return [
+        CallbackQueryHandler(milestone_menu, pattern=callbacks.pattern(kind, "m")),
+        CallbackQueryHandler(ask_remove, pattern=callbacks.pattern(kind, "d")),
+        CallbackQueryHandler(removed, pattern=callbacks.pattern(kind, "x")),
+    ]

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
+from domain.albums import ALBUM_LIMIT
 from domain.i18n import format_date, format_datetime
 from domain.roles import Role
 from handlers import callbacks
@@ -21,15 +22,11 @@ from services.recap import Recap, RecapScope
 
 PREFIX = callbacks.RECAP
 ROLES = frozenset({Role.ADMIN, Role.MENTOR, Role.COACH})
-ALBUM_LIMIT = 10  # photos Telegram takes in one album
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """What the composition root registers: the command and the cohort buttons under it."""
-    return [
-        CommandHandler("rekap", recap_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(cohort_chosen, pattern=callbacks.pattern(PREFIX)),
-    ]
+    """The cohort buttons under /rekap (the command is a row of the command table)."""
+    return [CallbackQueryHandler(cohort_chosen, pattern=callbacks.pattern(PREFIX))]
 
 
 async def _scopes(current: Turn) -> list[RecapScope]:
@@ -47,7 +44,6 @@ def _label(current: Turn, scope: RecapScope) -> str:
     return current.translator("recap.button.own", cohort=scope.cohort_name)
 
 
-@turn(roles=ROLES)
 async def recap_command(update: Update, context: Context, current: Turn) -> None:
     """/rekap: at once for a single cohort, else a button per cohort."""
     message = update.effective_message

@@ -12,7 +12,7 @@ from enum import IntEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from domain import actions
 from domain.enums import EvidenceKind, MilestoneStatus
@@ -28,12 +28,13 @@ from domain.text import (
 )
 from handlers import callbacks, steps
 from handlers import evidence as evidence_files
-from handlers.delivery import body_html, deliver_report, excerpt
+from handlers.delivery import body_html, excerpt
 from handlers.edits import edit_text
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
-from services import projects, reports
+from services import projects, relays, reports
 from services.errors import UserFacingError
+from services.outbox import MessageRef
 from services.projects import NotYours
 from services.reports import EvidenceItem
 
@@ -88,18 +89,28 @@ def _button(text: str, *fields: str) -> InlineKeyboardButton:
 
 async def _show(
     update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None, *, lead: str = ""
-) -> None:
+) -> MessageRef | None:
     """Ask the next question where the user is looking. After a button press, the pressed
     prompt turns into the next question (one Bot API call, and one message on the phone instead
-    of a stripped prompt plus a new one); after a typed message or a file, a new message."""
+    of a stripped prompt plus a new one); after a typed message or a file, a new message.
+    Returns where it is shown, when known."""
     if lead:
         text = f"{lead}\n\n{text}"
     query = update.callback_query
     if query is not None:
         await edit_text(query, text, reply_markup=keyboard)
-        return
+        return _pressed_message(update)
     assert update.effective_message is not None
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    shown = await update.effective_message.reply_text(text, reply_markup=keyboard)
+    return MessageRef(shown.chat_id, shown.message_id)
+
+
+def _pressed_message(update: Update) -> MessageRef | None:
+    """The message whose button was pressed."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return None
+    return MessageRef(query.message.chat.id, query.message.message_id)
 
 
 async def _milestone_keyboard(current: Turn, prefix: str) -> InlineKeyboardMarkup | None:
@@ -114,7 +125,6 @@ async def _milestone_keyboard(current: Turn, prefix: str) -> InlineKeyboardMarku
 # --- entry -------------------------------------------------------------------------------
 
 
-@turn(roles=PARTICIPANTS)
 async def start(update: Update, context: Context, current: Turn) -> int:
     """/lapor: choose the milestone to report on."""
     assert update.effective_message is not None
@@ -549,7 +559,13 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
         _clear(context)
         await edit_text(query, current.t(exc.key, **exc.params))
         return END
-    reached = await deliver_report(context.bot, current.session, report, advisors, current.now())
+    # The relays go through the delivery queue once this transaction commits; the summary
+    # turns into the receipt, which a relay that never arrives answers.
+    reached = await relays.queue_report(
+        current.session, report, advisors, current.now(), receipt=_pressed_message(update)
+    )
+    if reached:
+        current.on_commit(current.runtime.wake)
     names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
     key = "report.sent" if reached else "report.sent_nobody"
     receipt = current.t(key, names=names, bar=progress_bar(report.percent))
@@ -574,8 +590,8 @@ async def _submit(update: Update, context: Context, current: Turn) -> int | None
     async def show_receipt() -> None:
         await edit_text(query, read_back, reply_markup=correct)
 
-    # After the commit: the advisors have the report already, so whatever becomes of this
-    # edit must not roll the report back (and invite a second "Kirim" that relays it again).
+    # After the commit: the relays are queued by then, so whatever becomes of this edit must
+    # not roll the report back (and invite a second "Kirim" that relays it again).
     current.after_commit(show_receipt)
     _clear(context)
     return END
@@ -857,10 +873,72 @@ async def _submit_correction(update: Update, context: Context, current: Turn) ->
     except UserFacingError as exc:
         await _show(update, current.t(exc.key, **exc.params))
         return END
-    reached = await deliver_report(
-        context.bot, current.session, report, advisors, current.now(), correction=True
-    )
+    # The receipt first, so a relay that never arrives can answer it; the relays go out
+    # through the delivery queue once this transaction commits.
+    reached = relays.reachable(advisors)
     names = ", ".join(f"{current.t(f'role.{a.relation}')} {a.name}" for a in reached)
     key = "correction.sent" if reached else "correction.sent_nobody"
-    await _show(update, current.t(key, milestone=report.milestone_title, names=names))
+    receipt = await _show(update, current.t(key, milestone=report.milestone_title, names=names))
+    await relays.queue_report(
+        current.session, report, reached, current.now(), correction=True, receipt=receipt
+    )
+    if reached:
+        current.on_commit(current.runtime.wake)
     return END
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def conversation(entry: steps.Handlers) -> ConversationHandler:  # type: ignore[type-arg]
+    """/lapor (`entry`, from the command table), also entered from "Simpan sebagai laporan
+    kemajuan?", a reminder's "Lapor sekarang" and a receipt's "Koreksi laporan"."""
+    text = filters.TEXT & ~filters.COMMAND
+    files = filters.PHOTO | filters.Document.ALL
+    kind = callbacks.REPORT
+    # A reminder's or a receipt's button starts that one, also in the middle of a report.
+    now_button = CallbackQueryHandler(report_now, pattern=callbacks.pattern(kind, "n"))
+    correct_button = CallbackQueryHandler(correct, pattern=callbacks.pattern(kind, "k"))
+    return steps.conversation(
+        "report",
+        entry_points=[
+            *entry,
+            CallbackQueryHandler(saved_from_offer, pattern=callbacks.pattern(kind, "s")),
+            now_button,
+            correct_button,
+        ],
+        states={
+            Step.MILESTONE: [
+                CallbackQueryHandler(milestone_chosen, pattern=callbacks.pattern(kind, "m"))
+            ],
+            Step.TEXT: [
+                MessageHandler(text, text_received),
+                MessageHandler(files, text_expected),
+            ],
+            Step.EVIDENCE: [
+                MessageHandler(files, evidence_received),
+                CallbackQueryHandler(evidence_finished, pattern=callbacks.pattern(kind, "e")),
+                MessageHandler(text, text_during_evidence),
+            ],
+            Step.PERCENT: [
+                CallbackQueryHandler(percent_pressed, pattern=callbacks.pattern(kind, "p")),
+                MessageHandler(text, percent_typed),
+            ],
+            Step.CONFIRM: [CallbackQueryHandler(confirmed, pattern=callbacks.pattern(kind, "c"))],
+            Step.CHANGE: [
+                CallbackQueryHandler(change_chosen, pattern=callbacks.pattern(kind, "u"))
+            ],
+            Step.OBSTACLES: [
+                MessageHandler(text, obstacles_typed),
+                CallbackQueryHandler(obstacles_pressed, pattern=callbacks.pattern(kind, "o")),
+                MessageHandler(files, file_instead_of_words),
+            ],
+            Step.NEXT_STEPS: [
+                MessageHandler(text, next_steps_typed),
+                CallbackQueryHandler(next_steps_pressed, pattern=callbacks.pattern(kind, "o")),
+                MessageHandler(files, file_instead_of_words),
+            ],
+        },
+        cancel=cancel,
+        fallbacks=[now_button, correct_button],
+    )

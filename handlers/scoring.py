@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import warnings
-from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -15,12 +13,10 @@ from telegram.constants import ChatAction
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from domain.i18n import format_date, format_datetime
 from domain.roles import Role
@@ -39,11 +35,8 @@ EXAMINER = callbacks.EXAMINER
 SCORES = callbacks.SCORES
 EXAMINERS = frozenset({Role.EXAMINER})
 ADMINS = frozenset({Role.ADMIN})
-RESULTS = frozenset({Role.ADMIN, Role.PARTICIPANT})
 END = ConversationHandler.END
 DRAFT = "scoring_draft"
-# Like the other conversations: a score asked for waits this long for its answer.
-TIMEOUT = timedelta(hours=12)
 # Telegram allows 100 buttons under a message; leave room and keep the list readable.
 MAX_BUTTONS = 90
 LIST_LIMIT = 20
@@ -186,7 +179,6 @@ def _draft(context: Context) -> dict[str, Any]:
 # --- /penguji: the examiner's seminars and presenters -------------------------------------------
 
 
-@turn(roles=EXAMINERS)
 async def examiner_command(update: Update, context: Context, current: Turn) -> int:
     """/penguji: the seminars this person examines, each presenter with their sheet's state."""
     steps.clear_draft(context, DRAFT)
@@ -538,7 +530,6 @@ async def submit_confirmed(update: Update, context: Context, current: Turn) -> i
 # --- /nilai: a presenter's own scores, an organizer's overview ----------------------------------
 
 
-@turn(roles=RESULTS)
 async def results_command(update: Update, context: Context, current: Turn) -> None:
     """/nilai: for a participant their own seminars' scores once released; for an organizer
     each seminar's scoring state with a button to its detail."""
@@ -799,48 +790,37 @@ async def _send_pdf(bot: Bot, current: Turn, chat_id: int, found: SeminarScores)
 # --- registration -------------------------------------------------------------------------------
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    """The examiner's buttons and the two typed answers (a score, a comment); persistent, so a
-    restart between the button and the answer loses nothing (the sheet itself is in the
-    database from the first score on)."""
+def conversation(entry: steps.Handlers) -> ConversationHandler:  # type: ignore[type-arg]
+    """/penguji (`entry`, from the command table), the examiner's buttons and the two typed
+    answers (a score, a comment); persistent, so a restart between the button and the answer
+    loses nothing (the sheet itself is in the database from the first score on)."""
     text = filters.TEXT & ~filters.COMMAND
-    entry = [
-        CommandHandler("penguji", examiner_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(list_pressed, pattern=rf"^{EXAMINER}:l"),
-        CallbackQueryHandler(presenter_pressed, pattern=rf"^{EXAMINER}:p:"),
-        CallbackQueryHandler(criterion_pressed, pattern=rf"^{EXAMINER}:c:"),
-        CallbackQueryHandler(comment_pressed, pattern=rf"^{EXAMINER}:m:"),
-        CallbackQueryHandler(submit_pressed, pattern=rf"^{EXAMINER}:f:"),
-        CallbackQueryHandler(submit_confirmed, pattern=rf"^{EXAMINER}:y:"),
-    ]
-    with warnings.catch_warnings():
-        # Text answers and button presses mix, so per_message=False on purpose (as elsewhere).
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=entry,  # type: ignore[arg-type]
-            states={
-                Step.SCORE: [MessageHandler(text, score_typed)],
-                Step.COMMENT: [MessageHandler(text, comment_typed)],
-            },
-            fallbacks=[
-                CommandHandler("batal", steps.cancel_handler(DRAFT)),
-                MessageHandler(filters.COMMAND, steps.busy),
-            ],
-            name="scoring",
-            persistent=True,
-            # Any of the examiner's buttons starts afresh, even while a score is awaited.
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT,
-        )
+    return steps.conversation(
+        "scoring",
+        entry_points=[
+            *entry,
+            CallbackQueryHandler(list_pressed, pattern=callbacks.pattern(EXAMINER, "l")),
+            CallbackQueryHandler(presenter_pressed, pattern=callbacks.pattern(EXAMINER, "p")),
+            CallbackQueryHandler(criterion_pressed, pattern=callbacks.pattern(EXAMINER, "c")),
+            CallbackQueryHandler(comment_pressed, pattern=callbacks.pattern(EXAMINER, "m")),
+            CallbackQueryHandler(submit_pressed, pattern=callbacks.pattern(EXAMINER, "f")),
+            CallbackQueryHandler(submit_confirmed, pattern=callbacks.pattern(EXAMINER, "y")),
+        ],
+        states={
+            Step.SCORE: [MessageHandler(text, score_typed)],
+            Step.COMMENT: [MessageHandler(text, comment_typed)],
+        },
+        cancel=steps.cancel_handler(DRAFT),
+        # Any of the examiner's buttons starts afresh, even while a score is awaited.
+        allow_reentry=True,
+    )
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """What bot/app.py registers, before its catch-all handlers."""
+    """The organizers' buttons under /nilai (the commands are rows of the command table)."""
     return [
-        conversation(),
-        CommandHandler("nilai", results_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(detail_pressed, pattern=rf"^{SCORES}:d:"),
-        CallbackQueryHandler(release_pressed, pattern=rf"^{SCORES}:r:"),
-        CallbackQueryHandler(release_confirmed, pattern=rf"^{SCORES}:k:"),
-        CallbackQueryHandler(berita_acara_pressed, pattern=rf"^{SCORES}:b:"),
+        CallbackQueryHandler(detail_pressed, pattern=callbacks.pattern(SCORES, "d")),
+        CallbackQueryHandler(release_pressed, pattern=callbacks.pattern(SCORES, "r")),
+        CallbackQueryHandler(release_confirmed, pattern=callbacks.pattern(SCORES, "k")),
+        CallbackQueryHandler(berita_acara_pressed, pattern=callbacks.pattern(SCORES, "b")),
     ]

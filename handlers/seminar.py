@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
+import re
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from enum import IntEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,12 +13,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from domain.dates import InvalidDate, check_not_past, parse_user_date
 from domain.enums import SeminarKind, SeminarStatus
@@ -35,12 +33,10 @@ from services import seminars
 from services.errors import UserFacingError
 from services.seminars import NewSeminar, Planned, Roster, SeminarView
 
-PREFIX = "sm1"
+PREFIX = callbacks.SEMINAR
 ADMINS = frozenset({Role.ADMIN})
 END = ConversationHandler.END
 DRAFT = "seminar_draft"
-# Like the other conversations: a half-planned seminar waits this long for the next answer.
-TIMEOUT = timedelta(hours=12)
 # Telegram allows 100 buttons per message; two per seminar leaves room for the soonest 20.
 LIST_LIMIT = 20
 
@@ -146,7 +142,6 @@ def manage_buttons(current: Turn, items: list[SeminarView]) -> list[list[InlineK
     ]
 
 
-@turn(roles=ADMINS)
 async def start(update: Update, context: Context, current: Turn) -> int | None:
     """/seminar: coming seminars with buttons to move or cancel them, then plan a new one."""
     message = _message(update)
@@ -716,16 +711,14 @@ async def cancel_confirmed(update: Update, context: Context, current: Turn) -> i
 # --- leaving the conversation -------------------------------------------------------------------
 
 
-# /batal drops the half-typed seminar; another command waits; text where a button is expected.
+# /batal drops the half-typed seminar; text where a button is expected.
 cancel = steps.cancel_handler(DRAFT)
-busy = steps.busy
 use_buttons = steps.reply_handler("seminar.use_buttons")
 
 
 # --- /jadwal -------------------------------------------------------------------------------------
 
 
-@turn()
 async def agenda_command(update: Update, context: Context, current: Turn) -> None:
     """/jadwal: coming seminars and milestone target dates, in the user's own zone."""
     assert current.actor.person_id is not None
@@ -779,16 +772,17 @@ async def agenda_command(update: Update, context: Context, current: Turn) -> Non
 # --- registration --------------------------------------------------------------------------------
 
 
-def _pattern(*actions: str) -> str:
-    return rf"^{PREFIX}:[{''.join(actions)}]:"
+def _pattern(actions: str) -> re.Pattern[str]:
+    return callbacks.pattern(PREFIX, actions)
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    """/seminar and the move/cancel buttons (also under /jadwal); persisted across restarts."""
+def conversation(entry: steps.Handlers) -> ConversationHandler:  # type: ignore[type-arg]
+    """/seminar (`entry`, from the command table) and the move/cancel buttons (also under
+    /jadwal); persisted across restarts."""
     text = filters.TEXT & ~filters.COMMAND
     buttons_expected = [MessageHandler(text, use_buttons)]
     entry_points: list[BaseHandler[Any, Any, Any]] = [
-        CommandHandler("seminar", start, filters=filters.ChatType.PRIVATE),
+        *entry,
         CallbackQueryHandler(reschedule_pressed, pattern=_pattern("r")),
         CallbackQueryHandler(cancel_pressed, pattern=_pattern("x")),
     ]
@@ -803,7 +797,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         Step.ZONE: [CallbackQueryHandler(zone_chosen, pattern=_pattern("z")), *buttons_expected],
         Step.PLACE: [MessageHandler(text, place_typed)],
         Step.PRESENTERS: [
-            CallbackQueryHandler(presenter_toggled, pattern=_pattern("p", "g")),
+            CallbackQueryHandler(presenter_toggled, pattern=_pattern("pg")),
             CallbackQueryHandler(presenters_done, pattern=_pattern("d")),
             *buttons_expected,
         ],
@@ -823,28 +817,11 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             *buttons_expected,
         ],
     }
-    # Text answers and button presses mix, so the conversation is per user and chat
-    # (per_message=False) on purpose; PTB warns about exactly that combination.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=entry_points,
-            states=states,  # type: ignore[arg-type]
-            fallbacks=[
-                CommandHandler("batal", cancel),
-                MessageHandler(filters.COMMAND, busy),
-            ],
-            name="seminar",
-            persistent=True,
-            # /seminar again, or a move/cancel button, starts over from the current state.
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT,
-        )
-
-
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """What bot/app.py registers, before its catch-all handlers."""
-    return [
-        conversation(),
-        CommandHandler("jadwal", agenda_command, filters=filters.ChatType.PRIVATE),
-    ]
+    return steps.conversation(
+        "seminar",
+        entry_points=entry_points,
+        states=states,
+        cancel=cancel,
+        # /seminar again, or a move/cancel button, starts over from the current state.
+        allow_reentry=True,
+    )

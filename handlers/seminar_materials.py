@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import warnings
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -17,12 +16,10 @@ from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from domain.evidence import EvidenceFile, EvidenceRejected
 from domain.i18n import format_datetime
@@ -51,8 +48,6 @@ MAX_ID = 2**31 - 1
 # Short codes of the kinds in button data.
 KIND_CODES = {"l": MaterialKind.REPORT, "t": MaterialKind.SLIDES}
 SEMINAR_BUTTONS = 20
-# Like the other conversations: an unanswered question closes after 12 hours.
-TIMEOUT = timedelta(hours=12)
 
 
 class Step(IntEnum):
@@ -89,7 +84,6 @@ def _kind(current: Turn, seminar: SeminarView, *, inline: bool = False) -> str:
 # --- materials: /bahan, "Kirim bahan", the kind, the file --------------------------------------
 
 
-@turn()
 async def materials_command(update: Update, context: Context, current: Turn) -> int:
     """/bahan: the presenter's coming seminars; with one, straight to laporan or bahan tayang."""
     assert current.actor.person_id is not None
@@ -588,26 +582,20 @@ async def _send_sheet(bot: Bot, current: Turn, chat_id: int, sheet: AttendanceSh
 # --- registration --------------------------------------------------------------------------------
 
 
-def _conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
-    # Text answers and button presses mix, so the conversations are per user and chat
-    # (per_message=False) on purpose; PTB warns about exactly that combination.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(**kwargs)
-
-
-def materials_conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    """/bahan or "Kirim bahan", the kind, the file; persisted across restarts."""
-    private = filters.ChatType.PRIVATE
+def materials_conversation(entry: steps.Handlers) -> ConversationHandler:  # type: ignore[type-arg]
+    """/bahan (`entry`, from the command table) or "Kirim bahan", the kind, the file; persisted
+    across restarts."""
     text = filters.TEXT & ~filters.COMMAND
-    return _conversation(
+    kind = callbacks.MATERIALS
+    return steps.conversation(
+        "materials",
         entry_points=[
-            CommandHandler("bahan", materials_command, filters=private),
-            CallbackQueryHandler(seminar_pressed, pattern=rf"^{callbacks.MATERIALS}:s:"),
+            *entry,
+            CallbackQueryHandler(seminar_pressed, pattern=callbacks.pattern(kind, "s")),
         ],
         states={
             Step.KIND: [
-                CallbackQueryHandler(kind_pressed, pattern=rf"^{callbacks.MATERIALS}:k:"),
+                CallbackQueryHandler(kind_pressed, pattern=callbacks.pattern(kind, "k")),
                 MessageHandler(text, steps.reply_handler("seminar.use_buttons")),
             ],
             Step.FILE: [
@@ -615,21 +603,17 @@ def materials_conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(text, text_instead_of_file),
             ],
         },
-        fallbacks=[
-            CommandHandler("batal", cancel_materials),
-            MessageHandler(filters.COMMAND, steps.busy),
-        ],
-        name="materials",
-        persistent=True,
+        cancel=cancel_materials,
         allow_reentry=True,
-        conversation_timeout=TIMEOUT,
     )
 
 
-def attendance_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def attendance_conversation(entry: steps.Handlers = ()) -> ConversationHandler:  # type: ignore[type-arg]
     """ "Hadir" / "Berhalangan", and the reason after "Berhalangan"; persisted."""
-    return _conversation(
+    return steps.conversation(
+        "attendance",
         entry_points=[
+            *entry,
             CallbackQueryHandler(
                 attendance_pressed, pattern=callbacks.pattern(callbacks.ATTENDANCE)
             ),
@@ -640,22 +624,15 @@ def attendance_conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, reason_expected),
             ],
         },
-        fallbacks=[
-            CommandHandler("batal", cancel_reason),
-            MessageHandler(filters.COMMAND, steps.busy),
-        ],
-        name="attendance",
-        persistent=True,
+        cancel=cancel_reason,
         allow_reentry=True,
-        conversation_timeout=TIMEOUT,
     )
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """What bot/app.py registers, after the seminar handlers and before the catch-alls."""
+    """The organizers' "Rincian" buttons under /seminar and /jadwal, and their PDFs."""
+    detail = callbacks.SEMINAR_DETAIL
     return [
-        materials_conversation(),
-        attendance_conversation(),
-        CallbackQueryHandler(detail_pressed, pattern=rf"^{callbacks.SEMINAR_DETAIL}:v:"),
-        CallbackQueryHandler(sheet_pressed, pattern=rf"^{callbacks.SEMINAR_DETAIL}:[pg]:"),
+        CallbackQueryHandler(detail_pressed, pattern=callbacks.pattern(detail, "v")),
+        CallbackQueryHandler(sheet_pressed, pattern=callbacks.pattern(detail, "pg")),
     ]

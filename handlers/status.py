@@ -11,7 +11,6 @@ from domain.enums import FeedbackKind, MilestoneStatus, UpdateStatus
 from domain.i18n import format_date, format_datetime
 from domain.progress import progress_bar
 from domain.project_term import term_params
-from domain.roles import Role
 from domain.timezones import zone_label
 from handlers import callbacks
 from handlers.delivery import body_html, excerpt, send_html
@@ -29,7 +28,6 @@ def _today(current: Turn) -> date:
     return current.now().astimezone(current.actor.timezone).date()
 
 
-@turn(roles=frozenset({Role.PARTICIPANT}))
 async def status_command(update: Update, context: Context, current: Turn) -> None:
     """/status: every milestone with a progress bar, target date, lateness, sign-off, feedback."""
     assert update.effective_message is not None and current.actor.person_id is not None
@@ -83,7 +81,6 @@ async def status_command(update: Update, context: Context, current: Turn) -> Non
     await send_html(context.bot, update.effective_message.chat_id, "\n\n".join(parts))
 
 
-@turn(roles=ADVISORS)
 async def advisees_command(update: Update, context: Context, current: Turn) -> None:
     """/peserta: the participants this mentor or coach guides, each opening a timeline."""
     assert update.effective_message is not None and current.actor.person_id is not None

@@ -1,14 +1,24 @@
-"""What the step-by-step conversations share: a draft kept in user_data and the ways out."""
+"""What the step-by-step conversations share: how one is built (persisted, a 12-hour timeout,
+/batal and "busy"), a draft kept in user_data and the ways out."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ConversationHandler
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
 
 from handlers.runtime import Context
 from handlers.turn import Callback, Turn, turn
+
+# /batal: leaves any conversation; with none open it says there is nothing to cancel.
+CANCEL_COMMAND = "batal"
+# A half-finished conversation waits this long for its next answer, then closes.
+TIMEOUT = timedelta(hours=12)
 
 
 def draft(context: Context, key: str, **initial: Any) -> dict[str, Any]:
@@ -56,3 +66,38 @@ def reply_handler(key: str) -> Callback[None]:
         await update.effective_message.reply_text(current.t(key))
 
     return reply
+
+
+Handlers = Sequence[BaseHandler[Any, Any, Any]]
+
+
+def conversation(
+    name: str,
+    *,
+    entry_points: Handlers,
+    states: Mapping[object, Handlers],
+    cancel: Callback[Any],
+    fallbacks: Handlers = (),
+    allow_reentry: bool = False,
+) -> ConversationHandler[Any]:
+    """A conversation as every one here is: persisted under `name` so a restart loses nothing,
+    closed after TIMEOUT, left with /batal (`cancel`), and "busy" for any other command.
+
+    `fallbacks` come before /batal (e.g. a reminder's button that starts over)."""
+    # Our conversations mix text answers and button presses, so they are tracked per user and
+    # chat (per_message=False) on purpose; PTB warns about exactly that combination.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=list(entry_points),
+            states={state: list(handlers) for state, handlers in states.items()},
+            fallbacks=[
+                *fallbacks,
+                CommandHandler(CANCEL_COMMAND, cancel),
+                MessageHandler(filters.COMMAND, busy),
+            ],
+            name=name,
+            persistent=True,
+            allow_reentry=allow_reentry,
+            conversation_timeout=TIMEOUT,
+        )

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from domain.dates import InvalidDate, parse_user_range
 from domain.i18n import format_date
@@ -23,17 +23,13 @@ from services import vacations
 from services.errors import UserFacingError
 from services.vacations import VacationView
 
-# Callback data "ct1:x:<vacation id>": cancel that leave (ownership checked on press).
-PREFIX = "ct1"
+PREFIX = callbacks.VACATION
 ROLES = frozenset({Role.PARTICIPANT, Role.MENTOR, Role.COACH})
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """What the composition root registers: the command, and the cancel buttons under it."""
-    return [
-        CommandHandler(("jeda", "cuti"), cuti_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(cancel_pressed, pattern=callbacks.pattern(PREFIX)),
-    ]
+    """The cancel buttons under /jeda (the command is a row of the command table)."""
+    return [CallbackQueryHandler(cancel_pressed, pattern=callbacks.pattern(PREFIX))]
 
 
 def _today(current: Turn) -> date:
@@ -76,7 +72,6 @@ def _listing(
     return current.translator("vacation.list", ranges=lines), InlineKeyboardMarkup(buttons)
 
 
-@turn(roles=ROLES)
 async def cuti_command(update: Update, context: Context, current: Turn) -> None:
     """/jeda (or /cuti) alone lists current and upcoming pauses; with dates it records one."""
     message = update.effective_message

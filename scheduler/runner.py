@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.clock import Clock
-from services.reminders import sweep as reminder_sweep
+from services.reminders import ReminderSweep
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "reminders.sweep"
 SWEEP_EVERY = timedelta(minutes=1)
-
-
-class Sweep(Protocol):
-    def __call__(
-        self, session: AsyncSession, now: datetime, *, since: datetime | None = None
-    ) -> Awaitable[object]: ...
 
 
 class Drainer(Protocol):
@@ -41,30 +32,34 @@ class Drainer(Protocol):
 
 
 class Runner:
-    """Starts the sweep job and the sender loop; stops both. One instance per bot run."""
+    """Starts the sweep job and the sender loop; stops both. One instance per bot run.
+
+    The job is the `ReminderSweep` it is given, as it is: that object keeps the "since when"
+    of the sweeps, runs each in its transaction and wakes the sender, and the composition root
+    hands the same one to whatever drives sweeps by hand (tests, the demo).
+    """
 
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Clock,
+        sweep: ReminderSweep,
         sender: Drainer | None = None,
-        sweep: Sweep | None = None,
         sweep_every: timedelta = SWEEP_EVERY,
     ) -> None:
-        self._sessions = sessions
-        self._clock = clock
+        self._sweep = sweep
         self._sender = sender
-        self._sweep: Sweep = sweep or reminder_sweep
         self._sweep_every = sweep_every
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
-        self._last_sweep: datetime | None = None
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
         return self._scheduler
+
+    @property
+    def sweep(self) -> ReminderSweep:
+        return self._sweep
 
     def start(self) -> None:
         """Schedule the sweep (first run at once: catch up after downtime) and start sending.
@@ -81,7 +76,8 @@ class Runner:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
         scheduler.add_job(
-            self.sweep_once,
+            # A bound coroutine method, so APScheduler awaits it on the loop.
+            self._sweep.run,
             "interval",
             seconds=self._sweep_every.total_seconds(),
             id=SWEEP_JOB_ID,
@@ -98,21 +94,6 @@ class Runner:
             self._sender_task.add_done_callback(_report_crash)
         sending = "running" if self._sender is not None else "off"
         log.info("scheduler started: sweep every %s, sender %s", self._sweep_every, sending)
-
-    async def sweep_once(self) -> object:
-        """One reminder sweep in its own transaction, then the sender looks at once.
-
-        The sweep is told when the previous committed one ran, so a minute's sweep looks back
-        one minute; the first after a start looks back over any downtime.
-        """
-        now = self._clock.now()
-        async with self._sessions() as session, session.begin():
-            result = await self._sweep(session, now, since=self._last_sweep)
-        self._last_sweep = now  # only once committed: a failed sweep is looked over again
-        log.debug("reminder sweep: %s", result)
-        if self._sender is not None:
-            self._sender.wake()
-        return result
 
     async def shutdown(self) -> None:
         """Stop the jobs, let the sender finish the sends in flight, and wait for it."""

@@ -25,7 +25,7 @@ from domain.enums import DeliveryFailure, OutboxStatus
 from domain.ratelimit import RetryPolicy
 from domain.roles import Role
 from models import Cohort, CohortGroup, Membership, OutboxMessage, Person
-from services.outbox import Outgoing, enqueue
+from services.outbox import RELAY, Outgoing, Undelivered, enqueue, settled
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,15 @@ def waiting_for_join() -> ColumnElement[bool]:
     )
 
 
-async def due_messages(session: AsyncSession, now: datetime, *, limit: int) -> list[DueMessage]:
+async def due_messages(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    limit: int,
+    kinds: Collection[str] | None = None,
+) -> list[DueMessage]:
     """Pending messages whose time has come and has not passed, oldest first, leaving out
-    those waiting for their recipient to join.
+    those waiting for their recipient to join; only those of `kinds` when given.
 
     On PostgreSQL the rows are locked with SKIP LOCKED until the transaction ends, so two
     senders looking at once see different rows; `claim` in the same transaction takes them.
@@ -148,6 +154,8 @@ async def due_messages(session: AsyncSession, now: datetime, *, limit: int) -> l
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     messages = []
@@ -218,13 +226,28 @@ async def claim_due(session: AsyncSession, now: datetime, *, limit: int) -> list
 
 
 async def mark_sent(
-    session: AsyncSession, message_id: int, telegram_message_id: int | None, now: datetime
+    session: AsyncSession,
+    message_id: int,
+    telegram_message_id: int | None,
+    now: datetime,
+    *,
+    payload: dict[str, Any] | None = None,
 ) -> bool:
-    """Record a delivered message; False if it was not ours to finish (not "sending")."""
+    """Record a delivered message; False if it was not ours to finish (not "sending").
+
+    `payload`: what to keep of it from now on (a relay keeps no copy of the words it carried).
+    """
+    values: dict[str, Any] = {
+        "status": OutboxStatus.SENT,
+        "sent_at": now,
+        "telegram_message_id": telegram_message_id,
+    }
+    if payload is not None:
+        values["payload"] = payload
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, telegram_message_id=telegram_message_id)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -278,6 +301,8 @@ async def mark_retry(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    if not retrying:
+        await given_up(session, message_id, reason, now)
     return retrying
 
 
@@ -286,9 +311,13 @@ async def mark_failed(
     message_id: int,
     error: str,
     reason: DeliveryFailure | None = None,
+    *,
+    now: datetime | None = None,
 ) -> bool:
     """Give a message up for good: `error` is the raw text kept for operators, `reason` what
-    organizers read (by default what the application's own texts in `error` mean)."""
+    organizers read (by default what the application's own texts in `error` mean).
+
+    A relay's author is then told that it did not arrive (see `given_up`); `now` is when."""
     code = reason or failure_reason(None, error) or DeliveryFailure.OTHER
     result = await session.execute(
         update(OutboxMessage)
@@ -299,7 +328,61 @@ async def mark_failed(
         .values(status=OutboxStatus.FAILED, last_error=error[:1000], error_reason=code.value)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    failed = bool(result.rowcount)  # type: ignore[attr-defined]
+    if failed:
+        await given_up(session, message_id, code, now)
+    return failed
+
+
+async def given_up(
+    session: AsyncSession, message_id: int, reason: DeliveryFailure, now: datetime | None
+) -> bool:
+    """A message has just failed for good: if it says whom to tell (a relay's author), queue
+    that word, once, with the reason; a relay also stops keeping the words it carried.
+    True when someone is to be told."""
+    row = (
+        await session.execute(
+            select(
+                OutboxMessage.payload,
+                OutboxMessage.kind,
+                OutboxMessage.cohort_id,
+                OutboxMessage.not_before,
+            ).where(OutboxMessage.id == message_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return False
+    payload = row.payload or {}
+    if row.kind == RELAY:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(payload=settled(payload))
+            .execution_options(synchronize_session=False)
+        )
+    word = Undelivered.from_json(payload.get("undelivered"))
+    if word is None:
+        return False
+    # Without a clock given, as soon as the failed message itself was due.
+    moment = now or row.not_before
+    queued = await enqueue(
+        session,
+        dedup_key=f"undelivered:{message_id}",
+        message=Outgoing(
+            word.key,
+            {**word.params, "reason": {"key": reason.message_key}},
+            reply_to=word.reply_to,
+        ),
+        not_before=moment,
+        now=now,
+        kind=RELAY,
+        recipient_id=word.recipient_id,
+        cohort_id=row.cohort_id,
+    )
+    log.info(
+        "outbox message %s failed (%s); person %s to be told", message_id, reason, word.recipient_id
+    )
+    return queued
 
 
 async def mark_unreachable(
@@ -322,7 +405,7 @@ async def mark_unreachable(
     the same blocked person in several messages, or two senders, still tells them once.
     Returns how many notices were queued.
     """
-    await mark_failed(session, message_id, error, reason)
+    await mark_failed(session, message_id, error, reason, now=now)
     flipped = await session.execute(
         update(Person)
         .where(Person.id == person_id, Person.reachable.is_(True))

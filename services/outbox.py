@@ -20,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.enums import OutboxStatus
 from models import OutboxMessage
 
+# The kind of a relay: a report, a correction or a note passed on from one person to another
+# (and the word to its author when it could not be). What the harness sends at once.
+RELAY = "relay"
+
 
 @dataclass(frozen=True)
 class Button:
@@ -31,6 +35,57 @@ class Button:
 
 
 @dataclass(frozen=True)
+class MessageRef:
+    """A message in a chat, as the channel names it (Telegram: chat id and message id)."""
+
+    chat_id: int
+    message_id: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"chat_id": self.chat_id, "message_id": self.message_id}
+
+    @classmethod
+    def from_json(cls, data: Any) -> MessageRef | None:
+        if not isinstance(data, dict):
+            return None
+        chat_id, message_id = data.get("chat_id"), data.get("message_id")
+        if not isinstance(chat_id, int) or not isinstance(message_id, int):
+            return None
+        return cls(chat_id, message_id)
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """What to tell whom if a message finally cannot be delivered: a relay's author hears
+    that it did not reach its recipient, under their receipt (`reply_to`) when there is one.
+    The reason is added as the parameter `reason` when it is known."""
+
+    recipient_id: int
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    reply_to: MessageRef | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recipient_id": self.recipient_id,
+            "key": self.key,
+            "params": self.params,
+            **({"reply_to": self.reply_to.to_json()} if self.reply_to else {}),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Undelivered | None:
+        if not isinstance(data, dict) or not isinstance(data.get("recipient_id"), int):
+            return None
+        return cls(
+            recipient_id=data["recipient_id"],
+            key=str(data.get("key", "")),
+            params=dict(data.get("params") or {}),
+            reply_to=MessageRef.from_json(data.get("reply_to")),
+        )
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """What to say: a catalog key and parameters. Aware datetimes in `params` are printed in
     the recipient's zone and language at send time; everything else must be JSON-friendly."""
@@ -39,11 +94,19 @@ class Outgoing:
     # Aware datetimes print as date and time in the recipient's zone; dates as dates.
     params: dict[str, Any] = field(default_factory=dict)
     buttons: list[list[Button]] = field(default_factory=list)
-    # Files re-sent by Telegram file_id: [{"kind": "photo"|"document", "file_id": ...}]
+    # Files re-sent by Telegram file_id, before the text:
+    # [{"kind": "photo"|"document", "file_id": ..., "caption": ...}]; a caption is the
+    # sender's own words, sent as plain text.
     media: list[dict[str, str]] = field(default_factory=list)
-    # The report (progress_update id) the message carries, if any: once sent, it is recorded
-    # as a relay of that report to its recipient, so replies thread and its buttons work.
+    # The report (progress_update id) the message carries, if any: once sent, every message
+    # it took is recorded as a relay of that report to its recipient, so replies thread and
+    # its buttons work; `note`: the feedback note it carries, for replies to thread under.
     thread: int | None = None
+    note: int | None = None
+    # Sent as an answer to this message (when it is in the recipient's chat).
+    reply_to: MessageRef | None = None
+    # Who is told, and how, when it finally cannot be delivered.
+    undelivered: Undelivered | None = None
 
     def to_payload(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -72,6 +135,9 @@ class Outgoing:
             ],
             "media": self.media,
             **({"thread": self.thread} if self.thread is not None else {}),
+            **({"note": self.note} if self.note is not None else {}),
+            **({"reply_to": self.reply_to.to_json()} if self.reply_to else {}),
+            **({"undelivered": self.undelivered.to_json()} if self.undelivered else {}),
         }
 
     @classmethod
@@ -87,7 +153,18 @@ class Outgoing:
             buttons=[[Button(**b) for b in row] for row in payload.get("buttons", [])],
             media=list(payload.get("media", [])),
             thread=payload.get("thread"),
+            note=payload.get("note"),
+            reply_to=MessageRef.from_json(payload.get("reply_to")),
+            undelivered=Undelivered.from_json(payload.get("undelivered")),
         )
+
+
+def settled(payload: dict[str, Any]) -> dict[str, Any]:
+    """A relay's payload once it is sent or given up: what it was (its key) and which thread
+    it belonged to, without the words and files it carried. Those are in the recipient's chat
+    (or never will be) and the report itself; the queue does not keep a second copy of
+    anyone's words, which an erasure would otherwise have to find."""
+    return {name: payload[name] for name in ("key", "thread", "note") if name in payload}
 
 
 async def enqueue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,6 +99,9 @@ class ReportView:
     obstacles: str | None = None
     next_steps: str | None = None
     corrected_at: datetime | None = None
+    # The cohort of the report's project: its organizers hear of an advisor who cannot be
+    # reached, and its relays are in its delivery log.
+    cohort_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ def _report_view(update: ProgressUpdate, participant: Person) -> ReportView:
         obstacles=update.obstacles,
         next_steps=update.next_steps,
         corrected_at=update.corrected_at,
+        cohort_id=update.milestone.project.cohort_id,
         evidence=[
             EvidenceItem(
                 kind=e.kind.value,
@@ -236,24 +241,30 @@ async def record_queued_relay(
     session: AsyncSession,
     *,
     chat_id: int,
-    message_id: int,
+    message_ids: Sequence[int],
     recipient_id: int,
     update_id: int,
+    note_id: int | None = None,
     now: datetime,
 ) -> bool:
-    """Remember a queued message that carried a report (a feedback reminder), as a relay;
-    False when the report is gone meanwhile (nothing to thread to)."""
+    """Remember every message a queued relay (or a feedback reminder) took as carrying that
+    report, and that note if any, for that recipient: replies to any of them thread, and the
+    report's buttons work for them only. False when the report is gone meanwhile (nothing to
+    thread to)."""
     if await session.get(ProgressUpdate, update_id) is None:
         return False
-    await record_relay(
-        session,
-        chat_id=chat_id,
-        message_id=message_id,
-        recipient_id=recipient_id,
-        update_id=update_id,
-        note_id=None,
-        now=now,
-    )
+    if note_id is not None and await session.get(FeedbackNote, note_id) is None:
+        note_id = None
+    for message_id in message_ids:
+        await record_relay(
+            session,
+            chat_id=chat_id,
+            message_id=message_id,
+            recipient_id=recipient_id,
+            update_id=update_id,
+            note_id=note_id,
+            now=now,
+        )
     return True
 
 

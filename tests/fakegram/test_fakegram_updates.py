@@ -117,8 +117,7 @@ async def test_webhook_methods_in_polling_mode(
     assert await ptb_bot.delete_webhook(drop_pending_updates=True)
     assert await ptb_bot.get_updates() == ()
     assert server.confirmed_update_id == 2
-    with pytest.raises(BadRequest, match=r"(?i)not implemented"):
-        await ptb_bot.set_webhook("https://example.org/hook")
+    # setWebhook itself: tests/fakegram/test_fakegram_webhook.py.
 
 
 async def test_blocking_sends_my_chat_member_updates(alice: FakeUser, ptb_bot: Bot) -> None:

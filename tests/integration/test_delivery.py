@@ -34,6 +34,7 @@ from scheduler.runner import SWEEP_JOB_ID, Runner
 from services import delivery
 from services.outbox import Button, Outgoing, enqueue
 from services.people import ensure_admin_person
+from services.reminders import ReminderSweep
 from tests.factories import SMALL_ROSTER, import_roster
 from tests.integration.helpers import text
 
@@ -709,7 +710,8 @@ async def test_the_scheduler_sweeps_at_once_wakes_the_sender_and_never_doubles_i
     sessions = session_factory(engine)
     for _restart in range(2):
         sender = Sender(bot, sessions, clock)  # real sleep: it idles until woken
-        runner = Runner(sessions=sessions, clock=clock, sender=sender, sweep=sweep)
+        sweeper = ReminderSweep(sessions, clock, wake=sender.wake, plan=sweep)
+        runner = Runner(sweep=sweeper, sender=sender)
         runner.start()
         assert runner.scheduler is not None
         assert [job.id for job in runner.scheduler.get_jobs()] == [SWEEP_JOB_ID]

@@ -19,7 +19,7 @@ from models.db import session_factory
 from services import people, projects, reminders, reports, vacations
 from services.onboarding import GuessLimits, join
 from services.outbox import Outgoing
-from services.reminders import Sweeper, SweepResult, sweep
+from services.reminders import Sweeper, SweepResult, planning, sweep
 from tests.factories import COHORT, SMALL_ROSTER, import_roster
 
 # The small cohort plus Andi (a participant in Makassar, WITA) and Siti, its organizer.
@@ -320,16 +320,16 @@ async def test_a_crash_in_the_middle_of_a_sweep_duplicates_nothing(
     assert first.planned["reminder"] == 2
 
     # Makassar's 08.00: the sweep dies after writing; its transaction is lost.
-    real_enqueue = reminders._enqueue_all
+    real_enqueue = planning.enqueue_all
 
     async def dying_enqueue(session: Any, planned: list[dict[str, Any]]) -> list[str]:
         await real_enqueue(session, planned[:1])
         raise Crash()
 
-    monkeypatch.setattr(reminders, "_enqueue_all", dying_enqueue)
+    monkeypatch.setattr(planning, "enqueue_all", dying_enqueue)
     with pytest.raises(Crash):
         await run_sweep(engine, at(MONDAY, time(8), WITA))
-    monkeypatch.setattr(reminders, "_enqueue_all", real_enqueue)
+    monkeypatch.setattr(planning, "enqueue_all", real_enqueue)
     assert len(await rows(engine, "ms:")) == 2
 
     # Restarted, a minute later: everything due is planned, once; then again: nothing new.

@@ -23,6 +23,8 @@ async def test_run_migrates_then_answers_and_stops_cleanly(
             "TELEGRAM_API_ROOT": server.api_root,
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "INFO",
+            # Any free port for /healthz and /metrics: runs side by side never collide.
+            "WEB_PORT": "0",
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run",

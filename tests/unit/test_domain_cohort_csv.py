@@ -213,13 +213,14 @@ def test_missing_required_column() -> None:
 
 
 def test_unknown_column_is_not_silently_dropped() -> None:
+    # A typo, not an alias ("mentor nip" and "NIP Mentor" are aliases of mentor_nip).
     problem = only_problem(
-        "role;name;nip;mentor nip",
+        "role;name;nip;mentor nipp",
         MENTOR_LINE.rsplit(";", 2)[0],
         f"peserta;Sri;{PARTICIPANT};{MENTOR}",
     )
     assert (problem.line, problem.code) == (1, "csv.error.unknown_column")
-    assert problem.params["column"] == "mentor nip"
+    assert problem.params["column"] == "mentor nipp"
     assert "mentor_nip" in str(problem.params["allowed"])
 
 

@@ -1,0 +1,52 @@
+"""The ASGI app: every route of the web server, registered here and nowhere else."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from web.health import Readiness
+from web.metrics import CONTENT_TYPE, exposition, refresh_outbox
+from web.telegram_webhook import TelegramWebhook
+
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+
+
+def create_web_app(
+    engine: AsyncEngine,
+    *,
+    telegram_webhook: TelegramWebhook | None = None,
+    readiness: Readiness | None = None,
+) -> Starlette:
+    """The routes: health, readiness, metrics, and Telegram's webhook in webhook mode."""
+    ready = readiness or Readiness(engine)
+
+    async def healthz(request: Request) -> Response:
+        """The process is alive and its event loop answers."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        """200 when the database answers with the expected schema; 503 with the reason."""
+        problem = await ready.check()
+        if problem is not None:
+            return JSONResponse(problem.as_json(), status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(request: Request) -> Response:
+        """Prometheus' text format; the delivery queue's depth is read at each scrape."""
+        await refresh_outbox(engine)
+        return Response(exposition(), media_type=CONTENT_TYPE)
+
+    routes = [
+        Route(HEALTH_PATH, healthz, methods=["GET"]),
+        Route(READY_PATH, readyz, methods=["GET"]),
+        Route(METRICS_PATH, metrics, methods=["GET"]),
+    ]
+    if telegram_webhook is not None:
+        routes.append(Route(telegram_webhook.path, telegram_webhook.receive, methods=["POST"]))
+    return Starlette(routes=routes)
