@@ -37,10 +37,10 @@ from telegram.request import HTTPXRequest
 
 from bot.sender import Sender
 from domain.clock import SystemClock
-from domain.enums import AdvisorKind, Horizon, MilestoneStatus, OutboxStatus
+from domain.enums import AdvisorKind, Channel, Horizon, MilestoneStatus, OutboxStatus
 from domain.roles import Role
 from fakegram import FakeTelegram, RateLimits
-from models import Assignment, Cohort, Membership, Milestone, Person, Project
+from models import Assignment, ChannelAccount, Cohort, Membership, Milestone, Person, Project
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
 from services import delivery
@@ -78,6 +78,15 @@ async def bulk(session: AsyncSession, model: type, rows: list[dict[str, Any]]) -
         await session.execute(insert(model), rows[start : start + INSERT_CHUNK])
 
 
+def telegram_account(user_id: int) -> ChannelAccount:
+    return ChannelAccount(
+        channel=Channel.TELEGRAM,
+        external_user_id=str(user_id),
+        chat_ref=str(user_id),
+        reachable=True,
+    )
+
+
 async def seed_people(engine: AsyncEngine, n: int, now: datetime) -> tuple[int, list[int]]:
     """A cohort with N joined participants and their mentor; (cohort id, participant ids)."""
     sessions = session_factory(engine)
@@ -86,10 +95,9 @@ async def seed_people(engine: AsyncEngine, n: int, now: datetime) -> tuple[int, 
         cohort = Cohort(name=COHORT, organizer="BPSDM Benchmark", year=now.year, settings={})
         mentor = Person(
             full_name="Dr. Ir. Bambang Wijaya",
-            telegram_user_id=MENTOR_CHAT,
-            telegram_chat_id=MENTOR_CHAT,
             joined_at=joined,
             consent_at=joined,
+            accounts=[telegram_account(MENTOR_CHAT)],
         )
         session.add_all([cohort, mentor])
         await session.flush()
@@ -101,9 +109,6 @@ async def seed_people(engine: AsyncEngine, n: int, now: datetime) -> tuple[int, 
                     "full_name": f"Peserta Nomor {i + 1}",
                     "timezone": ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")[i % 3],
                     "language": "id",
-                    "telegram_user_id": FIRST_CHAT + i,
-                    "telegram_chat_id": FIRST_CHAT + i,
-                    "reachable": True,
                     "joined_at": joined,
                     "consent_at": joined,
                 }
@@ -112,8 +117,22 @@ async def seed_people(engine: AsyncEngine, n: int, now: datetime) -> tuple[int, 
         )
         ids = list(
             await session.scalars(
-                select(Person.id).where(Person.telegram_user_id >= FIRST_CHAT).order_by(Person.id)
+                select(Person.id).where(Person.id != mentor.id).order_by(Person.id)
             )
+        )
+        await bulk(
+            session,
+            ChannelAccount,
+            [
+                {
+                    "person_id": pid,
+                    "channel": Channel.TELEGRAM,
+                    "external_user_id": str(FIRST_CHAT + i),
+                    "chat_ref": str(FIRST_CHAT + i),
+                    "reachable": True,
+                }
+                for i, pid in enumerate(ids)
+            ],
         )
         memberships = [
             {"cohort_id": cohort.id, "person_id": pid, "role": Role.PARTICIPANT, "active": True}

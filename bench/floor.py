@@ -25,8 +25,9 @@ from telegram import Bot
 from updates import FIRST_PARTICIPANT_ID, POSTGRES_SERVER, participant_nip, seed
 
 from bot.persistence import DatabasePersistence
+from domain.enums import Channel
 from fakegram import FakeTelegram
-from models import Milestone, Person
+from models import ChannelAccount, Milestone, Person
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
 from services.people import load_actor
@@ -54,22 +55,31 @@ async def measure(url: str, rounds: int) -> dict[str, float]:
         async with sessions() as session, session.begin():
             milestone_ids = list(await session.scalars(select(Milestone.id)))
             # A joined participant, as every update in bench/updates.py comes from one.
-            await session.execute(
-                update(Person)
-                .where(Person.nip == participant_nip(0))
-                .values(telegram_user_id=FIRST_PARTICIPANT_ID)
+            person_id = await session.scalar(
+                select(Person.id).where(Person.nip == participant_nip(0))
+            )
+            assert person_id is not None
+            session.add(
+                ChannelAccount(
+                    person_id=person_id,
+                    channel=Channel.TELEGRAM,
+                    external_user_id=str(FIRST_PARTICIPANT_ID),
+                    chat_ref=str(FIRST_PARTICIPANT_ID),
+                    reachable=True,
+                )
             )
         zone = ZoneInfo("Asia/Jakarta")
 
         async def actor(session: object) -> None:
             await load_actor(
                 session,  # type: ignore[arg-type]
-                FIRST_PARTICIPANT_ID,
-                admin_ids=frozenset(),
+                Channel.TELEGRAM,
+                str(FIRST_PARTICIPANT_ID),
+                global_admin=False,
                 default_language="id",
                 default_zone=zone,
-                telegram_language="id",
-                telegram_name="Bench",
+                language_hint="id",
+                display_name="Bench",
             )
 
         async def transaction_with_lookup(_: int) -> None:

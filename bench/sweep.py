@@ -32,10 +32,11 @@ from scratch import scratch_database
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.enums import AdvisorKind, Horizon, MilestoneStatus, UpdateStatus
+from domain.enums import AdvisorKind, Channel, Horizon, MilestoneStatus, UpdateStatus
 from domain.roles import Role
 from models import (
     Assignment,
+    ChannelAccount,
     Cohort,
     Membership,
     Milestone,
@@ -89,23 +90,28 @@ async def seed(engine: AsyncEngine, milestones: int, now: datetime) -> int:
                 "full_name": f"{'Mentor' if i < mentors else 'Peserta'} {i}",
                 "timezone": ZONES[(i // 10) % len(ZONES)],  # independent of i % 10 below
                 "language": "id",
-                "telegram_user_id": base + i,
-                "telegram_chat_id": base + i,
-                "reachable": True,
                 "joined_at": joined,
                 "consent_at": joined,
             }
             for i in range(mentors + participants)
         ]
-        await session.execute(insert(Person), people)
         ids = list(
             await session.scalars(
-                select(Person.id)
-                .where(
-                    Person.telegram_user_id >= base, Person.telegram_user_id < base + len(people)
-                )
-                .order_by(Person.telegram_user_id)
+                insert(Person).returning(Person.id, sort_by_parameter_order=True), people
             )
+        )
+        await session.execute(
+            insert(ChannelAccount),
+            [
+                {
+                    "person_id": pid,
+                    "channel": Channel.TELEGRAM,
+                    "external_user_id": str(base + i),
+                    "chat_ref": str(base + i),
+                    "reachable": True,
+                }
+                for i, pid in enumerate(ids)
+            ],
         )
         mentor_ids, participant_ids = ids[:mentors], ids[mentors:]
         await session.execute(

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -23,6 +22,7 @@ from bot.persistence import DatabasePersistence
 from bot.processor import PerUserUpdateProcessor
 from bot.sender import Sender
 from bot.settings import Settings
+from bot.telegram_bot import telegram_bot
 from domain.clock import Clock, SystemClock
 from handlers import (
     broadcast,
@@ -32,6 +32,7 @@ from handlers import (
     export,
     fallback,
     feedback,
+    forms,
     groups,
     onboarding,
     portfolio,
@@ -89,10 +90,15 @@ def build_application(
         builder = builder.concurrent_updates(PerUserUpdateProcessor(settings.update_concurrency))
     app = (
         builder.application_class(application_class)
-        .token(settings.require_token())
-        .base_url(settings.bot_base_url)
-        .base_file_url(settings.bot_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.default_timezone))
+        # Texts are catalog markup: the bot renders them to Telegram HTML (bot/telegram_bot.py).
+        .bot(
+            telegram_bot(
+                settings.require_token(),
+                settings.bot_base_url,
+                settings.bot_file_url,
+                Defaults(tzinfo=settings.default_timezone),
+            )
+        )
         # Conversations and drafts (user_data) only; bot_data holds live objects.
         .persistence(
             DatabasePersistence(
@@ -132,6 +138,7 @@ def build_application(
         max_evidence_bytes=settings.max_evidence_mb * 1024 * 1024,
         wake=sender.wake,
         evidence_store=open_store(settings.evidence_dir),
+        web_base_url=settings.web_base_url,
     )
     register_handlers(app)
     return app
@@ -146,11 +153,15 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     files = filters.PHOTO | filters.Document.ALL
     text = filters.TEXT & ~filters.COMMAND
 
-    # Group -1: a reply to a relayed report or note belongs to that thread, even while a
-    # conversation waits for an answer; anything else falls through to group 0.
+    # Group -2: a reply to a relayed report or note belongs to that thread, even while a
+    # form or conversation waits for an answer; anything else falls through.
     app.add_handler(
-        MessageHandler(filters.REPLY & text & private, feedback.reply_to_relay), group=-1
+        MessageHandler(filters.REPLY & text & private, feedback.reply_to_relay), group=-2
     )
+    # Group -1: a person's open form (/lapor) takes their next answer and its own buttons
+    # before anything else; what it does not take falls through to group 0.
+    interrupts = frozenset(name for c in commands.rows() if c.interrupts for name in c.names)
+    app.add_handler(forms.router(interrupts), group=-1)
 
     # Groups first: in a linked cohort group the bot answers only its group commands and
     # points every private command to the private chat, showing nobody's data there.
@@ -166,7 +177,8 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
             # Then every conversation: while one waits, any other command gets "busy".
             *commands.conversations(),
             *commands.private_commands(interrupts=False),
-            # Buttons that open no conversation.
+            # Buttons that open no conversation (the report's open its form).
+            *report.handlers(),
             *feedback.handlers(),
             *project.handlers(),
             *seminar_materials.handlers(),

@@ -23,6 +23,7 @@ from bot import (
     cli_portfolio,
     cli_roster,
     cli_seminar,
+    cli_web,
 )
 from bot.cli_help import argparse_language
 from bot.logs import configure_logging
@@ -36,6 +37,7 @@ from models.db import create_engine, normalize_url, session_factory
 from models.migrate import upgrade
 from services.cohorts import import_cohort, invites_for
 from services.errors import UserFacingError
+from services.onboarding import issue_code_for_member
 
 EXIT_USER_ERROR = 2
 
@@ -51,6 +53,7 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar=command)
 
     sub.add_parser("run", help=t("cli_help.run"))
+    cli_web.add_parser(sub, t)
 
     db = sub.add_parser("db", help=t("cli_help.db"))
     action = t("cli_help.metavar.action")
@@ -75,6 +78,7 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     inv.add_argument(
         "--format", choices=("text", "csv"), default="text", help=t("cli_help.invites.format")
     )
+    inv.add_argument("--new-code", metavar="NIP", help=t("cli_help.invites.new_code"))
 
     cli_seminar.add_parser(sub, t)
     cli_broadcast.add_parser(sub, t)
@@ -126,6 +130,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
         _require_database(settings, t)
     if args.command == "run":
         return _run(settings, t)
+    if args.command == "web":
+        try:
+            return cli_web.run(settings, t)
+        except cli_web.WebAddressError as exc:
+            raise CliError(str(exc)) from None
     if args.command == "db":
         asyncio.run(_upgrade(settings))
         print(t("cli.db.upgraded"))
@@ -181,28 +190,50 @@ async def _upgrade(settings: Settings) -> None:
 
 def _run(settings: Settings, t: Translator) -> int:
     from bot.serve import serve
+    from bot.single_instance import AnotherInstanceRunning, SingleInstanceLock, lock_path_for
     from web.app import HEALTH_PATH, METRICS_PATH, READY_PATH
     from web.server import bind
 
     settings.require_token()
-    asyncio.run(_upgrade(settings))
+    # SQLite serves one instance: held until this process ends (however it ends).
+    lock_path = lock_path_for(settings.database_url)
+    instance_lock = None if lock_path is None else SingleInstanceLock(lock_path)
+    if instance_lock is not None and lock_path is not None:
+        try:
+            instance_lock.acquire()
+        except AnotherInstanceRunning as exc:
+            database = str(lock_path.with_suffix(""))
+            raise CliError(
+                t(
+                    "worker.sqlite_second_instance",
+                    database=database,
+                    holder=exc.holder,
+                    lock=str(lock_path),
+                )
+            ) from None
     try:
-        sock = bind(settings.web_host, settings.web_port)
-    except OSError as exc:
-        host, reason = settings.web_host, exc.strerror or str(exc)
-        raise CliError(
-            t("cli.error.web_address", host=host, port=settings.web_port, reason=reason)
-        ) from None
-    port = sock.getsockname()[1]
-    paths = (settings.webhook_path, HEALTH_PATH, READY_PATH, METRICS_PATH)
-    paths_text = ", ".join(p for p in paths if p)
-    print(t("cli.run.web", host=settings.web_host, port=port, paths=paths_text), file=sys.stderr)
-    if settings.telegram_webhook_url is None:
-        print(t("cli.run.starting"), file=sys.stderr)
-    else:
-        print(t("cli.run.starting_webhook", url=settings.telegram_webhook_url), file=sys.stderr)
-    asyncio.run(serve(settings, sock))
-    return 0
+        asyncio.run(_upgrade(settings))
+        try:
+            sock = bind(settings.web_host, settings.web_port)
+        except OSError as exc:
+            host, reason = settings.web_host, exc.strerror or str(exc)
+            raise CliError(
+                t("cli.error.web_address", host=host, port=settings.web_port, reason=reason)
+            ) from None
+        port = sock.getsockname()[1]
+        paths = (settings.webhook_path, HEALTH_PATH, READY_PATH, METRICS_PATH)
+        paths_text = ", ".join(p for p in paths if p)
+        web_line = t("cli.run.web", host=settings.web_host, port=port, paths=paths_text)
+        print(web_line, file=sys.stderr)
+        if settings.telegram_webhook_url is None:
+            print(t("cli.run.starting"), file=sys.stderr)
+        else:
+            print(t("cli.run.starting_webhook", url=settings.telegram_webhook_url), file=sys.stderr)
+        asyncio.run(serve(settings, sock))
+        return 0
+    finally:
+        if instance_lock is not None:
+            instance_lock.release()
 
 
 def read_roster(path: Path, t: Translator, settings: Settings) -> list:  # type: ignore[type-arg]
@@ -275,7 +306,28 @@ async def _bot_username(settings: Settings) -> str:
         return bot.username
 
 
+async def _new_code(settings: Settings, t: Translator, cohort: str, nip: str) -> int:
+    """A fresh code for someone, e.g. to bind an account on a second channel."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            issued = await issue_code_for_member(session, cohort, nip, SystemClock().now())
+    finally:
+        await engine.dispose()
+    if issued is None:
+        print(t("accounts.cli.not_found", nip=nip, cohort=cohort), file=sys.stderr)
+        return 1
+    name, code = issued
+    # The deep link opens the Telegram bot; another channel takes the code as typed.
+    link = f"https://t.me/{await _bot_username(settings)}?start={code}"
+    print(t("accounts.cli.issued", name=name, code=code, link=link))
+    return 0
+
+
 async def _invites(settings: Settings, t: Translator, args: argparse.Namespace) -> int:
+    if args.new_code is not None:
+        return await _new_code(settings, t, args.cohort, args.new_code)
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import html
-import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from domain import markup
 from domain.clock import Clock, SystemClock
 from domain.i18n import Translator, translator
 from domain.roles import Role, UnknownRole, parse_role
@@ -24,7 +23,6 @@ from services.cohorts import find_cohort
 from services.errors import UserFacingError
 
 _EVERYONE = {"semua", "all"}
-_TAG = re.compile(r"<[^>]+>")
 
 
 def add_parser(subparsers: Any, t: Translator | None = None) -> None:
@@ -71,9 +69,9 @@ def read_text(args: argparse.Namespace) -> str:
         ) from None
 
 
-def plain(telegram_html: str) -> str:
-    """Telegram HTML as a terminal shows it: tags gone, entities decoded."""
-    return html.unescape(_TAG.sub("", telegram_html))
+def plain(text: str) -> str:
+    """Catalog markup as a terminal shows it: plain text."""
+    return markup.to_plain(text)
 
 
 async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
@@ -135,7 +133,7 @@ async def _broadcast(
         )
         rule = "-" * 60
         lines = [t("cli.broadcast.preview_title", cohort=cohort.name), rule]
-        lines += [plain(t(key, **{k: html.escape(v) for k, v in params.items()})), rule]
+        lines += [plain(t(key, **markup.escape_params(params))), rule]
         lines.append(
             t(
                 "cli.broadcast.recipients",

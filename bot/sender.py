@@ -42,17 +42,19 @@ from telegram.warnings import PTBDeprecationWarning
 
 from domain.albums import albums
 from domain.clock import Clock
-from domain.enums import DeliveryFailure
+from domain.enums import Channel, DeliveryFailure
 from domain.i18n import CatalogError, Translator, format_date, format_datetime, translator
+from domain.markup import escape
 from domain.ratelimit import (
     DEFAULT_CHAT_RATE_PER_S,
     DEFAULT_RATE_PER_S,
     DeliveryLimiter,
     RetryPolicy,
 )
-from domain.text import TELEGRAM_CAPTION_LIMIT, split_html, utf16_length
+from domain.text import utf16_length
 from domain.timezones import UnknownZone, parse_zone
-from services import delivery, reports
+from handlers.telegram_text import TELEGRAM_CAPTION_LIMIT, markup_parts
+from services import coordination, delivery, reports
 from services.delivery import DueMessage
 from services.outbox import RELAY, Outgoing, settled
 from web import metrics
@@ -172,8 +174,10 @@ class Sender:
         self._batch = batch
         self._sleep = sleep
         # Admins from the settings: told, like cohort admins, when someone becomes unreachable.
-        self._admin_telegram_ids = frozenset(admin_telegram_ids)
+        self._admin_external_ids = frozenset(str(i) for i in admin_telegram_ids)
         self._wake = asyncio.Event()
+        # When the run loop last came round (readiness: a stuck sender is not ready).
+        self.heartbeat: datetime | None = None
         # The limiter counts seconds from here: small floats keep microseconds exact.
         self._epoch = clock.now()
 
@@ -214,6 +218,12 @@ class Sender:
         planned: list[_Planned] = []
         blocked_until: list[float] = []
         async with self._sessions() as session, session.begin():
+            # A 429 pause another instance (an earlier active worker) met holds here too.
+            shared_pause = await coordination.send_pause(session)
+            if shared_pause is not None and shared_pause > now:
+                self._limiter.pause_until(self._seconds(shared_pause))
+                result.next_at = shared_pause
+                return result
             result.dropped = await delivery.drop_stale(session, now)
             due = await delivery.due_messages(session, now, limit=self._batch, kinds=kinds)
             for message in due:
@@ -227,13 +237,13 @@ class Sender:
                         # The queued message itself is broken: it can never be sent.
                         log.error("outbox message %s cannot be rendered: %r", message.id, exc)
                         problem, cause = f"cannot render: {exc!r}", DeliveryFailure.INTERNAL
-                if problem is not None or rendered is None or message.chat_id is None:
+                if problem is not None or rendered is None or message.chat_ref is None:
                     if problem is None:
                         problem, cause = "no chat", DeliveryFailure.NOT_JOINED
                     await delivery.mark_failed(session, message.id, problem, cause, now=now)
                     result.failed += 1
                     continue
-                chat, group, cost = message.chat_id, message.is_group, rendered.cost
+                chat, group, cost = int(message.chat_ref), message.is_group, rendered.cost
                 if not paced:
                     planned.append(_Planned(message, chat, rendered))
                 elif self._limiter.allows(chat, group, t, cost):
@@ -265,6 +275,7 @@ class Sender:
         """Recover, then drain whenever something is due or `wake()` is called, until stopped."""
         await self.recover()
         while not stop_event.is_set():
+            self.heartbeat = self._clock.now()
             try:
                 result = await self.drain_once()
                 next_at = result.next_at
@@ -287,7 +298,8 @@ class Sender:
     def render(self, message: DueMessage) -> Rendered:
         """The message in its recipient's language and zone.
 
-        String parameters are escaped for HTML; aware datetimes are printed in the
+        The catalog's markup becomes Telegram HTML, split at Telegram's limit. String
+        parameters are escaped for the markup; aware datetimes are printed in the
         recipient's zone; a parameter {"key": ..., "params": {...}} is itself a catalog
         message rendered in the recipient's language (a role name, a seminar kind).
         """
@@ -296,7 +308,7 @@ class Sender:
         zone = self._zone(message.timezone)
         t = translator(language)
         params = {name: _param(value, t, zone) for name, value in outgoing.params.items()}
-        parts = split_html(t(outgoing.key, **params))
+        parts = markup_parts(t(outgoing.key, **params))
         if not parts:
             raise ValueError(f"message {outgoing.key!r} renders empty")
         markup = None
@@ -318,7 +330,7 @@ class Sender:
             if not isinstance(item.get("caption") or "", str):
                 raise ValueError(f"bad caption in media item {item!r}")
         reply_to = None
-        if outgoing.reply_to is not None and outgoing.reply_to.chat_id == message.chat_id:
+        if outgoing.reply_to is not None and str(outgoing.reply_to.chat_id) == message.chat_ref:
             reply_to = outgoing.reply_to.message_id
         return Rendered(
             parts=parts,
@@ -364,6 +376,7 @@ class Sender:
                 await delivery.mark_retry(
                     session, message.id, now=now, error=f"429: {exc}", retry_after=wait
                 )
+                await coordination.pause_sending(session, now + wait, now)
             return outcome
         except Forbidden as exc:
             reason = forbidden_reason(str(exc), group=message.person_id is None)
@@ -376,7 +389,7 @@ class Sender:
                         f"403: {exc}",
                         self._clock.now(),
                         reason=reason,
-                        admin_telegram_ids=self._admin_telegram_ids,
+                        admin_external_ids=self._admin_external_ids,
                     )
                 else:
                     await delivery.mark_group_gone(
@@ -413,7 +426,7 @@ class Sender:
                         f"400: {exc}",
                         self._clock.now(),
                         reason=reason,
-                        admin_telegram_ids=self._admin_telegram_ids,
+                        admin_external_ids=self._admin_external_ids,
                     )
                 log.info(
                     "outbox message %s: chat %s not found (%s): %s",
@@ -447,8 +460,9 @@ class Sender:
             marked = await delivery.mark_sent(
                 session,
                 message.id,
-                sent[-1].message_id,
+                str(sent[-1].message_id),
                 now,
+                account_id=message.account_id,
                 payload=settled(payload) if message.kind == RELAY else None,
             )
             thread, note = payload.get("thread"), payload.get("note")
@@ -457,8 +471,9 @@ class Sender:
                 # thread, and its buttons work for this recipient only.
                 await reports.record_queued_relay(
                     session,
-                    chat_id=plan.chat_id,
-                    message_ids=[m.message_id for m in sent],
+                    channel=Channel.TELEGRAM,
+                    chat_ref=str(plan.chat_id),
+                    message_refs=[str(m.message_id) for m in sent],
                     recipient_id=message.person_id,
                     update_id=thread,
                     note_id=note if isinstance(note, int) else None,
@@ -619,7 +634,7 @@ def _param(value: Any, t: Translator, zone: ZoneInfo) -> Any:
     if isinstance(value, date):
         return format_date(value, None, t.language)
     if isinstance(value, str):
-        return html.escape(value)
+        return escape(value)
     if isinstance(value, dict) and isinstance(value.get("key"), str):
         inner = value.get("params") or {}
         return t(value["key"], **{k: _param(v, t, zone) for k, v in inner.items()})

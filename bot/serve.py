@@ -14,8 +14,23 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.settings import Settings
-from models.db import create_engine
+from bot.worker import (
+    ActiveWorker,
+    InboxReceiver,
+    PollingFeed,
+    PostgresAdvisoryLock,
+    Receiving,
+    SingleInstance,
+    WorkerLock,
+    WorkerStatus,
+    instance_name,
+)
+from domain.clock import Clock, SystemClock
+from models.db import create_engine, session_factory
+from storage.evidence_store import EvidenceStore, open_store
 from web.app import create_web_app
+from web.desk import DeskConfig
+from web.health import Readiness
 from web.server import WebServer
 from web.telegram_webhook import Accept, TelegramWebhook
 
@@ -27,8 +42,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def queue_update(app: Application) -> Accept:  # type: ignore[type-arg]
-    """What the webhook does with a verified post: into the Application's update queue, like
-    an update fetched by polling, and handled the same way."""
+    """For an Application driven in-process (tests): a verified post straight into its update
+    queue. `properbot run` stores posts in the inbox instead (instance_web_app)."""
 
     async def accept(data: dict[str, Any]) -> None:
         await app.update_queue.put(Update.de_json(data, app.bot))
@@ -48,47 +63,136 @@ def web_app_for(app: Application, settings: Settings, engine: AsyncEngine) -> An
     return create_web_app(engine, telegram_webhook=webhook)
 
 
+def desk_config(
+    settings: Settings,
+    *,
+    clock: Clock,
+    evidence_store: EvidenceStore,
+) -> DeskConfig | None:
+    """The web desk's settings; None (no /dasbor pages) until WEB_BASE_URL is set."""
+    if settings.web_base_url is None or settings.web_session_secret is None:
+        return None
+    return DeskConfig(
+        base_url=settings.web_base_url,
+        secret=settings.web_session_secret,
+        admin_ids=settings.admin_telegram_ids,
+        default_language=settings.default_language,
+        default_zone=settings.default_timezone,
+        evidence_store=evidence_store,
+        clock=clock,
+        bot_username=lambda: settings.telegram_bot_username,
+    )
+
+
 async def serve(
     settings: Settings,
     sock: socket.socket,
     *,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run until SIGINT or SIGTERM (or `stop`): start the bot, the web server, then polling or
-    the webhook; stop them in the reverse order, finishing the updates already received."""
+    """Run until SIGINT or SIGTERM (or `stop`): serve the web app and store updates in the
+    inbox at once; handle them, send and sweep while this instance is the active worker.
+
+    Stopping goes in the reverse order: no new webhook posts, then the updates already started
+    finish, then the worker lets go of its lock."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     engine = create_engine(settings.database_url)
-    app = build_application(settings, engine=engine)
-    web = WebServer(web_app_for(app, settings, engine), sock)
+    sessions = session_factory(engine)
+    clock = SystemClock()
+    receiver = InboxReceiver(sessions, clock)
+    status = WorkerStatus(
+        instance=settings.instance_name or instance_name(),
+        check_every=settings.worker_lock_check_s,
+        clock=clock,
+    )
+    worker = ActiveWorker(
+        build=lambda: build_application(settings, engine=engine, clock=clock),
+        lock=worker_lock(engine, settings),
+        sessions=sessions,
+        receiver=receiver,
+        status=status,
+        concurrency=settings.update_concurrency,
+        grace=takeover_grace(engine, settings.worker_lock_check_s),
+        receiving=receiving_for(settings, receiver),
+        clock=clock,
+    )
+    web = WebServer(instance_web_app(settings, engine, receiver, status), sock)
     try:
-        await app.initialize()
-        try:
-            if app.post_init is not None:
-                await app.post_init(app)
-            await app.start()
-            await web.start()
-            await receive_updates(app, settings)
-            await stop.wait()
-        finally:
-            # No new webhook posts first; then the updates already queued are handled.
-            await web.stop()
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-                if app.post_stop is not None:
-                    await app.post_stop(app)
-            await app.shutdown()
-            if app.post_shutdown is not None:
-                await app.post_shutdown(app)
+        await web.start()
+        working = asyncio.create_task(worker.run(stop), name="properbot-worker")
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({working, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        # No new webhook posts first; then the worker finishes the updates it started.
+        await web.stop()
+        stopped.cancel()
+        await working
     finally:
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
+        await web.stop()
         sock.close()
         await engine.dispose()
+
+
+def worker_lock(engine: AsyncEngine, settings: Settings) -> WorkerLock:
+    """An advisory lock on PostgreSQL; on SQLite the lock file already made this the only one."""
+    if engine.dialect.name == "postgresql":
+        return PostgresAdvisoryLock(
+            engine,
+            timeout=settings.worker_lock_check_s,
+            keepalive_s=settings.worker_lock_check_s,
+        )
+    return SingleInstance()
+
+
+def takeover_grace(engine: AsyncEngine, check_every: float) -> float:
+    """How long a new lock holder waits before acting: longer than the previous holder's
+    check and its timeout, so a holder that lost its connection has stopped by then. SQLite
+    has no previous holder (one instance), so nothing to wait for."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    return 2 * check_every + 1
+
+
+def instance_web_app(
+    settings: Settings, engine: AsyncEngine, receiver: InboxReceiver, status: WorkerStatus
+) -> Any:
+    """The ASGI app of an instance: the webhook stores into the inbox before answering."""
+    webhook = None
+    if settings.webhook_path is not None and settings.telegram_webhook_secret is not None:
+        webhook = TelegramWebhook(
+            path=settings.webhook_path,
+            secret=settings.telegram_webhook_secret,
+            accept=receiver.accept,
+        )
+    readiness = Readiness(engine, worker=status.problem)
+    desk = desk_config(
+        settings, clock=SystemClock(), evidence_store=open_store(settings.evidence_dir)
+    )
+    return create_web_app(engine, telegram_webhook=webhook, readiness=readiness, desk=desk)
+
+
+class WebhookRegistration:
+    """Webhook mode: the active worker registers the webhook (every instance serves it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def start(self, app: Application) -> None:  # type: ignore[type-arg]
+        await receive_updates(app, self._settings)
+
+    async def stop(self) -> None:
+        """The webhook stays: the next worker, or this one restarted, receives through it."""
+
+
+def receiving_for(settings: Settings, receiver: InboxReceiver) -> Receiving:
+    if settings.telegram_webhook_url is None:
+        return PollingFeed(receiver, ALLOWED_UPDATES)
+    return WebhookRegistration(settings)
 
 
 async def receive_updates(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]

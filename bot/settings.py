@@ -39,6 +39,8 @@ DEFAULT_WEBHOOK_MAX_CONNECTIONS = 40
 # Paths the web server answers itself; a webhook there would hide them.
 RESERVED_WEB_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 LOG_FORMATS = ("console", "json")
+DEFAULT_WORKER_LOCK_CHECK_S = 1
+MAX_WORKER_LOCK_CHECK_S = 4
 
 
 class SettingsError(ValueError):
@@ -79,6 +81,15 @@ class Settings:
     telegram_webhook_secret: str | None = field(default=None, repr=False)
     telegram_webhook_max_connections: int = DEFAULT_WEBHOOK_MAX_CONNECTIONS
     log_format: str = "console"
+    # How often the active worker checks its lock connection (and how long a check may take);
+    # a takeover after a crash takes about three times this plus the start-up.
+    worker_lock_check_s: int = DEFAULT_WORKER_LOCK_CHECK_S
+    # This instance in logs, metrics and the active_worker flag; host:pid when not set.
+    instance_name: str | None = None
+    # The web desk's public address (links from /dasbor lead there) and the key its session
+    # cookies are signed with; without the address /dasbor says the desk is not set up.
+    web_base_url: str | None = None
+    web_session_secret: str | None = field(default=None, repr=False)
 
     @property
     def webhook_path(self) -> str | None:
@@ -171,6 +182,7 @@ class Settings:
         if log_format not in LOG_FORMATS:
             raise SettingsError("LOG_FORMAT", "log_format", choices=", ".join(LOG_FORMATS))
 
+        web_base_url, web_session_secret = _web_desk(get)
         return cls(
             telegram_bot_token=token,
             telegram_bot_username=username,
@@ -193,6 +205,10 @@ class Settings:
             telegram_webhook_secret=webhook_secret,
             telegram_webhook_max_connections=_webhook_max_connections(get),
             log_format=log_format,
+            worker_lock_check_s=_worker_lock_check_s(get),
+            instance_name=_instance_name(get),
+            web_base_url=web_base_url,
+            web_session_secret=web_session_secret,
         )
 
 
@@ -281,3 +297,43 @@ def _webhook_max_connections(get: Callable[[str], str | None]) -> int:
     if not re.fullmatch(r"\d{1,3}", raw) or not 1 <= int(raw) <= 100:
         raise SettingsError("TELEGRAM_WEBHOOK_MAX_CONNECTIONS", "webhook_max_connections")
     return int(raw)
+
+
+# A session secret shorter than this is guessable; `openssl rand -hex 32` gives 64 characters.
+WEB_SESSION_SECRET_MIN = 32
+
+
+def _web_desk(get: Callable[[str], str | None]) -> tuple[str | None, str | None]:
+    """WEB_BASE_URL (an http(s) address, no query) and WEB_SESSION_SECRET, required with it."""
+    url, secret = get("WEB_BASE_URL"), get("WEB_SESSION_SECRET")
+    if url is None:
+        return None, secret
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError("WEB_BASE_URL", "web_base_url")
+    if secret is None:
+        raise SettingsError("WEB_SESSION_SECRET", "web_session_secret_missing")
+    if len(secret) < WEB_SESSION_SECRET_MIN:
+        raise SettingsError(
+            "WEB_SESSION_SECRET", "web_session_secret_short", length=WEB_SESSION_SECRET_MIN
+        )
+    return url.rstrip("/"), secret
+
+
+def _worker_lock_check_s(get: Callable[[str], str | None]) -> int:
+    raw = get("WORKER_LOCK_CHECK_S")
+    if raw is None:
+        return DEFAULT_WORKER_LOCK_CHECK_S
+    # Above 4 s a takeover could not stay within 15 s.
+    if not re.fullmatch(r"\d", raw) or not 1 <= int(raw) <= MAX_WORKER_LOCK_CHECK_S:
+        raise SettingsError(
+            "WORKER_LOCK_CHECK_S", "worker_lock_check_s", highest=MAX_WORKER_LOCK_CHECK_S
+        )
+    return int(raw)
+
+
+def _instance_name(get: Callable[[str], str | None]) -> str | None:
+    raw = get("INSTANCE_NAME")
+    if raw is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", raw):
+        raise SettingsError("INSTANCE_NAME", "instance_name")
+    return raw

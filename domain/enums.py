@@ -94,6 +94,10 @@ class DeliveryFailure(StrEnum):
 
 
 class Channel(StrEnum):
-    """A messaging front end people reach the bot through (WhatsApp is coming)."""
+    """A messaging front end people reach the bot through.
+
+    WhatsApp accounts can be stored and bound already; its front end comes next.
+    """
 
     TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"

@@ -15,6 +15,7 @@ from domain.roles import Role
 from handlers import (
     broadcast,
     cohort_admin,
+    dashboard,
     export,
     fallback,
     feedback,
@@ -51,7 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     # Help and a fresh invite code are never "busy", even in the middle of a conversation.
     Command(("start",), EVERYONE, onboarding.start, interrupts=True),
     Command(("bantuan", "help"), EVERYONE, info.help_command, interrupts=True),
-    Command(("lapor",), PARTICIPANTS, report.start, conversation=report.conversation),
+    Command(("lapor",), PARTICIPANTS, report.start),
     Command(("status",), PARTICIPANTS, status.status_command),
     Command(("proyek",), PARTICIPANTS, project.project_command),
     Command(("portofolio",), PARTICIPANTS, portfolio.portfolio_command),
@@ -78,6 +79,7 @@ COMMANDS: tuple[Command, ...] = (
         scoring.examiner_command,
         conversation=scoring.conversation,
     ),
+    Command(("dasbor",), MEMBERS, dashboard.dashboard_command),
     Command(("profil",), MEMBERS, info.profile_command),
     Command(("dataku",), MEMBERS, personal_data.my_data_command),
     Command(("bahasa",), MEMBERS, preferences.choose_language),
@@ -92,7 +94,6 @@ COMMANDS: tuple[Command, ...] = (
 # Every conversation, in registration order. A person can be in two at once (a button of one
 # pressed while another waits for text); the first one listed then takes the typed answers.
 CONVERSATIONS: tuple[Conversation, ...] = (
-    report.conversation,
     feedback.conversation,
     project.conversation,
     seminar.conversation,

@@ -8,11 +8,12 @@ are queued (services/relays.py) and sent by the sender (bot/sender.py).
 from __future__ import annotations
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
 
 from domain.i18n import Translator
 from domain.report_body import report_body
-from domain.text import split_html
 from handlers.edits import edit_text
+from handlers.telegram_text import markup_parts
 from handlers.turn import Safe, escape_params
 from services.relays import QUOTE_LENGTH, excerpt
 
@@ -24,14 +25,19 @@ def render(t: Translator, key: str, **params: object) -> str:
 
 
 async def send_html(
-    bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> list[Message]:
-    """Send text of any length: split where Telegram's limit requires, buttons on the last part."""
-    parts = split_html(html)
+    """Send catalog markup of any length as Telegram HTML: split where Telegram's limit
+    requires, buttons on the last part."""
+    parts = markup_parts(text)
     sent = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        sent.append(await bot.send_message(chat_id, part, reply_markup=markup if last else None))
+        sent.append(
+            await bot.send_message(
+                chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+            )
+        )
     return sent
 
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from domain.enums import FeedbackKind
+from domain.enums import Channel, FeedbackKind
 from domain.text import MAX_NOTE_TEXT, InvalidText, clean_user_text
 from handlers import callbacks, steps
 from handlers.edits import edit_buttons
@@ -40,7 +40,10 @@ async def _reply_to_relay(update: Update, context: Context, current: Turn) -> bo
     if not current.actor.is_known or current.actor.person_id is None:
         return False
     relay = await reports.find_relay(
-        current.session, message.chat_id, message.reply_to_message.message_id
+        current.session,
+        Channel.TELEGRAM,
+        str(message.chat_id),
+        str(message.reply_to_message.message_id),
     )
     if relay is None:
         return False  # an ordinary reply: the other handlers take it
@@ -99,7 +102,7 @@ async def _deliver_and_confirm(
     reached): a note that never arrives answers this confirmation."""
     message = update.effective_message
     assert message is not None
-    reachable = delivery.recipient.chat_id is not None
+    reachable = delivery.recipient.reachable
     key = "note.sent" if reachable else "note.saved_unreachable"
     confirmation = await message.reply_text(
         current.t(
@@ -132,8 +135,9 @@ async def _authorized(update: Update, current: Turn) -> tuple[str, int] | None:
         await reports.check_advisor_button(
             current.session,
             current.actor.person_id,
-            query.message.chat.id,
-            query.message.message_id,
+            Channel.TELEGRAM,
+            str(query.message.chat.id),
+            str(query.message.message_id),
             parsed[1],
         )
     except UserFacingError as exc:

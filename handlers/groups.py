@@ -4,7 +4,6 @@ the private chat, so nobody's personal data or progress ever shows in a group.""
 from __future__ import annotations
 
 import functools
-import html
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -19,16 +18,18 @@ from telegram.ext import (
     filters,
 )
 
+from domain import markup
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers import callbacks
 from handlers.edits import edit_text
+from handlers.identity import load_telegram_actor
 from handlers.runtime import Context, Runtime
 from handlers.turn import tell
 from services import groups
 from services.errors import UserFacingError
 from services.groups import CohortChoice, LinkOutcome
-from services.people import Actor, language_for_stranger, load_actor
+from services.people import Actor, language_for_stranger
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,7 @@ UNLINK = "putuskan"
 
 
 def _t(language: str, key: str, **params: object) -> str:
-    escaped = {k: html.escape(v) if isinstance(v, str) else v for k, v in params.items()}
-    return translator(language)(key, **escaped)
+    return translator(language)(key, **markup.escape_params(params))
 
 
 # Not @turn: in a group that decorator would record the group as an admin's private chat on
@@ -65,15 +65,7 @@ def in_group(roles: frozenset[Role] | None = None) -> Callable[[GroupBody], Grou
                 return
             runtime = Runtime.of(context.application)
             async with runtime.sessions() as session, session.begin():
-                actor = await load_actor(
-                    session,
-                    user.id,
-                    admin_ids=runtime.admin_ids,
-                    default_language=runtime.default_language,
-                    default_zone=runtime.default_zone,
-                    telegram_language=user.language_code,
-                    telegram_name=user.full_name,
-                )
+                actor = await load_telegram_actor(session, runtime, user)
                 if roles is not None and not actor.has_any(roles):
                     await tell(update, _t(actor.language, "group.admin_only"))
                     return
@@ -236,15 +228,7 @@ async def group_command_in_private(update: Update, context: Context) -> None:
     language = language_for_stranger(user.language_code if user else None, runtime.default_language)
     async with runtime.sessions() as session:
         if user is not None:
-            person = await load_actor(
-                session,
-                user.id,
-                admin_ids=runtime.admin_ids,
-                default_language=runtime.default_language,
-                default_zone=runtime.default_zone,
-                telegram_language=user.language_code,
-                telegram_name=user.full_name,
-            )
+            person = await load_telegram_actor(session, runtime, user)
             language = person.language
     command = message.text.split(maxsplit=1)[0].lstrip("/").split("@")[0]
     await message.reply_text(_t(language, "group.in_private", command=command))

@@ -7,12 +7,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from domain.i18n import format_datetime
 from handlers import callbacks, report
 from handlers.edits import edit_text
+from handlers.identity import load_telegram_actor
 from handlers.menu import publish_menu
 from handlers.runtime import Context
 from handlers.turn import Safe, Turn, turn
 from services import onboarding
 from services.onboarding import AlreadyJoined, CodeRefused, CodeValid, Joined, Refusal
-from services.people import load_actor
 
 
 def _greeting(current: Turn) -> str:
@@ -55,7 +55,7 @@ async def _answer_code(update: Update, current: Turn, raw_code: str) -> None:
     assert message is not None
     result = await onboarding.check_code(
         current.session,
-        current.actor.telegram_user_id,
+        current.actor.account,
         raw_code,
         now=current.now(),
         limits=current.runtime.guess_limits,
@@ -99,6 +99,8 @@ def _refusal_text(current: Turn, refusal: CodeRefused) -> str:
         return current.t("code.used")
     if refusal.reason is Refusal.ACCOUNT_BOUND:
         return current.t("code.account_bound")
+    if refusal.reason is Refusal.CHANNEL_TAKEN:
+        return current.t("accounts.channel_taken")
     return current.t("code.unknown", left=refusal.attempts_left or 0)
 
 
@@ -121,8 +123,8 @@ async def consent_answer(update: Update, context: Context, current: Turn) -> Non
     assert update.effective_chat is not None
     result = await onboarding.join(
         current.session,
-        current.actor.telegram_user_id,
-        update.effective_chat.id,
+        current.actor.account,
+        str(update.effective_chat.id),
         code,
         # Onboarding spoke the language of their Telegram app; keep speaking it.
         language=current.actor.language,
@@ -144,16 +146,9 @@ async def consent_answer(update: Update, context: Context, current: Turn) -> Non
 async def _welcome(update: Update, context: Context, current: Turn, joined: Joined) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    runtime = current.runtime
-    actor = await load_actor(
-        current.session,
-        update.effective_user.id,
-        admin_ids=runtime.admin_ids,
-        default_language=runtime.default_language,
-        default_zone=runtime.default_zone,
-        telegram_language=update.effective_user.language_code,
-        telegram_name=update.effective_user.full_name,
-    )
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    actor = await load_telegram_actor(current.session, current.runtime, update.effective_user)
     current.actor = actor
     recorded = format_datetime(current.now(), actor.timezone, actor.language)
     await edit_text(query, current.t("consent.recorded", at=recorded), own_message_only=True)
@@ -162,11 +157,11 @@ async def _welcome(update: Update, context: Context, current: Turn, joined: Join
         for cohort, role in joined.memberships
     )
     await context.bot.send_message(
-        joined.chat_id,
+        chat_id,
         current.t(
             "start.joined",
             person=Safe(current.t(f"address.{actor.salutation}", name=actor.name)),
             memberships=Safe(roles) or "-",
         ),
     )
-    await publish_menu(context.bot, joined.chat_id, actor)
+    await publish_menu(context.bot, chat_id, actor)

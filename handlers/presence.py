@@ -7,8 +7,9 @@ import logging
 from telegram import ChatMember, Update
 from telegram.ext import ChatMemberHandler
 
+from domain.enums import Channel
 from handlers.runtime import Context, Runtime
-from services.people import came_back, person_by_telegram_id
+from services.people import account_of, came_back
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,12 @@ async def private_chat_reopened(update: Update, context: Context) -> None:
         return
     runtime = Runtime.of(context.application)
     async with runtime.sessions() as session, session.begin():
-        person = await person_by_telegram_id(session, change.from_user.id)
-        if person is None:
+        account = await account_of(session, Channel.TELEGRAM, str(change.from_user.id))
+        if account is None:
             return
-        reopened = await came_back(session, person.id, change.chat.id, runtime.clock.now())
+        reopened = await came_back(session, account.id, str(change.chat.id), runtime.clock.now())
     if reopened:
-        log.info("person %s unblocked the bot; reachable again", person.id)
+        log.info("person %s unblocked the bot; reachable again", account.person_id)
 
 
 def handlers() -> list[ChatMemberHandler]:  # type: ignore[type-arg]

@@ -31,6 +31,8 @@ class Runtime:
     wake: Callable[[], None] = lambda: None
     # Where evidence bytes are kept (content-addressed); a folder in production, memory in tests.
     evidence_store: EvidenceStore = field(default_factory=MemoryStore)
+    # The web desk's public address for /dasbor links; None: the desk is not set up.
+    web_base_url: str | None = None
 
     @classmethod
     def of(cls, application: Application) -> Runtime:  # type: ignore[type-arg]

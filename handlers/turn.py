@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,10 +12,13 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from domain import markup
 from domain.i18n import Translator, translator
 from domain.roles import Role
+from handlers.identity import load_telegram_actor, telegram_account
 from handlers.runtime import Context, Runtime
-from services.people import ROLE_ORDER, Actor, came_back, ensure_admin_person, load_actor
+from services import inbox
+from services.people import ROLE_ORDER, Actor, came_back, ensure_admin_person, touch
 from services.seminars import Organizer
 
 R = TypeVar("R")
@@ -59,7 +61,7 @@ class Turn:
         return translator(self.actor.language)
 
     def t(self, key: str, /, **params: object) -> str:
-        """Catalog text in the actor's language; string values are HTML-escaped for Telegram."""
+        """Catalog text (markup) in the actor's language; string values escaped for the markup."""
         return self.translator(key, **escape_params(params))
 
     def now(self) -> datetime:
@@ -72,23 +74,19 @@ class Turn:
         return Organizer(person_id=self.actor.person_id, every_cohort=self.actor.global_admin)
 
 
-class Safe(str):
-    """Text already rendered for Telegram's HTML (a catalog text with its own params escaped)."""
-
-    __slots__ = ()
+# Text that is markup already (a catalog text with its own params escaped): not escaped again.
+Safe = markup.Markup
 
 
 def escape_params(params: dict[str, object]) -> dict[str, object]:
-    return {
-        k: html.escape(v) if isinstance(v, str) and not isinstance(v, Safe) else v
-        for k, v in params.items()
-    }
+    return markup.escape_params(params)
 
 
 async def tell(update: Update, text: str) -> None:
     """Answer the update where the user is looking: a toast for a button, else a message."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+        # The Telegram bot renders the toast as plain text and cuts it to Telegram's limit.
+        await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
 
@@ -98,15 +96,7 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
     assert user is not None
 
     async def load() -> Actor:
-        return await load_actor(
-            session,
-            user.id,
-            admin_ids=runtime.admin_ids,
-            default_language=runtime.default_language,
-            default_zone=runtime.default_zone,
-            telegram_language=user.language_code,
-            telegram_name=user.full_name,
-        )
+        return await load_telegram_actor(session, runtime, user)
 
     actor = await load()
     if actor.person_id is None and actor.global_admin:
@@ -114,8 +104,8 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
         # A private chat's id is the user's id; never store a group as someone's chat.
         await ensure_admin_person(
             session,
-            user.id,
-            user.id,
+            telegram_account(user.id),
+            str(user.id),
             name=user.full_name,
             language=actor.language,
             zone=runtime.default_zone,
@@ -131,8 +121,10 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
         and (update.message is not None or update.callback_query is not None)
     ):
         # They blocked the bot once and now talk to it again: deliver to them again.
-        await came_back(session, actor.person_id, chat.id, runtime.clock.now())
+        assert actor.account.id is not None  # a known person's account is stored
+        await came_back(session, actor.account.id, str(chat.id), runtime.clock.now())
         actor = dataclasses.replace(actor, reachable=True)
+    await touch(session, actor, runtime.clock.now())
     return actor
 
 
@@ -163,19 +155,31 @@ def turn(
                 current = Turn(actor=actor, runtime=runtime, open_session=session)
                 if members_only and not actor.is_known:
                     await tell(update, current.t("access.not_registered"))
+                    await inbox.mark_current_done(session, runtime.clock.now())
                     return None
                 if roles is not None and not actor.has_any(roles):
                     names = ", ".join(
                         current.t(role.message_key) for role in sorted(roles, key=ROLE_ORDER.index)
                     )
                     await tell(update, current.t("access.role_required", roles=names))
+                    await inbox.mark_current_done(session, runtime.clock.now())
                     return None
                 result = await body(update, context, current)
+                if not current.later:
+                    # The update's inbox row is done with this transaction's work or not at
+                    # all: a crash after the commit never runs it again. With steps after the
+                    # commit, their own commit marks it (services/inbox.py), else the worker
+                    # once they are over (bot/worker.py).
+                    await inbox.mark_current_done(session, runtime.clock.now())
             current.open_session = None
             for callback in current.committed:
                 callback()
-            for step in current.later:
-                await step()
+            marking = inbox.mark_on_commit.set(True)
+            try:
+                for step in current.later:
+                    await step()
+            finally:
+                inbox.mark_on_commit.reset(marking)
             return result
 
         return wrapper

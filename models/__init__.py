@@ -1,10 +1,13 @@
 """Typed SQLAlchemy 2 models, the engine and sessions, and the Alembic migrations."""
 
 from models.base import Base
+from models.forms import FormState
+from models.inbox import InboxUpdate, WorkerFlag
 from models.tables import (
     Assignment,
     AuditEntry,
     Broadcast,
+    ChannelAccount,
     CodeAttempt,
     Cohort,
     CohortGroup,
@@ -27,6 +30,8 @@ from models.tables import (
     SeminarMaterial,
     SeminarPresenter,
     Vacation,
+    WebLoginLink,
+    WebSession,
 )
 
 __all__ = [
@@ -34,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Broadcast",
+    "ChannelAccount",
     "CodeAttempt",
     "Cohort",
     "CohortGroup",
@@ -42,6 +48,8 @@ __all__ = [
     "CriterionScore",
     "Evidence",
     "FeedbackNote",
+    "FormState",
+    "InboxUpdate",
     "Invite",
     "Membership",
     "Milestone",
@@ -56,4 +64,7 @@ __all__ = [
     "SeminarMaterial",
     "SeminarPresenter",
     "Vacation",
+    "WebLoginLink",
+    "WebSession",
+    "WorkerFlag",
 ]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.enums import (
     AdvisorKind,
+    Channel,
     EvidenceKind,
     FeedbackKind,
     Horizon,
@@ -105,9 +106,6 @@ class Person(TimestampMixin, Base):
     rank: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     language: Mapped[str] = mapped_column(String(8), default="id")
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -117,10 +115,59 @@ class Person(TimestampMixin, Base):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person")
     invites: Mapped[list[Invite]] = relationship(back_populates="person")
+    # Loaded with the person: whether and where they can be reached is asked almost everywhere.
+    accounts: Mapped[list[ChannelAccount]] = relationship(
+        back_populates="person",
+        lazy="selectin",
+        order_by="ChannelAccount.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def joined(self) -> bool:
+        """Bound to at least one channel account (erasure removes them all)."""
+        return bool(self.accounts)
+
+    @property
+    def reachable(self) -> bool:
+        """Some account of theirs can be written to (none blocked the bot or is gone)."""
+        return any(account.reachable for account in self.accounts)
+
+    def account_on(self, channel: Channel) -> ChannelAccount | None:
+        return next((a for a in self.accounts if a.channel is channel), None)
+
+
+class ChannelAccount(TimestampMixin, Base):
+    """A person's account on one messaging channel: who they are there and where to write.
+
+    At most one per person and channel; a second channel is bound with a fresh invite code.
+    """
+
+    __tablename__ = "channel_account"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_user_id"),
+        UniqueConstraint("person_id", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    # The channel's own user id as a string (Telegram's numeric id, a WhatsApp wa_id).
+    external_user_id: Mapped[str] = mapped_column(String(64))
+    # Where messages to them go on that channel (Telegram: the private chat id).
+    chat_ref: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164, when the channel gives one
+    # False once a message got "blocked" or "deactivated", until they write again.
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    blocked_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    person: Mapped[Person] = relationship(back_populates="accounts")
 
 
 class Invite(TimestampMixin, Base):
-    """A one-time code that binds a Telegram account to a person."""
+    """A one-time code that binds a channel account to a person."""
 
     __tablename__ = "invite"
 
@@ -128,17 +175,20 @@ class Invite(TimestampMixin, Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    used_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="SET NULL")
+    )
 
     person: Mapped[Person] = relationship(back_populates="invites")
 
 
 class CodeAttempt(Base):
-    """Wrong invite codes per Telegram account, to stop guessing."""
+    """Wrong invite codes per channel account (bound or not), to stop guessing."""
 
     __tablename__ = "code_attempt"
 
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), primary_key=True)
+    external_user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -315,11 +365,13 @@ class RelayedMessage(Base):
     """
 
     __tablename__ = "relayed_message"
-    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    __table_args__ = (UniqueConstraint("channel", "chat_ref", "message_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
+    # The channel's own references, as strings: Telegram chat and message ids, a WhatsApp wamid.
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    chat_ref: Mapped[str] = mapped_column(String(64))
+    message_ref: Mapped[str] = mapped_column(String(128))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     update_id: Mapped[int] = mapped_column(
         ForeignKey("progress_update.id", ondelete="CASCADE"), index=True
@@ -494,7 +546,12 @@ class OutboxMessage(TimestampMixin, Base):
     # (the raw text in last_error stays for operators). NULL on rows from before migration 0005.
     error_reason: Mapped[str | None] = mapped_column(String(24))
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The account it went to and the channel's reference of what was delivered (the first
+    # message of it), when it went to a person.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="SET NULL")
+    )
+    message_ref: Mapped[str | None] = mapped_column(String(128))
     # What it is ("reminder", "seminar", "broadcast", "notice", ...), for counts and reports.
     kind: Mapped[str] = mapped_column(String(30), default="notice")
     cohort_id: Mapped[int | None] = mapped_column(
@@ -568,3 +625,31 @@ class AuditEntry(Base):
         ForeignKey("cohort.id", ondelete="SET NULL"), index=True
     )
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebLoginLink(Base):
+    """A one-time link to the web desk, sent by /dasbor: only the token's SHA-256 is kept, so
+    a copy of the database opens nobody's desk."""
+
+    __tablename__ = "web_login_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebSession(Base):
+    """A browser signed in to the web desk; the cookie holds the key, this row its hash, so a
+    logout (ended_at) or the idle limit ends it on the server, not only in the browser."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -106,6 +106,18 @@ class Runner:
             await asyncio.gather(task, return_exceptions=True)
         log.info("scheduler stopped")
 
+    def abort(self) -> None:
+        """Stop at once, sends in flight included: the worker lost its lock, and another
+        instance may take over any moment (a cut send goes again, logged, as after a kill)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        self._stop.set()
+        task, self._sender_task = self._sender_task, None
+        if task is not None:
+            task.cancel()
+        log.warning("scheduler and sender stopped at once")
+
 
 def _report_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:

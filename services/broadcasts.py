@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,17 +11,13 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from domain import markup
 from domain.enums import DeliveryFailure, OutboxStatus
 from domain.i18n import SUPPORTED_LANGUAGES, translator
 from domain.roles import Role
-from domain.text import (
-    TELEGRAM_CAPTION_LIMIT,
-    TELEGRAM_TEXT_LIMIT,
-    InvalidText,
-    clean_user_text,
-    utf16_length,
-)
+from domain.text import CAPTION_LIMIT, MESSAGE_LIMIT, InvalidText, clean_user_text
 from models import Assignment, Broadcast, Cohort, CohortGroup, Membership, OutboxMessage, Person
+from models.accounts import has_joined
 from services import audit, outbox
 from services.delivery import failure_reason
 from services.errors import UserFacingError
@@ -41,8 +35,6 @@ ATTACHMENT_KINDS = ("photo", "document")
 RELEVANT_FOR = timedelta(days=14)
 # Everyone in a cohort, in the order the audience buttons show them.
 AUDIENCE_ROLES = (Role.PARTICIPANT, Role.MENTOR, Role.COACH, Role.EXAMINER, Role.ADMIN)
-
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -107,17 +99,17 @@ def compose(cohort_name: str, author: str | None, text: str) -> tuple[str, dict[
     return UNSIGNED_KEY, {"cohort": cohort_name, "text": text}
 
 
-def visible_length(telegram_html: str) -> int:
-    """What Telegram counts against its limits: the text left once the markup is parsed."""
-    return utf16_length(html.unescape(_TAG.sub("", telegram_html)))
+def visible_length(text: str) -> int:
+    """What counts against a message's limit: the text a reader sees, without the markup."""
+    return markup.visible_length(text)
 
 
 def text_limit(cohort_name: str, author: str | None, *, with_file: bool) -> int:
     """The longest text that still fits one message (or one caption) with its header, in the
     language whose header is longest, since each recipient reads their own."""
-    cap = TELEGRAM_CAPTION_LIMIT if with_file else TELEGRAM_TEXT_LIMIT
+    cap = CAPTION_LIMIT if with_file else MESSAGE_LIMIT
     key, params = compose(cohort_name, author, "")
-    escaped = {k: html.escape(v) for k, v in params.items()}
+    escaped = markup.escape_params(params)
     header = max(visible_length(translator(lang)(key, **escaped)) for lang in SUPPORTED_LANGUAGES)
     return cap - header
 
@@ -170,7 +162,7 @@ async def resolve_audience(
     if not audience.roles:
         return AudiencePlan(recipients=[], not_joined=[], groups=[])
     query = (
-        select(Person.id, Person.full_name, Person.telegram_chat_id, Membership.role)
+        select(Person.id, Person.full_name, has_joined(Person), Membership.role)
         .join(Membership, Membership.person_id == Person.id)
         .where(
             Membership.cohort_id == cohort_id,
@@ -199,8 +191,8 @@ async def resolve_audience(
         )
     recipients: list[Recipient] = []
     not_joined: list[Recipient] = []
-    for person_id, name, chat_id, role in (await session.execute(query)).tuples():
-        recipient = Recipient(person_id, name, role, joined=chat_id is not None)
+    for person_id, name, joined, role in (await session.execute(query)).tuples():
+        recipient = Recipient(person_id, name, role, joined=bool(joined))
         (recipients if recipient.joined else not_joined).append(recipient)
     groups = await active_groups(session, cohort_id) if audience.groups else []
     return AudiencePlan(recipients=recipients, not_joined=not_joined, groups=groups)
@@ -338,7 +330,7 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
     queued_people = dict(
         (
             await session.execute(
-                select(OutboxMessage.recipient_id, Person.telegram_chat_id)
+                select(OutboxMessage.recipient_id, has_joined(Person))
                 .join(Person, Person.id == OutboxMessage.recipient_id)
                 .where(OutboxMessage.broadcast_id == broadcast.id)
             )
@@ -346,7 +338,7 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
         .tuples()
         .all()
     )
-    waiting = sum(1 for chat in queued_people.values() if chat is None)
+    waiting = sum(1 for joined in queued_people.values() if not joined)
     # Announcements queued before messages could wait kept here who got none; now nobody.
     not_joined = [r.person_id for r in plan.not_joined if r.person_id not in queued_people]
     broadcast.audience = {**broadcast.audience, "not_joined": not_joined}
@@ -392,8 +384,8 @@ def _not_joined_ids(broadcast: Broadcast) -> list[int]:
 
 
 def _waiting() -> ColumnElement[bool]:
-    # A person's message with no chat to go to: it waits for them to join.
-    return and_(OutboxMessage.recipient_id.is_not(None), Person.telegram_chat_id.is_(None))
+    # A person's message with no account to go to: it waits for them to join.
+    return and_(OutboxMessage.recipient_id.is_not(None), ~has_joined(Person))
 
 
 def _never_arrived(status: OutboxStatus, code: str | None, error: str | None) -> bool:

@@ -366,7 +366,7 @@ async def person_invite(
     code = await session.scalar(
         select(Invite.code).where(Invite.person_id == person.id).order_by(Invite.id.desc()).limit(1)
     )
-    joined = person.telegram_user_id is not None
+    joined = person.joined
     if code is None and not joined:
         raise NotFound()
     line = InviteLine(person.nip or "", person.full_name, role, code or "", joined)

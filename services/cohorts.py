@@ -322,6 +322,6 @@ async def invites_for(session: AsyncSession, cohort_name: str) -> list[InviteLin
             name=person.full_name,
             role=role,
             code=invite.code,
-            joined=person.telegram_user_id is not None,
+            joined=person.joined,
         )
     return list(lines.values())

@@ -21,10 +21,10 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.enums import DeliveryFailure, OutboxStatus
+from domain.enums import Channel, DeliveryFailure, OutboxStatus
 from domain.ratelimit import RetryPolicy
 from domain.roles import Role
-from models import Cohort, CohortGroup, Membership, OutboxMessage, Person
+from models import ChannelAccount, Cohort, CohortGroup, Membership, OutboxMessage, Person
 from services.outbox import RELAY, Outgoing, Undelivered, enqueue, settled
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,9 @@ class DueMessage:
     kind: str
     payload: dict[str, Any]
     person_id: int | None
-    chat_id: int | None
+    # Where it goes on the sender's channel: the recipient's account there and its chat, or
+    # the group's chat for a row without a recipient.
+    chat_ref: str | None
     language: str | None
     timezone: str | None
     attempts: int
@@ -84,11 +86,12 @@ class DueMessage:
     cohort_id: int | None
     broadcast_id: int | None
     problem: str | None = None
+    account_id: int | None = None
 
     @property
     def is_group(self) -> bool:
-        # Telegram gives groups and channels negative ids, private chats positive ones.
-        return self.chat_id is not None and self.chat_id < 0
+        # Rows for a person go to their account; only a cohort's group has no recipient.
+        return self.person_id is None
 
 
 def _due_filter(now: datetime) -> list[Any]:
@@ -99,17 +102,22 @@ def _due_filter(now: datetime) -> list[Any]:
     ]
 
 
-# Its own alias, so the subquery is never correlated with a Person the outer query joins.
-_waiter = aliased(Person)
+# Its own alias, so the subquery is never correlated with an account the outer query joins.
+_waiter = aliased(ChannelAccount)
 
 
-def waiting_for_join() -> ColumnElement[bool]:
-    """True for a message whose recipient is a person who has not joined (no chat known):
-    it waits, untouched by the sender, until they join."""
-    return (
-        select(_waiter.id)
-        .where(_waiter.id == OutboxMessage.recipient_id, _waiter.telegram_chat_id.is_(None))
-        .exists()
+def waiting_for_join(channel: Channel = Channel.TELEGRAM) -> ColumnElement[bool]:
+    """True for a message whose recipient is a person with no account on the channel (no chat
+    known): it waits, untouched by that channel's sender, until they join there."""
+    return and_(
+        OutboxMessage.recipient_id.is_not(None),
+        ~select(_waiter.id)
+        .where(
+            _waiter.person_id == OutboxMessage.recipient_id,
+            _waiter.channel == channel,
+            _waiter.chat_ref.is_not(None),
+        )
+        .exists(),
     )
 
 
@@ -119,9 +127,11 @@ async def due_messages(
     *,
     limit: int,
     kinds: Collection[str] | None = None,
+    channel: Channel = Channel.TELEGRAM,
 ) -> list[DueMessage]:
     """Pending messages whose time has come and has not passed, oldest first, leaving out
-    those waiting for their recipient to join; only those of `kinds` when given.
+    those waiting for their recipient to join; only those of `kinds` when given. A person's
+    message goes to their account on the sender's `channel`.
 
     On PostgreSQL the rows are locked with SKIP LOCKED until the transaction ends, so two
     senders looking at once see different rows; `claim` in the same transaction takes them.
@@ -138,18 +148,23 @@ async def due_messages(
             OutboxMessage.maybe_repeated,
             OutboxMessage.cohort_id,
             OutboxMessage.broadcast_id,
-            Person.telegram_chat_id,
+            ChannelAccount.id.label("account_id"),
+            ChannelAccount.chat_ref,
+            ChannelAccount.reachable,
             Person.language,
             Person.timezone,
-            Person.reachable,
             Cohort.settings,
         )
         .outerjoin(Person, Person.id == OutboxMessage.recipient_id)
+        .outerjoin(
+            ChannelAccount,
+            and_(ChannelAccount.person_id == Person.id, ChannelAccount.channel == channel),
+        )
         .outerjoin(Cohort, Cohort.id == OutboxMessage.cohort_id)
         .where(
             *_due_filter(now),
             # Waiting for the person to join: not looked at again until they do.
-            or_(OutboxMessage.recipient_id.is_(None), Person.telegram_chat_id.is_not(None)),
+            or_(OutboxMessage.recipient_id.is_(None), ChannelAccount.chat_ref.is_not(None)),
         )
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
@@ -176,7 +191,8 @@ async def due_messages(
             messages.append(
                 DueMessage(
                     **common,
-                    chat_id=row.telegram_chat_id,
+                    chat_ref=row.chat_ref,
+                    account_id=row.account_id,
                     language=row.language,
                     timezone=row.timezone,
                     problem=problem,
@@ -187,7 +203,7 @@ async def due_messages(
             messages.append(
                 DueMessage(
                     **common,
-                    chat_id=row.chat_id,
+                    chat_ref=None if row.chat_id is None else str(row.chat_id),
                     language=settings.get("language"),
                     timezone=settings.get("timezone"),
                 )
@@ -228,19 +244,23 @@ async def claim_due(session: AsyncSession, now: datetime, *, limit: int) -> list
 async def mark_sent(
     session: AsyncSession,
     message_id: int,
-    telegram_message_id: int | None,
+    message_ref: str | None,
     now: datetime,
     *,
+    account_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Record a delivered message; False if it was not ours to finish (not "sending").
 
-    `payload`: what to keep of it from now on (a relay keeps no copy of the words it carried).
+    `message_ref`: the channel's reference of what was delivered; `account_id`: the account
+    it went to. `payload`: what to keep of it from now on (a relay keeps no copy of the words
+    it carried).
     """
     values: dict[str, Any] = {
         "status": OutboxStatus.SENT,
         "sent_at": now,
-        "telegram_message_id": telegram_message_id,
+        "message_ref": message_ref,
+        "account_id": account_id,
     }
     if payload is not None:
         values["payload"] = payload
@@ -393,23 +413,28 @@ async def mark_unreachable(
     now: datetime,
     *,
     reason: DeliveryFailure = DeliveryFailure.UNREACHABLE,
-    admin_telegram_ids: Collection[int] = (),
+    channel: Channel = Channel.TELEGRAM,
+    admin_external_ids: Collection[str] = (),
 ) -> int:
-    """A 403 (or a 400 "chat not found") for a person: fail the message, mark them
-    unreachable, tell the organizers.
+    """A "blocked" (or "chat not found") for a person on `channel`: fail the message, mark
+    their account there unreachable, tell the organizers.
 
-    Told are the admins of the person's cohorts and the admins from the settings
-    (`admin_telegram_ids`) who have a chat with the bot, each once, with `reason`.
-    They are told once per time the person becomes unreachable: only the caller that
-    flips `reachable` (a conditional update) queues the notices, so a broadcast that meets
-    the same blocked person in several messages, or two senders, still tells them once.
+    Told are the admins of the person's cohorts and the admins from the front end's settings
+    (`admin_external_ids`, their user ids on `channel`) who have an account, each once, with
+    `reason`. They are told once per time the account becomes unreachable: only the caller
+    that flips `reachable` (a conditional update) queues the notices, so a broadcast that
+    meets the same blocked person in several messages, or two senders, still tells them once.
     Returns how many notices were queued.
     """
     await mark_failed(session, message_id, error, reason, now=now)
     flipped = await session.execute(
-        update(Person)
-        .where(Person.id == person_id, Person.reachable.is_(True))
-        .values(reachable=False, updated_at=now)
+        update(ChannelAccount)
+        .where(
+            ChannelAccount.person_id == person_id,
+            ChannelAccount.channel == channel,
+            ChannelAccount.reachable.is_(True),
+        )
+        .values(reachable=False, blocked_since=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if not flipped.rowcount:  # type: ignore[attr-defined]
@@ -443,7 +468,7 @@ async def mark_unreachable(
     cohorts_by_admin: dict[int, list[tuple[int, str]]] = {}
     for admin_id, cohort_id, name in rows:
         cohorts_by_admin.setdefault(admin_id, []).append((cohort_id, name))
-    if admin_telegram_ids:
+    if admin_external_ids:
         # Admins from the settings run every cohort: they hear of all the person's cohorts.
         # Only those who have talked to the bot have a person row and a chat to tell them in.
         all_cohorts = list(
@@ -456,10 +481,11 @@ async def mark_unreachable(
             ).tuples()
         )
         settings_admins = await session.scalars(
-            select(Person.id).where(
-                Person.telegram_user_id.in_(list(admin_telegram_ids)),
-                Person.telegram_chat_id.is_not(None),
-                Person.id != person_id,
+            select(ChannelAccount.person_id).where(
+                ChannelAccount.channel == channel,
+                ChannelAccount.external_user_id.in_(list(admin_external_ids)),
+                ChannelAccount.chat_ref.is_not(None),
+                ChannelAccount.person_id != person_id,
             )
         )
         for admin_id in settings_admins:

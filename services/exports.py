@@ -437,7 +437,7 @@ async def cohort_export(
                 project_title=project_title or None,
                 mentors=tuple(advisors[person.id].get(AdvisorKind.MENTOR, [])),
                 coaches=tuple(advisors[person.id].get(AdvisorKind.COACH, [])),
-                joined=person.telegram_user_id is not None,
+                joined=person.joined,
                 progress=(
                     round(sum(m.progress for m in milestones) / len(milestones))
                     if milestones

@@ -21,6 +21,7 @@ from models import (
     ProgressUpdate,
     Project,
 )
+from models.accounts import has_joined
 from services.projects import NotYours
 
 
@@ -54,7 +55,7 @@ async def advisees(session: AsyncSession, advisor_id: int) -> list[AdviseeLine]:
             name=person.full_name,
             cohort_name=cohort,
             kind=kind,
-            joined=person.telegram_user_id is not None,
+            joined=person.joined,
             project_title=title,
         )
         for person, cohort, kind, title in rows.tuples()
@@ -81,7 +82,7 @@ async def cohorts_overview(session: AsyncSession) -> list[CohortLine]:
             Cohort.id,
             Membership.role,
             func.count(Membership.id),
-            func.count(Person.telegram_user_id),
+            func.count(Person.id).filter(has_joined(Person)),
         )
         .join(Membership, Membership.cohort_id == Cohort.id)
         .join(Person, Person.id == Membership.person_id)
@@ -174,7 +175,7 @@ async def advisee_summaries(session: AsyncSession, advisor_id: int) -> list[Advi
                 name=person.full_name,
                 cohort_name=cohort_name,
                 kind=kind,
-                joined=person.telegram_user_id is not None,
+                joined=person.joined,
                 project_title=project.title if project and project.title else None,
                 progress=progress,
                 last_report_at=last,

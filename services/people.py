@@ -2,42 +2,59 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from domain.enums import Channel
 from domain.i18n import SUPPORTED_LANGUAGES
 from domain.nip import parse_nip
 from domain.roles import Role
 from domain.timezones import zone_label
-from models import Assignment, Cohort, Membership, Person, Project
+from models import Assignment, ChannelAccount, Cohort, Membership, Person, Project
 
 # Display order: the role a person acts in first when they hold several.
 ROLE_ORDER = (Role.ADMIN, Role.MENTOR, Role.COACH, Role.EXAMINER, Role.PARTICIPANT)
 
 
 @dataclass(frozen=True)
+class AccountRef:
+    """A channel account as the front end knows it: the channel and the user's id there.
+
+    `id` is the stored account's, None for someone not bound to anyone yet.
+    """
+
+    channel: Channel
+    external_user_id: str
+    id: int | None = None
+
+
+@dataclass(frozen=True)
 class Actor:
     """The person behind an update, as plain values; `person_id` is None for a stranger."""
 
-    telegram_user_id: int
+    account: AccountRef
     person_id: int | None
     name: str
     salutation: str  # "male", "female" or "neutral": Bapak, Ibu, Bapak/Ibu
     roles: frozenset[Role]
     language: str
     timezone: ZoneInfo
-    # An admin from ADMIN_TELEGRAM_IDS: runs every cohort, not only those they are admin of.
+    # An admin from the front end's settings (ADMIN_TELEGRAM_IDS): runs every cohort, not
+    # only those they are admin of.
     global_admin: bool = False
-    # False once a message to them got a 403 (they blocked the bot) until they come back.
+    # False once a message to this account failed for good (blocked) until they come back.
     reachable: bool = True
     # True when this very update created their record (an admin from the settings writing
     # for the first time): they are greeted as newcomers, not welcomed back.
     first_contact: bool = False
+    # When they last wrote through this account, as far as it was recorded (see `touch`).
+    last_inbound_at: datetime | None = None
 
     @property
     def is_known(self) -> bool:
@@ -61,48 +78,72 @@ def salutation_of(person: Person) -> str:
         return "neutral"
 
 
-def language_for_stranger(telegram_language: str | None, default: str) -> str:
-    code = (telegram_language or "").split("-")[0].lower()
+def language_for_stranger(language_hint: str | None, default: str) -> str:
+    """The language the channel reports for the user (e.g. "en-GB"), if the bot speaks it."""
+    code = (language_hint or "").split("-")[0].lower()
     return code if code in SUPPORTED_LANGUAGES else default
 
 
-async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Person | None:
+async def account_of(
+    session: AsyncSession, channel: Channel, external_user_id: str
+) -> ChannelAccount | None:
+    """The bound account with its person and memberships: one query, as it runs per update."""
     result = await session.execute(
-        select(Person)
-        .where(Person.telegram_user_id == telegram_user_id)
-        # One query per update: this runs for every message and button press.
-        .options(joinedload(Person.memberships))
+        select(ChannelAccount)
+        .where(
+            ChannelAccount.channel == channel, ChannelAccount.external_user_id == external_user_id
+        )
+        .options(
+            joinedload(ChannelAccount.person).joinedload(Person.memberships),
+            joinedload(ChannelAccount.person).joinedload(Person.accounts),
+        )
     )
     return result.unique().scalar_one_or_none()
 
 
+async def person_by_account(
+    session: AsyncSession, channel: Channel, external_user_id: str
+) -> Person | None:
+    account = await account_of(session, channel, external_user_id)
+    return None if account is None else account.person
+
+
+def holds_account(person: Person, channel: Channel, external_user_ids: Collection[str]) -> bool:
+    """Whether one of the person's accounts is among these (e.g. the admins from settings)."""
+    account = person.account_on(channel)
+    return account is not None and account.external_user_id in external_user_ids
+
+
 async def load_actor(
     session: AsyncSession,
-    telegram_user_id: int,
+    channel: Channel,
+    external_user_id: str,
     *,
-    admin_ids: frozenset[int],
+    global_admin: bool,
     default_language: str,
     default_zone: ZoneInfo,
-    telegram_language: str | None,
-    telegram_name: str,
+    language_hint: str | None,
+    display_name: str,
 ) -> Actor:
-    person = await person_by_telegram_id(session, telegram_user_id)
-    global_admin = telegram_user_id in admin_ids
+    """Who writes through this account. `global_admin` is the front end's call (its settings);
+    `language_hint` and `display_name` are what the channel says of a stranger."""
+    account = await account_of(session, channel, external_user_id)
     roles = {Role.ADMIN} if global_admin else set()
-    if person is None:
+    if account is None:
         return Actor(
-            telegram_user_id=telegram_user_id,
+            account=AccountRef(channel, external_user_id),
             person_id=None,
-            name=telegram_name,
+            name=display_name,
             salutation="neutral",
             roles=frozenset(roles),
-            language=language_for_stranger(telegram_language, default_language),
+            language=language_for_stranger(language_hint, default_language),
             timezone=default_zone,
             global_admin=global_admin,
         )
+    person = account.person
     roles.update(m.role for m in person.memberships if m.active)
     return Actor(
-        telegram_user_id=telegram_user_id,
+        account=AccountRef(channel, external_user_id, account.id),
         person_id=person.id,
         name=person.full_name,
         salutation=salutation_of(person),
@@ -110,17 +151,36 @@ async def load_actor(
         language=person.language,
         timezone=ZoneInfo(person.timezone),
         global_admin=global_admin,
-        reachable=person.reachable,
+        reachable=account.reachable,
+        last_inbound_at=account.last_inbound_at,
     )
 
 
-async def came_back(session: AsyncSession, person_id: int, chat_id: int, now: datetime) -> bool:
+# How stale `last_inbound_at` may get: recording every message would be a write per update.
+INBOUND_RESOLUTION = timedelta(minutes=10)
+
+
+async def touch(session: AsyncSession, actor: Actor, now: datetime) -> None:
+    """Record that they wrote through this account, at most once per INBOUND_RESOLUTION."""
+    if actor.account.id is None:
+        return
+    if actor.last_inbound_at is not None and now - actor.last_inbound_at < INBOUND_RESOLUTION:
+        return
+    await session.execute(
+        update(ChannelAccount)
+        .where(ChannelAccount.id == actor.account.id)
+        .values(last_inbound_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def came_back(session: AsyncSession, account_id: int, chat_ref: str, now: datetime) -> bool:
     """Someone marked unreachable (they had blocked the bot) wrote to it or unblocked it in
     their private chat: messages reach them there again. True if that changed anything."""
     changed = await session.execute(
-        update(Person)
-        .where(Person.id == person_id, Person.reachable.is_(False))
-        .values(reachable=True, telegram_chat_id=chat_id, updated_at=now)
+        update(ChannelAccount)
+        .where(ChannelAccount.id == account_id, ChannelAccount.reachable.is_(False))
+        .values(reachable=True, blocked_since=None, chat_ref=chat_ref, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return bool(changed.rowcount)  # type: ignore[attr-defined]
@@ -128,25 +188,29 @@ async def came_back(session: AsyncSession, person_id: int, chat_id: int, now: da
 
 async def ensure_admin_person(
     session: AsyncSession,
-    telegram_user_id: int,
-    chat_id: int,
+    account: AccountRef,
+    chat_ref: str,
     *,
     name: str,
     language: str,
     zone: ZoneInfo,
     now: datetime,
 ) -> Person:
-    """An admin from ADMIN_TELEGRAM_IDS gets a person record on first contact, for preferences."""
-    person = await person_by_telegram_id(session, telegram_user_id)
+    """An admin from the front end's settings gets a person record and an account on first
+    contact, for preferences."""
+    person = await person_by_account(session, account.channel, account.external_user_id)
     if person is None:
-        person = Person(
-            full_name=name,
-            telegram_user_id=telegram_user_id,
-            telegram_chat_id=chat_id,
-            language=language,
-            timezone=zone.key,
-            joined_at=now,
-        )
+        person = Person(full_name=name, language=language, timezone=zone.key, joined_at=now)
+        person.accounts = [
+            ChannelAccount(
+                channel=account.channel,
+                external_user_id=account.external_user_id,
+                chat_ref=chat_ref,
+                reachable=True,
+                last_inbound_at=now,
+                created_at=now,
+            )
+        ]
         session.add(person)
         await session.flush()
     return person

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import OutboxStatus
+from domain.enums import Channel, OutboxStatus
 from domain.nip import normalize_nip
 from domain.report_body import report_body
 from models import (
@@ -29,6 +29,7 @@ from models import (
     ConversationState,
     Evidence,
     FeedbackNote,
+    FormState,
     Invite,
     Membership,
     Milestone,
@@ -48,7 +49,15 @@ from services.errors import UserFacingError
 from services.evidence import blob_keys, unreferenced
 
 # Audit details that would name a person; dropped from the erased person's own entries.
-_IDENTIFYING_DETAILS = ("telegram_user_id", "telegram_chat_id", "name", "nip")
+# (telegram_* in entries from before channel accounts.)
+_IDENTIFYING_DETAILS = (
+    "external_user_id",
+    "account_id",
+    "telegram_user_id",
+    "telegram_chat_id",
+    "name",
+    "nip",
+)
 
 
 def erased_label(person_id: int) -> str:
@@ -76,9 +85,19 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
             "rank": person.rank,
             "language": person.language,
             "timezone": person.timezone,
-            "telegram_user_id": person.telegram_user_id,
-            "telegram_chat_id": person.telegram_chat_id,
-            "reachable": person.reachable,
+            "accounts": [
+                {
+                    "channel": a.channel.value,
+                    "external_user_id": a.external_user_id,
+                    "chat_ref": a.chat_ref,
+                    "phone": a.phone,
+                    "reachable": a.reachable,
+                    "blocked_since": _iso(a.blocked_since),
+                    "last_inbound_at": _iso(a.last_inbound_at),
+                    "created_at": _iso(a.created_at),
+                }
+                for a in person.accounts
+            ],
             "consent_at": _iso(person.consent_at),
             "joined_at": _iso(person.joined_at),
             "created_at": _iso(person.created_at),
@@ -538,7 +557,12 @@ async def erase_person(
     for material_id, key in materials:
         material_ids.append(material_id)
         blobs.add(key)
-    accounts = {str(i) for i in (person.telegram_user_id, person.telegram_chat_id) if i}
+    # Telegram conversation rows are keyed by the user's and the chat's id.
+    telegram = person.account_on(Channel.TELEGRAM)
+    telegram_keys = (
+        {k for k in (telegram.external_user_id, telegram.chat_ref) if k} if telegram else set()
+    )
+    accounts = telegram_keys
     if accounts:
         for value in await session.scalars(
             select(ConversationState.value).where(
@@ -546,6 +570,10 @@ async def erase_person(
             )
         ):
             blobs |= blob_keys(value)
+    # Their open form (services/forms.py) goes with its draft and the files in it.
+    for value in await session.scalars(select(FormState.draft).where(FormState.person_id == pid)):
+        blobs |= blob_keys(value)
+    await run(delete(FormState).where(FormState.person_id == pid))
 
     # What they wrote: blanked, the rows kept so reports, feedback and approvals stay countable.
     await run(delete(Evidence).where(Evidence.update_id.in_(their_reports)))
@@ -565,25 +593,29 @@ async def erase_person(
         update(SeminarAttendance).where(SeminarAttendance.person_id == pid).values(reason=None)
     )
 
-    # Links to their Telegram account and their chats.
+    # Links to their channel accounts and their chats.
     await run(delete(Invite).where(Invite.person_id == pid))
     await run(delete(Vacation).where(Vacation.person_id == pid))
-    chats = [c for c in (person.telegram_chat_id, person.telegram_user_id) if c is not None]
-    await run(
-        delete(RelayedMessage).where(
-            or_(RelayedMessage.recipient_id == pid, RelayedMessage.chat_id.in_(chats))
-        )
-    )
-    await _forget_conversations(session, person.telegram_user_id, person.telegram_chat_id)
+    their_chats = [
+        and_(RelayedMessage.channel == a.channel, RelayedMessage.chat_ref == a.chat_ref)
+        for a in person.accounts
+        if a.chat_ref is not None
+    ]
+    await run(delete(RelayedMessage).where(or_(RelayedMessage.recipient_id == pid, *their_chats)))
+    await _forget_conversations(session, telegram_keys)
     # The live status of an announcement they sent sits in their chat: stop pointing at it.
+    telegram_chats = [int(k) for k in telegram_keys if k.lstrip("-").isdigit()]
     await run(
         update(Broadcast)
-        .where(Broadcast.status_chat_id.in_(chats))
+        .where(Broadcast.status_chat_id.in_(telegram_chats))
         .values(status_chat_id=None, status_message_id=None)
     )
-    if person.telegram_user_id is not None:
+    for account in person.accounts:
         await run(
-            delete(CodeAttempt).where(CodeAttempt.telegram_user_id == person.telegram_user_id)
+            delete(CodeAttempt).where(
+                CodeAttempt.channel == account.channel,
+                CodeAttempt.external_user_id == account.external_user_id,
+            )
         )
 
     # Messages: nothing more goes to them; what was queued for others no longer names them.
@@ -603,10 +635,9 @@ async def erase_person(
     person.agency = None
     person.position = None
     person.rank = None
-    person.telegram_user_id = None
-    person.telegram_chat_id = None
+    # Their accounts go (delete-orphan): nothing reaches or recognises them any more.
+    person.accounts.clear()
     person.consent_at = None
-    person.reachable = False
     person.erased_at = now
     person.updated_at = now
     await session.flush()
@@ -639,14 +670,11 @@ async def erase_person(
     )
 
 
-async def _forget_conversations(
-    session: AsyncSession, user_id: int | None, chat_id: int | None
-) -> None:
-    """Half-written forms and per-user data of their Telegram account (bot/persistence.py rows)."""
-    ids = {i for i in (user_id, chat_id) if i is not None}
-    if not ids:
+async def _forget_conversations(session: AsyncSession, keys: set[str]) -> None:
+    """Half-written forms and per-user data of their Telegram account (bot/persistence.py rows),
+    by its user and chat ids."""
+    if not keys:
         return
-    keys = {str(i) for i in ids}
     await session.execute(
         delete(ConversationState)
         .where(ConversationState.kind.in_(("user", "chat")), ConversationState.key.in_(keys))
@@ -662,7 +690,7 @@ async def _forget_conversations(
             parts = json.loads(key)
         except ValueError:
             continue
-        if isinstance(parts, list) and ids & {p for p in parts if isinstance(p, int)}:
+        if isinstance(parts, list) and keys & {str(p) for p in parts if isinstance(p, int)}:
             await session.execute(
                 delete(ConversationState).where(
                     ConversationState.kind == kind, ConversationState.key == key

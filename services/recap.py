@@ -25,6 +25,7 @@ from models import (
     ProgressUpdate,
     Project,
 )
+from models.accounts import has_joined
 from services.errors import UserFacingError
 from services.response_times import (
     RESPONSE_KINDS,
@@ -222,7 +223,7 @@ async def cohort_recap(
     ids = None if participant_ids is None else sorted(set(participant_ids))
 
     people_query = (
-        select(Person.id, Person.full_name, Person.timezone, Person.telegram_user_id)
+        select(Person.id, Person.full_name, Person.timezone, has_joined(Person))
         .join(Membership, Membership.person_id == Person.id)
         .where(
             Membership.cohort_id == cohort_id,
@@ -300,7 +301,7 @@ async def cohort_recap(
 
     participants = []
     week_total = 0
-    for person_id, name, _, telegram_id in people:
+    for person_id, name, _, has_account in people:
         horizons = {}
         for horizon in Horizon:
             c = counts.get((person_id, horizon))
@@ -318,7 +319,7 @@ async def cohort_recap(
             ParticipantRecap(
                 participant_id=person_id,
                 name=name,
-                joined=telegram_id is not None,
+                joined=bool(has_account),
                 horizons=MappingProxyType(horizons),
                 reports=total,
                 last_report_at=last,

@@ -44,7 +44,7 @@ def excerpt(text: str) -> str:
 
 def reachable(recipients: Sequence[Recipient]) -> list[Recipient]:
     """Those a relay can go to now: joined, and not known to be unreachable."""
-    return [r for r in recipients if r.chat_id is not None]
+    return [r for r in recipients if r.reachable]
 
 
 def _role(relation: str) -> dict[str, Any]:
@@ -197,7 +197,7 @@ async def queue_note(
 ) -> bool:
     """Queue a note for its recipient; False when they cannot be reached (it stays recorded).
     `receipt`: the author's confirmation, answered if the note never arrives."""
-    if delivery.recipient.chat_id is None:
+    if not delivery.recipient.reachable:
         return False
     await enqueue(
         session,

@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from domain.enums import AdvisorKind, EvidenceKind, FeedbackKind, MilestoneStatus, UpdateStatus
+from domain.enums import (
+    AdvisorKind,
+    Channel,
+    EvidenceKind,
+    FeedbackKind,
+    MilestoneStatus,
+    UpdateStatus,
+)
 from models import (
     Assignment,
     Evidence,
@@ -67,7 +74,8 @@ class Recipient:
 
     person_id: int
     name: str
-    chat_id: int | None
+    # Joined, with an account a message can reach (the sender picks it).
+    reachable: bool
     language: str
     timezone: ZoneInfo
     relation: str  # "participant", "mentor" or "coach"
@@ -77,7 +85,7 @@ class Recipient:
         return cls(
             person_id=person.id,
             name=person.full_name,
-            chat_id=person.telegram_chat_id if person.reachable else None,
+            reachable=person.reachable,
             language=person.language,
             timezone=ZoneInfo(person.timezone),
             relation=relation,
@@ -218,8 +226,9 @@ async def submit_report(
 async def record_relay(
     session: AsyncSession,
     *,
-    chat_id: int,
-    message_id: int,
+    channel: Channel,
+    chat_ref: str,
+    message_ref: str,
     recipient_id: int,
     update_id: int,
     note_id: int | None,
@@ -227,8 +236,9 @@ async def record_relay(
 ) -> None:
     session.add(
         RelayedMessage(
-            chat_id=chat_id,
-            message_id=message_id,
+            channel=channel,
+            chat_ref=chat_ref,
+            message_ref=message_ref,
             recipient_id=recipient_id,
             update_id=update_id,
             note_id=note_id,
@@ -240,8 +250,9 @@ async def record_relay(
 async def record_queued_relay(
     session: AsyncSession,
     *,
-    chat_id: int,
-    message_ids: Sequence[int],
+    channel: Channel,
+    chat_ref: str,
+    message_refs: Sequence[str],
     recipient_id: int,
     update_id: int,
     note_id: int | None = None,
@@ -255,11 +266,12 @@ async def record_queued_relay(
         return False
     if note_id is not None and await session.get(FeedbackNote, note_id) is None:
         note_id = None
-    for message_id in message_ids:
+    for message_ref in message_refs:
         await record_relay(
             session,
-            chat_id=chat_id,
-            message_id=message_id,
+            channel=channel,
+            chat_ref=chat_ref,
+            message_ref=message_ref,
             recipient_id=recipient_id,
             update_id=update_id,
             note_id=note_id,
@@ -268,10 +280,15 @@ async def record_queued_relay(
     return True
 
 
-async def find_relay(session: AsyncSession, chat_id: int, message_id: int) -> RelayedMessage | None:
+async def find_relay(
+    session: AsyncSession, channel: Channel, chat_ref: str, message_ref: str
+) -> RelayedMessage | None:
+    """The report (and note) a message the bot delivered carries, by the channel's references."""
     return await session.scalar(
         select(RelayedMessage).where(
-            RelayedMessage.chat_id == chat_id, RelayedMessage.message_id == message_id
+            RelayedMessage.channel == channel,
+            RelayedMessage.chat_ref == chat_ref,
+            RelayedMessage.message_ref == message_ref,
         )
     )
 
@@ -479,10 +496,15 @@ async def request_revision(
 
 
 async def check_advisor_button(
-    session: AsyncSession, person_id: int, chat_id: int, message_id: int, update_id: int
+    session: AsyncSession,
+    person_id: int,
+    channel: Channel,
+    chat_ref: str,
+    message_ref: str,
+    update_id: int,
 ) -> None:
     """A report button works only on the message it came with, for the person it was sent to."""
-    relay = await find_relay(session, chat_id, message_id)
+    relay = await find_relay(session, channel, chat_ref, message_ref)
     if relay is None or relay.recipient_id != person_id or relay.update_id != update_id:
         raise NotYours()
 

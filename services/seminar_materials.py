@@ -23,6 +23,7 @@ from models import (
     SeminarMaterial,
     SeminarPresenter,
 )
+from models.accounts import has_joined
 from services import audit, outbox
 from services.errors import UserFacingError
 from services.outbox import Outgoing
@@ -187,7 +188,7 @@ async def recipients_of(
 ) -> list[Recipient]:
     """The presenter's mentor(s) and coach(es) in the seminar's cohort, then the examiner."""
     rows = await session.execute(
-        select(Person.id, Person.full_name, Assignment.kind, Person.telegram_chat_id)
+        select(Person.id, Person.full_name, Assignment.kind, has_joined(Person))
         .join(Assignment, Assignment.advisor_id == Person.id)
         .where(
             Assignment.cohort_id == seminar.cohort_id,
@@ -196,18 +197,18 @@ async def recipients_of(
         .order_by(Assignment.kind, Person.full_name, Person.id)
     )
     found: list[Recipient] = []
-    for person_id, name, kind, chat in rows.tuples():
+    for person_id, name, kind, joined in rows.tuples():
         role = Role.MENTOR if kind is AdvisorKind.MENTOR else Role.COACH
-        found.append(Recipient(person_id, name, role, chat is not None))
-    for person_id, name, chat in (
+        found.append(Recipient(person_id, name, role, bool(joined)))
+    for person_id, name, joined in (
         await session.execute(
-            select(Person.id, Person.full_name, Person.telegram_chat_id).where(
+            select(Person.id, Person.full_name, has_joined(Person)).where(
                 Person.id.in_(await _examiner_ids(session, seminar))
             )
         )
     ).tuples():
         if all(r.person_id != person_id for r in found):
-            found.append(Recipient(person_id, name, Role.EXAMINER, chat is not None))
+            found.append(Recipient(person_id, name, Role.EXAMINER, bool(joined)))
     order = {Role.MENTOR: 0, Role.COACH: 1, Role.EXAMINER: 2}
     return sorted(found, key=lambda r: order[r.role])
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.cohort_csv import parse_cohort_csv
+from domain.enums import Channel
 from domain.roles import Role
 from domain.timezones import WIB
+from models import ChannelAccount, Person
 from models.db import session_factory
 from services.cohorts import import_cohort, invites_for
+from services.people import person_by_account
 
 COHORT = "PKP Angkatan IV"
 HEADER = "role,name,nip,agency,position,timezone,mentor_nip,coach_nip,project_title"
@@ -90,3 +94,31 @@ async def add_milestones(
             )
             ids.append(milestone.id)
     return ids
+
+
+def telegram_account(user_id: int, *, reachable: bool = True) -> ChannelAccount:
+    """A Telegram account whose private chat is the user's id, as Telegram makes it."""
+    return ChannelAccount(
+        channel=Channel.TELEGRAM,
+        external_user_id=str(user_id),
+        chat_ref=str(user_id),
+        reachable=reachable,
+    )
+
+
+async def person_on_telegram(session: AsyncSession, user_id: int) -> Person | None:
+    """The person bound to this Telegram user, with their accounts."""
+    return await person_by_account(session, Channel.TELEGRAM, str(user_id))
+
+
+def on_telegram(user_id: int) -> ColumnElement[bool]:
+    """For a query on Person: bound to this Telegram user."""
+    return (
+        select(ChannelAccount.id)
+        .where(
+            ChannelAccount.person_id == Person.id,
+            ChannelAccount.channel == Channel.TELEGRAM,
+            ChannelAccount.external_user_id == str(user_id),
+        )
+        .exists()
+    )

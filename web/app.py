@@ -6,10 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
+from web.desk import ROOT as DESK_ROOT
+from web.desk import DeskConfig, create_desk
 from web.health import Readiness
-from web.metrics import CONTENT_TYPE, exposition, refresh_outbox
+from web.metrics import CONTENT_TYPE, exposition, refresh_inbox, refresh_outbox
 from web.telegram_webhook import TelegramWebhook
 
 HEALTH_PATH = "/healthz"
@@ -22,8 +24,10 @@ def create_web_app(
     *,
     telegram_webhook: TelegramWebhook | None = None,
     readiness: Readiness | None = None,
+    desk: DeskConfig | None = None,
 ) -> Starlette:
-    """The routes: health, readiness, metrics, and Telegram's webhook in webhook mode."""
+    """The routes: health, readiness, metrics, Telegram's webhook in webhook mode, and the
+    organizer web desk under /dasbor when it is set up."""
     ready = readiness or Readiness(engine)
 
     async def healthz(request: Request) -> Response:
@@ -40,13 +44,16 @@ def create_web_app(
     async def metrics(request: Request) -> Response:
         """Prometheus' text format; the delivery queue's depth is read at each scrape."""
         await refresh_outbox(engine)
+        await refresh_inbox(engine)
         return Response(exposition(), media_type=CONTENT_TYPE)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(HEALTH_PATH, healthz, methods=["GET"]),
         Route(READY_PATH, readyz, methods=["GET"]),
         Route(METRICS_PATH, metrics, methods=["GET"]),
     ]
     if telegram_webhook is not None:
         routes.append(Route(telegram_webhook.path, telegram_webhook.receive, methods=["POST"]))
+    if desk is not None:
+        routes.append(Mount(DESK_ROOT, app=create_desk(engine, desk)))
     return Starlette(routes=routes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -41,9 +42,17 @@ def _current_revisions(connection: Connection) -> frozenset[str]:
 class Readiness:
     """Ready when the database answers and its schema is the one this code expects."""
 
-    def __init__(self, engine: AsyncEngine, *, timeout: float = READINESS_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        timeout: float = READINESS_TIMEOUT_S,
+        worker: Callable[[], NotReady | None] | None = None,
+    ) -> None:
         self._engine = engine
         self._timeout = timeout
+        # The active worker's own checks (lock held, sweep and sender recent); see bot/worker.py.
+        self._worker = worker
 
     async def check(self) -> NotReady | None:
         expected = expected_revisions()
@@ -62,4 +71,6 @@ class Readiness:
                 "migrations_pending",
                 {"database_revision": sorted(current), "expected_revision": sorted(expected)},
             )
+        if self._worker is not None:
+            return self._worker()
         return None

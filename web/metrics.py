@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.enums import OutboxStatus
+from models.inbox import InboxUpdate
 from models.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,16 @@ WEBHOOK_REFUSED = Counter(
     "properbot_webhook_refused",
     "Webhook posts refused before handling: a wrong or missing secret, or a malformed body",
     ["reason"],
+)
+
+INBOX = Gauge(
+    "properbot_inbox_updates",
+    "Rows of the update inbox by status (pending, done), read at each scrape",
+    ["status"],
+)
+ACTIVE_WORKER = Gauge(
+    "properbot_active_worker",
+    "1 while this instance is the active worker (holds the lock, handles the inbox, sends)",
 )
 
 SEND_OUTCOMES = ("sent", "retried", "failed", "unreachable", "dropped")
@@ -113,3 +124,20 @@ async def refresh_outbox(engine: AsyncEngine) -> bool:
 def exposition(registry: CollectorRegistry = REGISTRY) -> bytes:
     """The metrics page in Prometheus' text format."""
     return generate_latest(registry)
+
+
+async def refresh_inbox(engine: AsyncEngine) -> bool:
+    """Read the inbox's depth by status into the gauge; False when the database could not be
+    read (the gauge is then emptied)."""
+    query = select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status)
+    try:
+        async with asyncio.timeout(OUTBOX_QUERY_TIMEOUT_S), engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+    except Exception as exc:
+        log.warning("metrics: the inbox could not be read: %s", type(exc).__name__)
+        INBOX.clear()
+        return False
+    counts = {str(status): int(n) for status, n in rows}
+    for status in ("pending", "done"):
+        INBOX.labels(status).set(counts.get(status, 0))
+    return True

@@ -28,6 +28,7 @@ from models import (
     Project,
     Vacation,
 )
+from models.accounts import has_joined, is_reachable
 from models.base import UtcDateTime
 
 participant = aliased(Person, name="participant")
@@ -45,8 +46,8 @@ OLDEST = bindparam("oldest", type_=UtcDateTime())
 
 
 def reachable(person: Any) -> Any:
-    """Joined the bot and has not blocked it."""
-    return and_(person.telegram_user_id.is_not(None), person.reachable.is_(True))
+    """Joined the bot and has an account that has not blocked it."""
+    return is_reachable(person)
 
 
 def enrolled_in(cohort_id: Any = None) -> Any:
@@ -94,7 +95,7 @@ def waiting_reports() -> Any:
 
 COHORTS = select(Cohort.id, Cohort.name, Cohort.settings)
 
-ZONES = select(Person.timezone).where(Person.telegram_user_id.is_not(None)).distinct()
+ZONES = select(Person.timezone).where(has_joined(Person)).distinct()
 
 VACATIONS = select(Vacation.person_id, Vacation.starts_on, Vacation.ends_on).where(
     Vacation.ends_on >= bindparam("first"), Vacation.starts_on <= bindparam("last")

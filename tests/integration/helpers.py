@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.harness import RunningBot
 from domain.i18n import translator
+from domain.markup import escape_params, to_plain
 
 
 async def say(bot: RunningBot, user: Any, text: str) -> Any:
@@ -30,7 +31,5 @@ async def press_data(bot: RunningBot, user: Any, message: Any, data: str) -> Any
 
 
 def text(key: str, language: str = "id", **params: object) -> str:
-    """The catalog text as the user sees it (HTML tags removed)."""
-    import re
-
-    return re.sub(r"<[^>]+>", "", translator(language)(key, **params))
+    """The catalog text as the user sees it (the markup rendered, parameters literal)."""
+    return to_plain(translator(language)(key, **escape_params(params)))

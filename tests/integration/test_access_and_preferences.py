@@ -13,7 +13,7 @@ from fakegram import FakeTelegram
 from models import Person
 from models.db import session_factory
 from tests.conftest import ADMIN_ID
-from tests.factories import import_roster
+from tests.factories import import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
 
 
@@ -49,7 +49,7 @@ async def test_a_stranger_sending_a_photo_or_forging_buttons_changes_nothing(
         answer = await press_data(bot, stranger, stranger.last, forged)
         assert answer is not None and answer.show_alert
     async with session_factory(engine)() as session:
-        assert await session.scalar(select(Person).where(Person.telegram_user_id == 4004)) is None
+        assert await session.scalar(select(Person).where(on_telegram(4004))) is None
 
 
 async def test_help_lists_exactly_the_commands_of_each_role(
@@ -65,7 +65,17 @@ async def test_help_lists_exactly_the_commands_of_each_role(
         return {line.split()[0] for line in message.plain.splitlines() if line.startswith("/")}  # type: ignore[attr-defined]
 
     assert commands(await say(bot, stranger, "/bantuan")) == {"/start", "/bantuan"}
-    everyone = {"/start", "/bantuan", "/jadwal", "/profil", "/dataku", "/bahasa", "/zona", "/batal"}
+    everyone = {
+        "/start",
+        "/bantuan",
+        "/jadwal",
+        "/dasbor",
+        "/profil",
+        "/dataku",
+        "/bahasa",
+        "/zona",
+        "/batal",
+    }
     participant_help = commands(await say(bot, participant, "/bantuan"))
     assert participant_help == everyone | {
         "/lapor",
@@ -179,7 +189,7 @@ async def test_switching_zone_prints_local_time_with_the_label(
         "zone.changed", zone="WITA", now="Senin, 2 November 2026, 09.00 WITA"
     )
     async with session_factory(engine)() as session:
-        person = await session.scalar(select(Person).where(Person.telegram_user_id == 1001))
+        person = await session.scalar(select(Person).where(on_telegram(1001)))
         assert person is not None and person.timezone == "Asia/Makassar"
     # A stale or forged zone button is refused and changes nothing.
     answer = await press_data(bot, budi, chooser, "tz1:MARS")
@@ -195,9 +205,7 @@ async def test_someone_who_blocked_the_bot_is_reachable_again_once_they_come_bac
 
     async def reachable(telegram_user_id: int) -> bool:
         async with session_factory(engine)() as session:
-            person = await session.scalar(
-                select(Person).where(Person.telegram_user_id == telegram_user_id)
-            )
+            person = await session.scalar(select(Person).where(on_telegram(telegram_user_id)))
             assert person is not None
             return person.reachable
 
@@ -206,11 +214,9 @@ async def test_someone_who_blocked_the_bot_is_reachable_again_once_they_come_bac
         user.block()  # type: ignore[attr-defined]
         await bot.settle()
         async with session_factory(engine)() as session, session.begin():
-            person = await session.scalar(
-                select(Person).where(Person.telegram_user_id == telegram_user_id)
-            )
+            person = await session.scalar(select(Person).where(on_telegram(telegram_user_id)))
             assert person is not None
-            person.reachable = False
+            person.accounts[0].reachable = False
 
     # Budi unblocks the bot (the client's "Restart"): reachable before he writes anything.
     await blocked_and_found_out(budi, 1001)

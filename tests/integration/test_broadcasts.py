@@ -30,7 +30,7 @@ from services import broadcasts, groups
 from services.broadcasts import AUDIENCE_ROLES, Audience
 from services.errors import UnknownCohort, UserFacingError
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, HEADER, import_roster
+from tests.factories import COHORT, HEADER, import_roster, telegram_account
 from tests.integration.helpers import press, press_data, say, text
 
 OTHER_COHORT = "PKN II Angkatan XXXVII"
@@ -85,7 +85,9 @@ async def mark_joined(engine: AsyncEngine, now: datetime, *nips: str) -> None:
         for index, nip in enumerate(nips, start=1):
             person = await session.scalar(select(Person).where(Person.nip == nip))
             assert person is not None
-            person.telegram_user_id = person.telegram_chat_id = 7000 + index
+            # Joining again (a later call) keeps their one account, as onboarding would.
+            if not person.accounts:
+                person.accounts.append(telegram_account(7000 + index))
             person.joined_at = now
 
 

@@ -18,7 +18,7 @@ from fakegram import FakeTelegram
 from models import AuditEntry, Cohort, CohortStage, Person
 from models.db import session_factory
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, HEADER, import_roster
+from tests.factories import COHORT, HEADER, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
 
 LINK = re.compile(r"https://t\.me/properbot_test_bot\?start=([A-Z0-9]+)")
@@ -129,9 +129,7 @@ async def test_an_organizer_adds_a_stage_and_moves_its_dates(
     cid = await cohort_id(engine)
     assert all(e.cohort_id == cid for e in entries)
     async with session_factory(engine)() as session:
-        admin_person = await session.scalar(
-            select(Person.id).where(Person.telegram_user_id == ADMIN_ID)
-        )
+        admin_person = await session.scalar(select(Person.id).where(on_telegram(ADMIN_ID)))
     assert entries[1].actor_id == admin_person
 
     listing = await say(bot, admin, "/angkatan")
@@ -229,7 +227,7 @@ async def test_undang_lists_only_who_has_not_joined_with_links_that_work(
     await join(bot, telegram, 1002, code.group(1))
     async with session_factory(engine)() as session:
         nur = await session.scalar(select(Person).where(Person.nip == team["nurhayati"].nip))
-        assert nur is not None and nur.telegram_user_id == 1002
+        assert nur is not None and [a.external_user_id for a in nur.accounts] == ["1002"]
 
     offer = await say(bot, admin, "/undang")
     assert "4 dari 6 orang belum bergabung" in offer.plain

@@ -18,6 +18,7 @@ from domain.enums import OutboxStatus
 from fakegram import FakeTelegram
 from models import (
     AuditEntry,
+    ChannelAccount,
     ConversationState,
     Evidence,
     FeedbackNote,
@@ -227,10 +228,9 @@ async def test_erase_asks_first_then_erases_and_the_person_becomes_a_stranger(
         person = await session.get_one(Person, budi_id)
         assert person.full_name == f"[erased #{budi_id}]"
         assert (person.nip, person.agency, person.position) == (None, None, None)
-        assert (person.telegram_user_id, person.telegram_chat_id, person.consent_at) == (
-            None,
-            None,
-            None,
+        assert (person.accounts, person.consent_at) == ([], None)
+        assert await count(engine, ChannelAccount) == 0 or not await session.scalar(
+            select(ChannelAccount.id).where(ChannelAccount.person_id == budi_id)
         )
         assert person.erased_at is not None
         texts = list(
@@ -263,7 +263,7 @@ async def test_erase_asks_first_then_erases_and_the_person_becomes_a_stranger(
                 AuditEntry.action == "person.joined", AuditEntry.actor_id == budi_id
             )
         )
-        assert joined is not None and "telegram_user_id" not in joined
+        assert joined is not None and "external_user_id" not in joined
     assert await count(engine, Evidence) == 0
     assert await count(engine, ProgressUpdate) == reports_before  # anonymous counts stay
     assert await count(engine, FeedbackNote) == feedback_before

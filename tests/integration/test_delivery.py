@@ -25,17 +25,17 @@ from telegram.request import HTTPXRequest
 
 from bot.sender import Sender
 from domain.clock import ManualClock
-from domain.enums import DeliveryFailure, OutboxStatus
+from domain.enums import Channel, DeliveryFailure, OutboxStatus
 from domain.ratelimit import RetryPolicy
 from fakegram import TINY_JPEG, FakeTelegram, RateLimits
-from models import Cohort, OutboxMessage, Person
+from models import ChannelAccount, Cohort, OutboxMessage, Person
 from models.db import session_factory
 from scheduler.runner import SWEEP_JOB_ID, Runner
 from services import delivery
 from services.outbox import Button, Outgoing, enqueue
-from services.people import ensure_admin_person
+from services.people import AccountRef, ensure_admin_person
 from services.reminders import ReminderSweep
-from tests.factories import SMALL_ROSTER, import_roster
+from tests.factories import SMALL_ROSTER, import_roster, telegram_account
 from tests.integration.helpers import text
 
 # The small roster plus an organizer in WITA, who hears about unreachable people.
@@ -102,13 +102,11 @@ class Cast:
             await session.execute(
                 update(Person)
                 .where(Person.id == self.ids[handle])
-                .values(
-                    telegram_user_id=chat_id,
-                    telegram_chat_id=chat_id,
-                    joined_at=datetime(2026, 10, 1, tzinfo=UTC),
-                    language=language,
-                )
+                .values(joined_at=datetime(2026, 10, 1, tzinfo=UTC), language=language)
             )
+            account = telegram_account(chat_id)
+            account.person_id = self.ids[handle]
+            session.add(account)
         return self.server.user(chat_id, handle.title(), language_code=language)
 
 
@@ -118,8 +116,7 @@ async def crowd(engine: AsyncEngine, server: FakeTelegram, n: int, first: int = 
         people = [
             Person(
                 full_name=f"Peserta {i}",
-                telegram_user_id=first + i,
-                telegram_chat_id=first + i,
+                accounts=[telegram_account(first + i)],
                 joined_at=datetime(2026, 10, 1, tzinfo=UTC),
                 language="id",
                 timezone="Asia/Jakarta",
@@ -255,8 +252,8 @@ async def test_each_person_reads_the_message_in_their_own_language_and_zone(
     assert {row.status for row in stored.values()} == {OutboxStatus.SENT}
     assert stored["k:budi"].sent_at == now  # the album costs three: it waited for the rate
     assert stored["k:nur"].sent_at and stored["k:nur"].sent_at > now
-    assert stored["k:budi"].telegram_message_id == budi.last.message_id
-    assert stored["k:nur"].telegram_message_id == nurhayati.last.message_id
+    assert stored["k:budi"].message_ref == str(budi.last.message_id)
+    assert stored["k:nur"].message_ref == str(nurhayati.last.message_id)
 
 
 async def test_a_storm_of_429s_pauses_everything_and_delivers_each_message_once(
@@ -363,7 +360,9 @@ async def test_a_blocked_person_is_marked_unreachable_and_the_organizer_told_onc
     # more, and what follows is failed without trying.
     async with session_factory(engine)() as session, session.begin():
         await session.execute(
-            update(Person).where(Person.id == cast.ids["budi"]).values(reachable=True)
+            update(ChannelAccount)
+            .where(ChannelAccount.person_id == cast.ids["budi"])
+            .values(reachable=True, blocked_since=None)
         )
     await queue(engine, "b:late", greeting("X", now), clock.now(), recipient_id=cast.ids["budi"])
     first_again = await sender.drain_once()
@@ -388,8 +387,8 @@ async def test_admins_from_the_settings_who_talked_to_the_bot_hear_of_it_once_to
     async with session_factory(engine)() as session, session.begin():
         await ensure_admin_person(
             session,
-            1500,
-            1500,
+            AccountRef(Channel.TELEGRAM, "1500"),
+            "1500",
             name="Yulia",
             language="id",
             zone=ZoneInfo("Asia/Jakarta"),
@@ -426,7 +425,13 @@ async def test_an_unreachable_person_in_no_cohort_is_reported_to_settings_admins
     (loner,) = await crowd(engine, server, 1)
     async with session_factory(engine)() as session, session.begin():
         await ensure_admin_person(
-            session, 1500, 1500, name="Yulia", language="en", zone=ZoneInfo("UTC"), now=now
+            session,
+            AccountRef(Channel.TELEGRAM, "1500"),
+            "1500",
+            name="Yulia",
+            language="en",
+            zone=ZoneInfo("UTC"),
+            now=now,
         )
     yulia = server.user(1500, "Yulia", language_code="en")
     server.user(3000, "Peserta 0").block()
@@ -521,7 +526,8 @@ async def test_after_a_crash_in_flight_messages_go_once_more_flagged_and_logged(
         claimed = await delivery.claim_due(session, now, limit=3)
     first = claimed[0]
     crashed = Sender(bot, session_factory(engine), clock)
-    await bot.send_message(first.chat_id, crashed.render(first).parts[0])  # type: ignore[arg-type]
+    assert first.chat_ref is not None
+    await bot.send_message(int(first.chat_ref), crashed.render(first).parts[0])
     clock.advance(timedelta(seconds=30))
 
     with caplog.at_level(logging.WARNING, logger="services.delivery"):
@@ -534,7 +540,7 @@ async def test_after_a_crash_in_flight_messages_go_once_more_flagged_and_logged(
     warning = next(r for r in caplog.records if "may be repeated once" in r.getMessage())
     assert warning.levelno == logging.WARNING and str(repeated) in warning.getMessage()
     per_chat = Counter(chat for _, chat in sends(server))
-    assert per_chat[first.chat_id] == 2  # the one in flight: at most once more
+    assert per_chat[int(first.chat_ref)] == 2  # the one in flight: at most once more
     assert sorted(per_chat.values()) == [1, 1, 1, 2]
     async with session_factory(engine)() as session, session.begin():
         assert await delivery.recover_interrupted(session, clock.now()) == []
@@ -664,11 +670,9 @@ async def test_chat_not_found_for_a_person_marks_them_unreachable_like_a_block(
     siti = await cast.join("siti", 1009, language="en")
     # Budi's stored chat is one Telegram does not know (his account is gone, say).
     async with session_factory(engine)() as session, session.begin():
-        await session.execute(
-            update(Person)
-            .where(Person.id == cast.ids["budi"])
-            .values(telegram_user_id=4242, telegram_chat_id=4242)
-        )
+        account = telegram_account(4242)
+        account.person_id = cast.ids["budi"]
+        session.add(account)
     for n in range(2):
         await queue(engine, f"b:{n}", greeting("X", now), now, recipient_id=cast.ids["budi"])
 

@@ -38,7 +38,7 @@ from services.errors import UserFacingError
 from services.exports import cohort_export
 from services.outbox import Outgoing
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, HEADER, add_milestones, import_roster
+from tests.factories import COHORT, HEADER, add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
 from tests.integration.test_reports import cast, report
 
@@ -184,9 +184,7 @@ async def test_an_admin_gets_the_workbook_with_the_participants_figures(
 
     (entry,) = await export_audits(engine)
     async with session_factory(engine)() as session:
-        admin_person = await session.scalar(
-            select(Person.id).where(Person.telegram_user_id == ADMIN_ID)
-        )
+        admin_person = await session.scalar(select(Person.id).where(on_telegram(ADMIN_ID)))
     assert entry.actor_id == admin_person and entry.cohort_id is not None
     assert entry.details["format"] == "xlsx"
     assert entry.details["rows"]["participants"] == 2 and entry.details["rows"]["reports"] == 1

@@ -3,7 +3,6 @@ never with the generic "something went wrong" (a crash), on both databases."""
 
 from __future__ import annotations
 
-import html
 import random
 import re
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.harness import RunningBot
 from domain.i18n import translator
+from domain.markup import to_plain
 from fakegram import FakeTelegram
 from tests.conftest import ADMIN_ID
 from tests.factories import add_milestones, import_roster
@@ -65,7 +65,7 @@ def _catalog_patterns() -> list[re.Pattern[str]]:
     patterns = []
     for language in ("id", "en"):
         for template in translator(language).messages.values():
-            plain = html.unescape(re.sub(r"<[^>]+>", "", template))
+            plain = to_plain(template)
             parts = re.split(r"\{[^{}]*\}", plain)
             patterns.append(re.compile(".*".join(re.escape(p) for p in parts), re.DOTALL))
     return patterns

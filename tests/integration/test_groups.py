@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.harness import RunningBot
 from fakegram import FakeTelegram
-from models import AuditEntry, CohortGroup, Person
+from models import AuditEntry, ChannelAccount, CohortGroup, Person
 from models.db import session_factory
 from services import broadcasts, groups
 from services.broadcasts import AUDIENCE_ROLES, Audience
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, add_milestones, import_roster
+from tests.factories import COHORT, add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
 from tests.integration.test_broadcasts import (  # noqa: F401 - the fixture registers handlers
     OTHER_COHORT,
@@ -61,7 +61,13 @@ async def test_an_organizer_links_the_group_by_name_and_announcements_can_go_the
         entries = list(await session.scalars(select(AuditEntry.action)))
         assert entries.count("group.link") == 1
         # The admin spoke only in the group: the group was not taken for their private chat.
-        assert await session.scalar(select(Person).where(Person.telegram_chat_id == GROUP)) is None
+        assert await session.scalar(select(Person).where(on_telegram(GROUP))) is None
+        assert (
+            await session.scalar(
+                select(ChannelAccount).where(ChannelAccount.chat_ref == str(GROUP))
+            )
+            is None
+        )
 
     # An announcement "juga ke grup" is queued for the group too.
     async with session_factory(engine)() as session, session.begin():

@@ -9,18 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.harness import RunningBot
 from domain.clock import ManualClock
+from domain.enums import Channel
 from fakegram import FakeTelegram
 from models import AuditEntry, Invite, Person
 from models.db import session_factory
-from tests.factories import import_roster
+from tests.factories import import_roster, person_on_telegram
 from tests.integration.helpers import press, press_data, say, text
 
 
 async def person_of(engine: AsyncEngine, telegram_user_id: int) -> Person | None:
     async with session_factory(engine)() as session:
-        return await session.scalar(
-            select(Person).where(Person.telegram_user_id == telegram_user_id)
-        )
+        return await person_on_telegram(session, telegram_user_id)
 
 
 async def test_participant_joins_through_the_deep_link_after_consent(
@@ -45,17 +44,23 @@ async def test_participant_joins_through_the_deep_link_after_consent(
     assert "Bapak Budi Santoso" in welcome
     assert "Peserta pada PKP Angkatan IV" in welcome
     person = await person_of(engine, 1001)
-    assert person is not None and person.consent_at == now and person.telegram_chat_id == 1001
+    assert person is not None and person.consent_at == now
+    [account] = person.accounts
+    assert (account.channel, account.external_user_id, account.chat_ref) == (
+        Channel.TELEGRAM,
+        "1001",
+        "1001",
+    )
     async with session_factory(engine)() as session:
         invite = await session.scalar(select(Invite).where(Invite.person_id == person.id))
-        assert invite is not None and invite.used_by_telegram_id == 1001
+        assert invite is not None and invite.used_by_account_id == account.id
         actions = list(await session.scalars(select(AuditEntry.action)))
         assert "person.joined" in actions
     menu = [command for command, _ in telegram.menu_for(1001)]
     assert menu == [
         "start", "bantuan", "lapor", "status", "proyek", "portofolio", "bahan", "nilai", "jadwal",
         "jeda",
-        "profil",
+        "dasbor", "profil",
         "dataku", "bahasa", "zona", "batal"
     ]  # fmt: skip
 

@@ -24,15 +24,15 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.enums import OutboxStatus
+from domain.enums import Channel, OutboxStatus
 from fakegram import TINY_JPEG, FakeTelegram
-from models import OutboxMessage, Person, ProgressUpdate, RelayedMessage
+from models import ChannelAccount, OutboxMessage, Person, ProgressUpdate, RelayedMessage
 from models.db import session_factory
 from services.outbox import RELAY
-from tests.factories import HEADER, add_milestones, import_roster
+from tests.factories import HEADER, add_milestones, import_roster, telegram_account
 
 TOKEN = "424242424:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 STEP = 60.0  # seconds any one bot answer may take on a busy machine
@@ -162,16 +162,10 @@ async def bind_everyone(engine: AsyncEngine, now: datetime) -> None:
     chats = {nip: chat for chat, nip, _ in PARTICIPANTS.values()} | ADVISORS
     async with session_factory(engine)() as session, session.begin():
         for nip, chat in chats.items():
-            await session.execute(
-                update(Person)
-                .where(Person.nip == nip)
-                .values(
-                    telegram_user_id=chat,
-                    telegram_chat_id=chat,
-                    joined_at=now,
-                    consent_at=now,
-                )
-            )
+            person = await session.scalar(select(Person).where(Person.nip == nip))
+            assert person is not None
+            person.joined_at = person.consent_at = now
+            person.accounts.append(telegram_account(chat))
 
 
 async def until(server: FakeTelegram, what: str, predicate: Callable[[], Any]) -> Any:
@@ -347,9 +341,10 @@ async def test_kill_9_during_a_burst_of_relays_loses_none_and_repeats_only_what_
     # process sent, for a repeat), so a reply to it threads and its buttons work.
     async with session_factory(engine)() as session:
         recorded = set(
-            (await session.execute(select(RelayedMessage.chat_id, RelayedMessage.message_id)))
-            .tuples()
-            .all()
+            (int(chat), int(message))
+            for chat, message in (
+                await session.execute(select(RelayedMessage.chat_ref, RelayedMessage.message_ref))
+            ).tuples()
         )
     for advisor in (mentor, coach):
         for text in words.values():
@@ -370,8 +365,12 @@ async def until_sent(server: FakeTelegram, engine: AsyncEngine) -> None:
 async def who_to_whom(engine: AsyncEngine, row_ids: set[int]) -> set[tuple[int, int]]:
     """(the report author's chat, the recipient's chat) of these relays."""
     async with session_factory(engine)() as session:
-        people = await session.execute(select(Person.id, Person.telegram_chat_id))
-        chats = {pid: chat for pid, chat in people.tuples()}
+        people = await session.execute(
+            select(ChannelAccount.person_id, ChannelAccount.chat_ref).where(
+                ChannelAccount.channel == Channel.TELEGRAM
+            )
+        )
+        chats = {pid: int(chat) for pid, chat in people.tuples() if chat is not None}
         reports = await session.execute(select(ProgressUpdate.id, ProgressUpdate.author_id))
         authors = {update_id: author for update_id, author in reports.tuples()}
         rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(row_ids)))

@@ -19,6 +19,7 @@ from models.db import session_factory
 from services import delivery
 from services.outbox import RELAY, MessageRef, Outgoing, Undelivered, enqueue
 from tests.conftest import ADMIN_ID
+from tests.factories import telegram_account
 from tests.integration.helpers import say, text
 from tests.integration.test_reports import cast, report
 
@@ -62,7 +63,7 @@ async def test_a_report_with_an_album_goes_through_the_queue_and_every_message_t
         update_id = await session.scalar(select(ProgressUpdate.id))
         recorded = (
             await session.execute(
-                select(RelayedMessage.chat_id, RelayedMessage.message_id).where(
+                select(RelayedMessage.chat_ref, RelayedMessage.message_ref).where(
                     RelayedMessage.update_id == update_id, RelayedMessage.note_id.is_(None)
                 )
             )
@@ -73,7 +74,9 @@ async def test_a_report_with_an_album_goes_through_the_queue_and_every_message_t
     ]
     assert all(m.payload == {"key": "report.relay", "thread": update_id} for m in queued)
     assert sorted(recorded) == sorted(
-        (m.chat_id, m.message_id) for advisor in (bambang, lina) for m in advisor.inbox[-3:]
+        (str(m.chat_id), str(m.message_id))
+        for advisor in (bambang, lina)
+        for m in advisor.inbox[-3:]
     )
 
     # A reply to one of the photos is feedback on the report, like a reply to its text.
@@ -177,7 +180,10 @@ async def test_a_relay_given_up_after_its_last_attempt_tells_its_author_once(
     async with session_factory(engine)() as session, session.begin():
         author = Person(full_name="Budi Santoso", language="id", timezone="Asia/Jakarta")
         advisor = Person(
-            full_name=MENTOR, language="id", timezone="Asia/Jakarta", telegram_chat_id=7002
+            full_name=MENTOR,
+            language="id",
+            timezone="Asia/Jakarta",
+            accounts=[telegram_account(7002)],
         )
         session.add_all([author, advisor])
         await session.flush()

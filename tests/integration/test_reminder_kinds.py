@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.enums import OutboxStatus
+from domain.enums import Channel, OutboxStatus
 from domain.roles import Role
 from domain.timezones import WIB, WIT
 from models import Membership, OutboxMessage, Person
+from models.accounts import has_joined
 from models.db import session_factory
 from services import vacations
 from services.onboarding import GuessLimits, join
+from services.people import AccountRef
 from services.reminders import KINDS, ReminderKind, SweepResult, sweep
 from services.reminders.core import SweepState, message
 from tests.factories import import_roster
@@ -26,7 +28,7 @@ KIND_WELCOME = "welcome"
 _JOINED_PARTICIPANTS = (
     select(Person.id, Person.timezone, Membership.cohort_id)
     .join(Membership, Membership.person_id == Person.id)
-    .where(Membership.role == Role.PARTICIPANT, Person.telegram_user_id.is_not(None))
+    .where(Membership.role == Role.PARTICIPANT, has_joined(Person))
 )
 
 
@@ -83,7 +85,8 @@ async def test_a_kind_added_to_the_registry_is_planned_like_every_other(
     async with session_factory(engine)() as session, session.begin():
         for number, handle in enumerate(("budi", "nurhayati", "bambang"), start=1):
             joined = await join(
-                session, 7100 + number, 7100 + number, members[handle].code,
+                session, AccountRef(Channel.TELEGRAM, str(7100 + number)), str(7100 + number),
+                members[handle].code,
                 language="id", now=now, limits=limits,
             )  # fmt: skip
             ids[handle] = joined.person_id  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.enums import Horizon, OutboxStatus
+from domain.enums import Channel, Horizon, OutboxStatus
 from domain.progress import progress_bar
 from domain.timezones import WIB, WIT, WITA
 from models import Cohort, OutboxMessage, Person
@@ -19,6 +19,7 @@ from models.db import session_factory
 from services import people, projects, reminders, reports, vacations
 from services.onboarding import GuessLimits, join
 from services.outbox import Outgoing
+from services.people import AccountRef
 from services.reminders import Sweeper, SweepResult, planning, sweep
 from tests.factories import COHORT, SMALL_ROSTER, import_roster
 
@@ -60,7 +61,8 @@ async def cast(engine: AsyncEngine, now: datetime, *, absent: tuple[str, ...] = 
             ids[handle] = person.id
             if handle not in absent:
                 joined = await join(
-                    session, 7000 + number, 7000 + number, member.code,
+                    session, AccountRef(Channel.TELEGRAM, str(7000 + number)),
+                    str(7000 + number), member.code,
                     language="id", now=now, limits=LIMITS,
                 )  # fmt: skip
                 assert getattr(joined, "person_id", None) == person.id

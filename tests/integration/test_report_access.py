@@ -12,7 +12,7 @@ from domain.enums import MilestoneStatus
 from fakegram import FakeTelegram
 from models import FeedbackNote, Milestone, Person, ProgressUpdate
 from models.db import session_factory
-from tests.factories import add_milestones, import_roster
+from tests.factories import add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
 from tests.integration.test_reports import join, report
 
@@ -80,7 +80,9 @@ async def test_guessed_ids_of_another_participants_data_are_refused(
     other = nur_milestones[0]
 
     chooser = await say(bot, budi, "/lapor")
-    answer = await press_data(bot, budi, chooser, f"rp1:m:{other}")
+    # The chooser's own button (its step token) with another participant's milestone id.
+    token_part = chooser.buttons[0][0].callback_data.rsplit(":", 1)[0]
+    answer = await press_data(bot, budi, chooser, f"{token_part}:{other}")
     assert answer is not None and answer.text == text("access.not_yours")
     await say(bot, budi, "/batal")
 
@@ -92,7 +94,7 @@ async def test_guessed_ids_of_another_participants_data_are_refused(
     # Timelines: a mentor of nobody guesses participant ids.
     menu = await say(bot, hasan, "/bantuan")
     async with session_factory(engine)() as session:
-        hasan_id = await session.scalar(select(Person.id).where(Person.telegram_user_id == 1007))
+        hasan_id = await session.scalar(select(Person.id).where(on_telegram(1007)))
     for participant_id in set(range(1, 8)) - {hasan_id}:  # his own (empty) timeline is his
         answer = await press_data(bot, hasan, menu, f"pp1:{participant_id}:0:o")
         assert answer is not None and answer.text == text("access.not_yours")

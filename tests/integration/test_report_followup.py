@@ -198,13 +198,13 @@ async def test_the_feedback_reminder_carries_the_report_and_its_buttons_work(
         relays = set(
             (
                 await session.execute(
-                    select(RelayedMessage.chat_id, RelayedMessage.message_id).where(
+                    select(RelayedMessage.chat_ref, RelayedMessage.message_ref).where(
                         RelayedMessage.update_id == uid
                     )
                 )
             ).tuples()
         )
-    assert (bambang.chat_id, reminder.message_id) in relays  # bound to its recipient
+    assert (str(bambang.chat_id), str(reminder.message_id)) in relays  # bound to its recipient
 
     # Feedback from the reminder reaches the participant.
     await press(bot, bambang, reminder, FEEDBACK)

@@ -27,6 +27,7 @@ from models.db import session_factory
 from services import broadcasts
 from services.cohorts import ImportSummary, import_cohort, invites_for
 from services.exports import cohort_export
+from tests.factories import telegram_account
 from tests.integration.helpers import press, say, text
 
 SAMPLE = Path(__file__).parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
@@ -63,7 +64,9 @@ async def mark_joined(engine: AsyncEngine, now: datetime, *nips: str) -> None:
         for index, nip in enumerate(nips, start=1):
             person = await session.scalar(select(Person).where(Person.nip == nip))
             assert person is not None
-            person.telegram_user_id = person.telegram_chat_id = 7000 + index
+            # Joining again (a later call) keeps their one account, as onboarding would.
+            if not person.accounts:
+                person.accounts.append(telegram_account(7000 + index))
             person.joined_at = now
 
 

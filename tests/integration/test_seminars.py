@@ -27,6 +27,7 @@ from domain.i18n import format_datetime, translator
 from domain.timezones import WIB, WIT
 from fakegram import FakeTelegram
 from handlers import seminar as seminar_handlers
+from handlers.telegram_text import telegram_html
 from models import AuditEntry, Cohort, OutboxMessage, Person, Seminar
 from models.db import create_engine, session_factory
 from services import groups
@@ -141,7 +142,8 @@ async def plan(
 
 
 def rendered(message: OutboxMessage, language: str = "id", zone: Any = WIB) -> str:
-    """The message as the sender will print it, datetimes in the recipient's zone."""
+    """The message as the sender will send it (Telegram HTML), datetimes in the recipient's
+    zone."""
     t = translator(language)
 
     def param(value: Any) -> Any:
@@ -152,7 +154,7 @@ def rendered(message: OutboxMessage, language: str = "id", zone: Any = WIB) -> s
         return value
 
     outgoing = Outgoing.from_payload(message.payload)
-    return t(outgoing.key, **{k: param(v) for k, v in outgoing.params.items()})
+    return telegram_html(t(outgoing.key, **{k: param(v) for k, v in outgoing.params.items()}))
 
 
 async def refused(engine: AsyncEngine, ids: dict[str, int], now: datetime, **kwargs: Any) -> str:

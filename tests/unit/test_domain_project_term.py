@@ -99,9 +99,9 @@ def test_a_document_translator_fills_the_term_everywhere() -> None:
     t = with_term(translator("id"), AKSI)
     assert t("portfolio.pdf.title") == "Portofolio Aksi Perubahan"
     assert t("status.header", title="Sekolah Sehat", bar="▓") == (
-        "<b>Aksi perubahan:</b> Sekolah Sehat\nKemajuan keseluruhan: ▓"
+        "**Aksi perubahan:** Sekolah Sehat\nKemajuan keseluruhan: ▓"
     )
     # A caller's own parameter still wins over the default.
     assert t("project.ask.title", limit=5, term="proyek") == (
-        "Silakan tuliskan <b>judul proyek</b> (paling banyak 5 karakter)."
+        "Silakan tuliskan **judul proyek** (paling banyak 5 karakter)."
     )

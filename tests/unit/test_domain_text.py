@@ -1,4 +1,4 @@
-"""Unit tests for text limits and for splitting long Telegram HTML messages."""
+"""Unit tests for text limits and for splitting long Telegram HTML messages (the adapter's)."""
 
 import random
 import re
@@ -8,25 +8,27 @@ import pytest
 
 from domain.i18n import translator
 from domain.text import (
+    CAPTION_LIMIT,
     MAX_NOTE_TEXT,
     MAX_REPORT_TEXT,
-    TELEGRAM_CAPTION_LIMIT,
-    TELEGRAM_TEXT_LIMIT,
+    MESSAGE_LIMIT,
     InvalidText,
     clean_user_text,
     shorten,
-    split_html,
     utf16_length,
 )
+from handlers.telegram_text import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT, split_html
 
 # --- limits and cleaning -----------------------------------------------------------------------
 
 
 def test_telegram_limits() -> None:
     assert (TELEGRAM_TEXT_LIMIT, TELEGRAM_CAPTION_LIMIT) == (4096, 1024)
+    # A text within the channel-neutral limits goes as one Telegram message or caption.
+    assert MESSAGE_LIMIT <= TELEGRAM_TEXT_LIMIT and CAPTION_LIMIT <= TELEGRAM_CAPTION_LIMIT
     # Room for the header that goes above a relayed report or note.
-    assert TELEGRAM_TEXT_LIMIT - MAX_REPORT_TEXT >= 500
-    assert TELEGRAM_TEXT_LIMIT - MAX_NOTE_TEXT >= 500
+    assert MESSAGE_LIMIT - MAX_REPORT_TEXT >= 500
+    assert MESSAGE_LIMIT - MAX_NOTE_TEXT >= 500
 
 
 def test_utf16_length_counts_emoji_twice() -> None:

@@ -1,0 +1,301 @@
+"""The Telegram adapter of the form engine (services/forms.py): a person's message or button
+press goes to their open form before any other handler; prompts become messages with inline
+keyboards, edited in place after a press; a pressed button is answered exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
+
+from domain.enums import Channel, EvidenceKind
+from domain.forms import (
+    Input,
+    MediaInput,
+    Prompt,
+    TextInput,
+    decode_button,
+    encode_button,
+    is_form_button,
+)
+from domain.text import utf16_length
+from handlers import evidence as evidence_files
+from handlers.edits import edit_text
+from handlers.runtime import Context, Runtime
+from handlers.telegram_text import TELEGRAM_TEXT_LIMIT
+from handlers.turn import Safe, Turn, turn
+from services import forms
+from services.forms import Form, FormContext, Outcome
+from services.outbox import MessageRef
+from services.people import person_by_account
+from services.report_form import REPORT_FORM, evidence_item
+
+# Every form the engine runs, by name.
+FORMS: dict[str, Form] = {REPORT_FORM.name: REPORT_FORM}
+# /batal closes the open form.
+CANCEL_COMMAND = "batal"
+
+
+class TelegramScreen:
+    """Shows prompts in the chat of the update and answers its button press once."""
+
+    def __init__(self, update: Update, context: Context) -> None:
+        self.update = update
+        self.bot = context.bot
+        self.answered = False
+
+    @property
+    def origin(self) -> MessageRef | None:
+        query = self.update.callback_query
+        if query is None or query.message is None:
+            return None
+        return MessageRef(query.message.chat.id, query.message.message_id)
+
+    async def show(
+        self, prompt: Prompt, *, token: str | None, in_place: bool = True
+    ) -> MessageRef | None:
+        markup = keyboard(prompt, token)
+        text = prompt.text
+        if prompt.shortened is not None and utf16_length(text) > TELEGRAM_TEXT_LIMIT:
+            text = prompt.shortened  # markup counted too: errs on the safe side
+        query = self.update.callback_query
+        if query is not None and in_place:
+            # The pressed prompt turns into the next one: one message on the phone, one call.
+            await edit_text(query, text, reply_markup=markup)
+            return self.origin
+        chat = self.update.effective_chat
+        assert chat is not None
+        shown = await self.bot.send_message(chat.id, text, reply_markup=markup)
+        return MessageRef(shown.chat_id, shown.message_id)
+
+    async def alert(self, text: str) -> None:
+        query = self.update.callback_query
+        if query is not None and not self.answered:
+            self.answered = True
+            await query.answer(text[:200], show_alert=True)
+            return
+        chat = self.update.effective_chat
+        assert chat is not None
+        await self.bot.send_message(chat.id, text)
+
+    async def finish(self) -> None:
+        """Answer the press if nothing else did: Telegram refuses a second answer."""
+        query = self.update.callback_query
+        if query is not None and not self.answered:
+            self.answered = True
+            await query.answer()
+
+    async def fetch(self, media: MediaInput) -> bytes | None:
+        return await evidence_files.fetch(self.bot, evidence_item(media))
+
+
+class TurnTexts:
+    """Catalog texts in the actor's language, parameters escaped for Telegram's HTML."""
+
+    def __init__(self, current: Turn) -> None:
+        self.current = current
+
+    def __call__(self, key: str, /, **params: object) -> str:
+        return self.current.t(key, **params)
+
+    def nested(self, key: str, /, **params: object) -> str:
+        return Safe(self.current.t(key, **params))
+
+
+def keyboard(prompt: Prompt, token: str | None) -> InlineKeyboardMarkup | None:
+    if not prompt.choices:
+        return None
+    rows = []
+    for row in prompt.rows:
+        buttons = []
+        for choice in row:
+            if choice.action is not None:
+                data = choice.action
+            else:
+                assert token is not None
+                data = encode_button(token, choice.value)
+            buttons.append(InlineKeyboardButton(choice.label, callback_data=data))
+        rows.append(buttons)
+    return InlineKeyboardMarkup(rows)
+
+
+def form_context(
+    update: Update, context: Context, current: Turn
+) -> tuple[FormContext, TelegramScreen]:
+    """The form engine's view of this update, inside the turn's transaction."""
+    assert current.actor.person_id is not None
+    screen = TelegramScreen(update, context)
+    runtime = current.runtime
+    ctx = FormContext(
+        open_session=current.session,
+        sessions=runtime.sessions,
+        person_id=current.actor.person_id,
+        language=current.actor.language,
+        now=current.now(),
+        t=TurnTexts(current),
+        screen=screen,
+        evidence_store=runtime.evidence_store,
+        max_evidence_bytes=runtime.max_evidence_bytes,
+        on_commit=current.on_commit,
+        after_commit=current.after_commit,
+        wake=runtime.wake,
+    )
+    return ctx, screen
+
+
+async def enter(
+    update: Update,
+    context: Context,
+    current: Turn,
+    begin: Callable[[FormContext], Coroutine[Any, Any, object]],
+) -> None:
+    """Open a form from a command or a button outside it (replacing an open one)."""
+    ctx, screen = form_context(update, context, current)
+    ctx.state = await forms.load(current.session, ctx.person_id, ctx.now)
+
+    async def run(c: FormContext) -> None:
+        await begin(c)
+
+    await forms.start(ctx, run)
+    await screen.finish()
+
+
+def media_of(message: Message) -> MediaInput | None:
+    """The file in a message, as the engine takes it; None when it carries none."""
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        return MediaInput(
+            kind=EvidenceKind.PHOTO.value,
+            ref=photo.file_id,
+            unique_ref=photo.file_unique_id,
+            size=photo.file_size,
+            caption=message.caption,
+            album=message.media_group_id,
+        )
+    if message.document:
+        doc = message.document
+        return MediaInput(
+            kind=EvidenceKind.DOCUMENT.value,
+            ref=doc.file_id,
+            unique_ref=doc.file_unique_id,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            size=doc.file_size,
+            caption=message.caption,
+            album=message.media_group_id,
+        )
+    return None
+
+
+def _command(text: str) -> str:
+    """ "/lapor@bot args" -> "lapor"."""
+    return text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+
+
+def router(interrupts: frozenset[str]) -> BaseHandler[Any, Any, Any]:
+    """The handler that hands a person's input to their open form, ahead of the others.
+
+    `interrupts`: commands answered even while a form waits (help, /start); /batal closes the
+    form; any other command is told the form is waiting ("busy")."""
+
+    @turn(members_only=False)
+    async def take(update: Update, context: Context, current: Turn) -> bool:
+        query = update.callback_query
+        if current.actor.person_id is None:
+            if query is not None:
+                await query.answer(current.t("button.stale"), show_alert=True)
+                return True
+            return False
+        ctx, screen = form_context(update, context, current)
+        ctx.state = await forms.load(current.session, ctx.person_id, ctx.now)
+        if query is not None:
+            button = decode_button(query.data)
+            outcome = Outcome.STALE
+            if button is not None and _allowed(ctx, current):
+                outcome = await forms.answer(ctx, FORMS, button)
+            if outcome is not Outcome.HANDLED:
+                await screen.alert(current.t("button.stale"))
+            await screen.finish()
+            return True
+        message = update.message
+        if ctx.state is None or message is None:
+            return False
+        if message.text is not None and message.text.startswith("/"):
+            name = _command(message.text)
+            if name == CANCEL_COMMAND:
+                await forms.discard(current.session, ctx.person_id)
+                await message.reply_text(current.t("conversation.cancelled"))
+                return True
+            if name in interrupts:
+                return False
+            await message.reply_text(current.t("conversation.busy"))
+            return True
+        answer: Input | None = media_of(message)
+        if answer is None and message.text is not None:
+            answer = TextInput(message.text)
+        if answer is None or not _allowed(ctx, current):
+            return False
+        return await forms.answer(ctx, FORMS, answer) is Outcome.HANDLED
+
+    async def route(update: Update, context: Context) -> None:
+        if not _concerns_forms(update):
+            return
+        # A message goes to the form only when the form will take it. That is decided on a
+        # look without side effects first: an update the form leaves to the other handlers
+        # must meet them as if the form were not there (one turn, one transaction).
+        if update.callback_query is None and not await _form_takes(update, context, interrupts):
+            return
+        if await take(update, context):
+            raise ApplicationHandlerStop
+
+    return TypeHandler(Update, route)
+
+
+async def _form_takes(update: Update, context: Context, interrupts: frozenset[str]) -> bool:
+    """Whether the sender has an open form that takes this message (a command other than the
+    interrupting ones counts: the form answers it with /batal or "busy")."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None:
+        return False
+    if message.text is not None and message.text.startswith("/"):
+        if _command(message.text) in interrupts:
+            return False
+        given: Input | None = TextInput(message.text)
+    else:
+        given = media_of(message) or (TextInput(message.text) if message.text else None)
+    if given is None:
+        return False
+    runtime = Runtime.of(context.application)
+    async with runtime.sessions() as session:
+        person = await person_by_account(session, Channel.TELEGRAM, str(user.id))
+        if person is None:
+            return False
+        state = await forms.peek(session, person.id, runtime.clock.now())
+    if state is None:
+        return False
+    if isinstance(given, TextInput) and given.text.startswith("/"):
+        return True
+    form = FORMS.get(state.form)
+    return form is None or form.takes(state.step, given)
+
+
+def _allowed(ctx: FormContext, current: Turn) -> bool:
+    """Whether the actor may still fill in the open form (a role can be withdrawn meanwhile)."""
+    form = FORMS.get(ctx.state.form) if ctx.state is not None else None
+    return form is None or current.actor.has_any(form.roles)
+
+
+def _concerns_forms(update: Update) -> bool:
+    """Only presses of form buttons and private messages can belong to a form: the rest
+    goes straight on, without a look at the database."""
+    query = update.callback_query
+    if query is not None:
+        return is_form_button(query.data)
+    message = update.message
+    return (
+        message is not None
+        and message.chat.type == message.chat.PRIVATE
+        and message.from_user is not None
+    )

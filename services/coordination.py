@@ -1,0 +1,69 @@
+"""Moments every instance shares through the database: the Bot API's 429 pause, who is active."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import WorkerFlag
+
+SEND_PAUSE = "telegram_send_pause"
+ACTIVE_WORKER = "active_worker"
+
+
+def _upsert(dialect: str) -> Insert:
+    if dialect == "postgresql":
+        pg = postgresql.insert(WorkerFlag)
+        return pg.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "until": pg.excluded.until,
+                "holder": pg.excluded.holder,
+                "updated_at": pg.excluded.updated_at,
+            },
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(WorkerFlag)
+        return lite.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "until": lite.excluded.until,
+                "holder": lite.excluded.holder,
+                "updated_at": lite.excluded.updated_at,
+            },
+        )
+    raise NotImplementedError(f"no worker flags for {dialect}: use SQLite or PostgreSQL")
+
+
+async def set_flag(
+    session: AsyncSession,
+    name: str,
+    *,
+    now: datetime,
+    until: datetime | None = None,
+    holder: str | None = None,
+) -> None:
+    connection = await session.connection()
+    await connection.execute(
+        _upsert(connection.dialect.name),
+        {"name": name, "until": until, "holder": holder, "updated_at": now},
+    )
+
+
+async def send_pause(session: AsyncSession) -> datetime | None:
+    """Until when every instance must send nothing (Telegram answered 429), if at all."""
+    return await session.scalar(select(WorkerFlag.until).where(WorkerFlag.name == SEND_PAUSE))
+
+
+async def pause_sending(session: AsyncSession, until: datetime, now: datetime) -> None:
+    """Share a 429 pause; a later pause already shared wins."""
+    current = await send_pause(session)
+    if current is None or current < until:
+        await set_flag(session, SEND_PAUSE, now=now, until=until)
+
+
+async def active_worker(session: AsyncSession) -> str | None:
+    return await session.scalar(select(WorkerFlag.holder).where(WorkerFlag.name == ACTIVE_WORKER))

@@ -1,0 +1,165 @@
+"""The update inbox: every incoming update stored once, then handled once, in each lane's order."""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Insert, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from models import InboxUpdate
+
+log = logging.getLogger(__name__)
+
+TELEGRAM = "telegram"
+PENDING, DONE = "pending", "done"
+STATUSES = (PENDING, DONE)
+SHARED_LANE = "shared"
+
+# The inbox row whose update is being handled in this task, so the update's own transaction
+# can mark it done (handlers/turn.py): then a crash after that commit never runs it again.
+current_row: ContextVar[int | None] = ContextVar("properbot_inbox_row", default=None)
+# Set while an update runs again after an interrupted attempt: what that attempt already did
+# with Telegram (answering a button press, which Telegram takes only once) may be refused.
+rerun: ContextVar[bool] = ContextVar("properbot_inbox_rerun", default=False)
+# Set while an update's steps after its main transaction run (Turn.after_commit): the work
+# they commit (a downloaded photo added to a form) is the update's last, so any commit marks
+# the row done with it.
+mark_on_commit: ContextVar[bool] = ContextVar("properbot_inbox_mark_on_commit", default=False)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    channel: str
+    update_id: int
+    lane: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def lane_of(payload: dict[str, Any]) -> str:
+    """The lane an update is ordered in, from its JSON: its user, else its chat.
+
+    Mirrors bot.processor.lane_of (PTB's effective_user, then effective_chat)."""
+    for key, value in payload.items():
+        if key == "update_id" or not isinstance(value, dict):
+            continue
+        sender = value.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return f"user:{sender['id']}"
+        chat = value.get("chat")
+        if chat is None and isinstance(value.get("message"), dict):
+            chat = value["message"].get("chat")
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return f"chat:{chat['id']}"
+    return SHARED_LANE
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(InboxUpdate).on_conflict_do_nothing(
+            index_elements=["channel", "update_id"]
+        )
+    if dialect == "sqlite":
+        return sqlite.insert(InboxUpdate).on_conflict_do_nothing(
+            index_elements=["channel", "update_id"]
+        )
+    raise NotImplementedError(f"no inbox for {dialect}: use SQLite or PostgreSQL")
+
+
+async def store(
+    session: AsyncSession, channel: str, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Store one update; False when it was stored before (a retried post): nothing changes."""
+    update_id = payload["update_id"]
+    connection = await session.connection()
+    result = await connection.execute(
+        _insert_ignoring_duplicates(connection.dialect.name),
+        {
+            "channel": channel,
+            "update_id": update_id,
+            "lane": lane_of(payload),
+            "payload": payload,
+            "status": PENDING,
+            "attempts": 0,
+            "received_at": now,
+        },
+    )
+    return bool(result.rowcount)
+
+
+async def pending(session: AsyncSession, *, after_id: int, limit: int) -> list[InboxRow]:
+    """Pending rows after `after_id`, in arrival order."""
+    rows = (
+        await session.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.status == PENDING, InboxUpdate.id > after_id)
+            .order_by(InboxUpdate.id)
+            .limit(limit)
+        )
+    ).all()
+    return [
+        InboxRow(r.id, r.channel, r.update_id, r.lane, dict(r.payload), r.attempts) for r in rows
+    ]
+
+
+async def start_attempt(session: AsyncSession, row_id: int) -> int:
+    """Count one more attempt of a row whose handling starts now; the attempts before it."""
+    attempts = await session.scalar(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == row_id)
+        .values(attempts=InboxUpdate.attempts + 1)
+        .returning(InboxUpdate.attempts)
+    )
+    return int(attempts or 1) - 1
+
+
+async def mark_done(session: AsyncSession, row_id: int, now: datetime) -> bool:
+    """The row is handled; False when it already was (in its handler's transaction)."""
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == row_id, InboxUpdate.status == PENDING)
+        .values(status=DONE, done_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_current_done(session: AsyncSession, now: datetime) -> None:
+    """Within an update's transaction: its inbox row (if it came from the inbox) is done."""
+    row_id = current_row.get()
+    if row_id is not None:
+        await mark_done(session, row_id, now)
+
+
+async def depth(session: AsyncSession) -> dict[str, int]:
+    """Rows by status."""
+    rows = (
+        await session.execute(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
+    ).all()
+    counts = {str(status): int(n) for status, n in rows}
+    return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def _mark_with_the_commit(session: Session) -> None:
+    row_id = current_row.get()
+    if row_id is None or not mark_on_commit.get():
+        return
+    # Runs inside the commit (SQLAlchemy's asyncio bridge allows a synchronous execute here).
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == row_id, InboxUpdate.status == PENDING)
+        .values(status=DONE, done_at=datetime.now(UTC))
+    )
+
+
+def mark_rows_with_later_commits() -> None:
+    """Install, once per process, the hook behind `mark_on_commit` (the active worker does)."""
+    if not event.contains(Session, "before_commit", _mark_with_the_commit):
+        event.listen(Session, "before_commit", _mark_with_the_commit)

@@ -1,0 +1,530 @@
+"""The organizer web desk under /dasbor: sign-in by a one-time link from /dasbor in the chat,
+cohorts and their overview, participant timelines with evidence, the roster upload with its
+preview, and the downloads (export XLSX, roster template, portfolio PDF).
+
+Handlers only read the request, open one database session, call services/ and documents/,
+and render a template; access is decided by services.web_desk, whose NotVisible is a 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from domain.clock import Clock
+from domain.cohort_csv import CohortFileError, CohortRow, describe_problem
+from domain.i18n import Translator, format_date, format_datetime, translator
+from domain.roles import Role
+from domain.roster_xlsx import parse_roster
+from domain.timezones import zone_label
+from models.db import session_factory
+from services import portfolio, web_login
+from services.cohorts import import_cohort
+from services.errors import UserFacingError
+from services.exports import cohort_export, record_export
+from services.overview import advisee_summaries
+from services.web_desk import (
+    NotVisible,
+    Viewer,
+    cohort_overview,
+    cohorts_of,
+    evidence_file,
+    evidence_of_reports,
+    load_viewer,
+    managed,
+    participant_portfolio,
+    roster_changes,
+)
+from storage.evidence_store import EvidenceStore
+from web.security import (
+    COOKIE_NAME,
+    SecurityHeadersMiddleware,
+    csrf_ok,
+    csrf_token,
+    sign_session,
+    unsign_session,
+)
+
+log = logging.getLogger(__name__)
+
+ROOT = "/dasbor"
+HERE = Path(__file__).parent
+# A roster file: a cohort of 60 is a few dozen kilobytes; 5 MB leaves room for formatting.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# The import form carries the previewed file back, base64-encoded (4/3 of it) with a margin.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
+ROSTER_SUFFIXES = (".csv", ".xlsx")
+# Columns the overview can be sorted by, each with its key.
+SORTS: dict[str, Callable[[Any], Any]] = {
+    "name": lambda line: line.name.casefold(),
+    "progress": lambda line: line.progress,
+    "overdue": lambda line: line.overdue,
+    "reports": lambda line: line.reports,
+    "last": lambda line: line.last_report_at.timestamp() if line.last_report_at else 0.0,
+    "waiting": lambda line: line.waiting,
+}
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    base_url: str
+    secret: str
+    admin_ids: frozenset[int]
+    default_language: str
+    default_zone: ZoneInfo
+    evidence_store: EvidenceStore
+    clock: Clock
+    # The bot's username for invite links; asked late, since the bot learns it at start.
+    bot_username: Callable[[], str | None] = lambda: None
+
+    @property
+    def secure_cookie(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+class _SignedOut(Exception):
+    """No valid session: the page says how to get a link."""
+
+
+@dataclass
+class _Visit:
+    """One request of a signed-in person: their session, and the pieces every page needs."""
+
+    session: AsyncSession
+    viewer: Viewer
+    key: str
+    t: Translator
+
+
+Page = Callable[[Request, _Visit], Awaitable[Response]]
+
+
+def create_desk(engine: AsyncEngine, config: DeskConfig) -> ASGIDesk:
+    return ASGIDesk(engine, config)
+
+
+class ASGIDesk:
+    """The desk's Starlette app (mounted at ROOT by web.app) with its security headers."""
+
+    def __init__(self, engine: AsyncEngine, config: DeskConfig) -> None:
+        self.sessions = session_factory(engine)
+        self.config = config
+        self.templates = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        routes = [
+            Route("/", self._signed_in(self.home), methods=["GET"]),
+            Route("/masuk", self.login_page, methods=["GET"]),
+            Route("/masuk", self.login, methods=["POST"]),
+            Route("/keluar", self.logout, methods=["POST"]),
+            Route("/angkatan/{cohort_id:int}", self._signed_in(self.cohort), methods=["GET"]),
+            Route(
+                "/angkatan/{cohort_id:int}/ekspor.xlsx",
+                self._signed_in(self.export),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/daftar",
+                self._signed_in(self.roster_form),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/daftar",
+                self._signed_in(self.roster_preview, form=True),
+                methods=["POST"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/daftar/impor",
+                self._signed_in(self.roster_import, form=True),
+                methods=["POST"],
+            ),
+            Route("/templat-daftar.xlsx", self._signed_in(self.roster_template), methods=["GET"]),
+            Route("/peserta/{participant_id:int}", self._signed_in(self.timeline), methods=["GET"]),
+            Route(
+                "/peserta/{participant_id:int}/portofolio.pdf",
+                self._signed_in(self.portfolio_pdf),
+                methods=["GET"],
+            ),
+            Route("/bukti/{evidence_id:int}", self._signed_in(self.evidence), methods=["GET"]),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+        self.app = SecurityHeadersMiddleware(Starlette(routes=routes))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.config.clock.now()
+
+    def render(
+        self, name: str, t: Translator, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        template = self.templates.get_template(name)
+        html = template.render(root=ROOT, t=t, lang=t.language, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    def message(self, t: Translator, key: str, status_code: int, **params: object) -> HTMLResponse:
+        return self.render(
+            "message.html", t, status_code, title=t(f"{key}.title"), body=t(key, **params)
+        )
+
+    def _signed_in(self, page: Page, *, form: bool = False) -> Callable[[Request], Any]:
+        """The page behind the session check, in one database session (one transaction);
+        a form's CSRF token checked before the page sees it; NotVisible answered as 404."""
+
+        async def endpoint(request: Request) -> Response:
+            stranger = translator(self.config.default_language)
+            if form:
+                length = request.headers.get("content-length")
+                if length is None or not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
+                    mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+                    return self.message(stranger, "web.error.too_large", 413, mb=mb)
+            key = unsign_session(self.config.secret, request.cookies.get(COOKIE_NAME))
+            async with self.sessions() as session, session.begin():
+                person_id = (
+                    await web_login.session_person(session, key, self.now()) if key else None
+                )
+                viewer = (
+                    await load_viewer(session, person_id, self.config.admin_ids)
+                    if person_id is not None
+                    else None
+                )
+                if viewer is None or key is None:
+                    return self.message(stranger, "web.error.signed_out", 401)
+                visit = _Visit(session, viewer, key, translator(viewer.language))
+                if form:
+                    fields = await request.form(
+                        max_files=1, max_fields=5, max_part_size=MAX_REQUEST_BYTES
+                    )
+                    if not csrf_ok(self.config.secret, key, fields.get("csrf")):
+                        return self.message(visit.t, "web.error.csrf", 403)
+                try:
+                    return await page(request, visit)
+                except NotVisible:
+                    return self.message(visit.t, "web.error.not_found", 404)
+
+        return endpoint
+
+    def page(self, name: str, visit: _Visit, **context: Any) -> HTMLResponse:
+        return self.render(
+            name,
+            visit.t,
+            viewer=visit.viewer,
+            csrf=csrf_token(self.config.secret, visit.key),
+            fmt=_Formats(visit.t, visit.viewer, self.now()),
+            **context,
+        )
+
+    # --- signing in and out ---------------------------------------------------------------
+
+    async def login_page(self, request: Request) -> Response:
+        """The link from the chat: a button to press, so that a link preview or a virus
+        scanner fetching the address does not use up the one-time link."""
+        t = translator(self.config.default_language)
+        token = request.query_params.get("token", "")
+        async with self.sessions() as session:
+            try:
+                await web_login.check_link(session, token, self.now())
+            except web_login.LinkRefused as exc:
+                return self.message(t, f"web.login.refused.{exc.reason.value}", 403)
+        return self.render("login.html", t, token=token)
+
+    async def login(self, request: Request) -> Response:
+        t = translator(self.config.default_language)
+        fields = await request.form(max_files=0, max_fields=2, max_part_size=1024)
+        token = fields.get("token")
+        async with self.sessions() as session, session.begin():
+            try:
+                signed = await web_login.redeem_link(
+                    session, token if isinstance(token, str) else "", self.now()
+                )
+            except web_login.LinkRefused as exc:
+                log.info("web desk login refused", extra={"reason": exc.reason.value})
+                return self.message(t, f"web.login.refused.{exc.reason.value}", 403)
+        log.info("web desk login", extra={"person_id": signed.person_id})
+        response = RedirectResponse(f"{ROOT}/", status_code=303)
+        response.set_cookie(
+            COOKIE_NAME,
+            sign_session(self.config.secret, signed.session_key),
+            path=ROOT,
+            httponly=True,
+            samesite="lax",
+            secure=self.config.secure_cookie,
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        t = translator(self.config.default_language)
+        fields = await request.form(max_files=0, max_fields=2, max_part_size=1024)
+        key = unsign_session(self.config.secret, request.cookies.get(COOKIE_NAME))
+        if key is None or not csrf_ok(self.config.secret, key, fields.get("csrf")):
+            return self.message(t, "web.error.csrf", 403)
+        async with self.sessions() as session, session.begin():
+            await web_login.end_session(session, key, self.now())
+        response = self.message(t, "web.logout.done", 200)
+        response.delete_cookie(COOKIE_NAME, path=ROOT)
+        return response
+
+    # --- pages -----------------------------------------------------------------------------
+
+    async def home(self, request: Request, visit: _Visit) -> Response:
+        """Cohorts for an organizer, own participants for an advisor, own record for a
+        participant; one person can be several of these."""
+        viewer = visit.viewer
+        cohorts = await cohorts_of(visit.session, viewer)
+        advisees = await advisee_summaries(visit.session, viewer.person_id)
+        return self.page(
+            "home.html",
+            visit,
+            cohorts=cohorts,
+            advisees=advisees,
+            is_participant=Role.PARTICIPANT in viewer.roles,
+        )
+
+    async def cohort(self, request: Request, visit: _Visit) -> Response:
+        overview = await cohort_overview(
+            visit.session, visit.viewer, request.path_params["cohort_id"], self.now()
+        )
+        sort = request.query_params.get("urut", "name")
+        if sort not in SORTS:
+            sort = "name"
+        descending = request.query_params.get("arah") == "turun"
+        lines = sorted(overview.recap.participants, key=SORTS[sort], reverse=descending)
+        username = self.config.bot_username()
+        invitations = [
+            (
+                invite,
+                f"https://t.me/{username}?start={invite.code}" if username else None,
+            )
+            for invite in overview.pending
+        ]
+        return self.page(
+            "cohort.html",
+            visit,
+            overview=overview,
+            lines=lines,
+            sort=sort,
+            descending=descending,
+            columns=list(SORTS),
+            invitations=invitations,
+        )
+
+    async def timeline(self, request: Request, visit: _Visit) -> Response:
+        found, relation = await participant_portfolio(
+            visit.session, visit.viewer, request.path_params["participant_id"]
+        )
+        evidence = await evidence_of_reports(visit.session, [r.id for r in found.reports])
+        return self.page(
+            "timeline.html", visit, record=found, relation=relation.value, evidence=evidence
+        )
+
+    async def evidence(self, request: Request, visit: _Visit) -> Response:
+        item = await evidence_file(visit.session, visit.viewer, request.path_params["evidence_id"])
+        data = await self.config.evidence_store.get(item.sha256) if item.sha256 else None
+        if data is None:
+            raise NotVisible()
+        mime = item.mime_type or ("image/jpeg" if item.kind == "photo" else "")
+        if mime.startswith("image/") and mime != "image/svg+xml":
+            return Response(data, media_type=mime)
+        # Anything else is downloaded, never shown inside the desk's origin.
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": _attachment(item.file_name or f"bukti-{item.id}")},
+        )
+
+    async def portfolio_pdf(self, request: Request, visit: _Visit) -> Response:
+        from documents.portfolio_pdf import file_slug, render_portfolio
+
+        found, relation = await participant_portfolio(
+            visit.session, visit.viewer, request.path_params["participant_id"]
+        )
+        if relation is not portfolio.Relation.SELF:
+            portfolio.record_export(
+                visit.session,
+                found,
+                now=self.now(),
+                actor_id=visit.viewer.person_id,
+                relation=relation,
+            )
+        images = await portfolio.fetch_images(found, self.config.evidence_store)
+        data = await asyncio.to_thread(
+            render_portfolio,
+            found,
+            images=images,
+            language=visit.viewer.language,
+            generated_at=self.now(),
+        )
+        name = visit.t("portfolio.file_name", slug=file_slug(found.name))
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"Content-Disposition": _attachment(name)},
+        )
+
+    async def export(self, request: Request, visit: _Visit) -> Response:
+        from documents.export_tables import export_file_name
+        from documents.xlsx_export import render_xlsx
+
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        now = self.now()
+        data = await cohort_export(visit.session, cohort.id, now)
+        record_export(
+            visit.session, data, file_format="xlsx", at=now, actor_id=visit.viewer.person_id
+        )
+        zone, language = visit.viewer.timezone, visit.viewer.language
+        content = await asyncio.to_thread(render_xlsx, data, language, zone)
+        name = export_file_name(data.cohort_name, now.astimezone(zone).date(), "xlsx", language)
+        return Response(
+            content,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": _attachment(name)},
+        )
+
+    async def roster_template(self, request: Request, visit: _Visit) -> Response:
+        from documents.roster_template import render_roster_template
+
+        if not visit.viewer.is_admin:
+            raise NotVisible()
+        content = await asyncio.to_thread(render_roster_template, visit.viewer.language)
+        return Response(
+            content,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": _attachment(visit.t("web.roster.template_file"))},
+        )
+
+    async def roster_form(self, request: Request, visit: _Visit) -> Response:
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        return self.page("roster.html", visit, cohort=cohort, stage="form", problems=[])
+
+    def _rows(self, data: bytes) -> list[CohortRow]:
+        """The roster rows, all or none: CohortFileError lists every bad row."""
+        zone = self.config.default_zone
+        return parse_roster(data, default_zone=zone, today=self.now().astimezone(zone).date())
+
+    async def roster_preview(self, request: Request, visit: _Visit) -> Response:
+        """Every bad row, or every change the import would make, before anything is written."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        fields = await request.form(max_files=1, max_fields=5, max_part_size=MAX_REQUEST_BYTES)
+        upload = fields.get("roster")
+        problem = None
+        data = b""
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            problem = visit.t("web.roster.error.no_file")
+        elif not upload.filename.lower().endswith(ROSTER_SUFFIXES):
+            problem = visit.t("web.roster.error.type")
+        else:
+            data = await upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                problem = visit.t(
+                    "web.roster.error.too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024)
+                )
+        if problem is not None:
+            return self.page("roster.html", visit, cohort=cohort, stage="form", problems=[problem])
+        try:
+            rows = self._rows(data)
+        except CohortFileError as exc:
+            problems = [describe_problem(p, visit.t) for p in exc.problems]
+            return self.page("roster.html", visit, cohort=cohort, stage="form", problems=problems)
+        except UserFacingError as exc:
+            return self.page(
+                "roster.html",
+                visit,
+                cohort=cohort,
+                stage="form",
+                problems=[visit.t(exc.key, **exc.params)],
+            )
+        changes = await roster_changes(visit.session, cohort.id, rows)
+        return self.page(
+            "roster.html",
+            visit,
+            cohort=cohort,
+            stage="preview",
+            problems=[],
+            rows=len(rows),
+            changes=changes,
+            payload=base64.b64encode(data).decode(),
+        )
+
+    async def roster_import(self, request: Request, visit: _Visit) -> Response:
+        """The previewed file, read again and imported in this one transaction, audited as the
+        command line's import is."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        fields = await request.form(max_files=0, max_fields=5, max_part_size=MAX_REQUEST_BYTES)
+        raw = fields.get("payload")
+        try:
+            data = base64.b64decode(raw if isinstance(raw, str) else "", validate=True)
+            rows = self._rows(data)
+        except (binascii.Error, CohortFileError, UserFacingError):
+            return self.page(
+                "roster.html",
+                visit,
+                cohort=cohort,
+                stage="form",
+                problems=[visit.t("web.roster.error.stale")],
+            )
+        summary = await import_cohort(
+            visit.session,
+            cohort.name,
+            rows,
+            now=self.now(),
+            actor_label=f"web:{visit.viewer.person_id}",
+        )
+        return self.page("roster.html", visit, cohort=cohort, stage="done", summary=summary)
+
+
+def _attachment(file_name: str) -> str:
+    """A Content-Disposition naming the file, safe for any characters in it."""
+    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "'")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+@dataclass(frozen=True)
+class _Formats:
+    """Dates, times and durations for templates, in the viewer's language and zone."""
+
+    t: Translator
+    viewer: Viewer
+    now: datetime
+
+    def date(self, value: Any) -> str:
+        return format_date(value, None, self.t.language)
+
+    def moment(self, value: datetime | None) -> str:
+        if value is None:
+            return "-"
+        zone = self.viewer.timezone
+        return f"{format_datetime(value, zone, self.t.language)} {zone_label(zone, value)}"
+
+    def since(self, value: datetime | None) -> str:
+        """How long ago, in whole hours below two days, else whole days."""
+        if value is None:
+            return "-"
+        delta = max(self.now - value, timedelta(0))
+        hours = int(delta.total_seconds() // 3600)
+        if hours < 48:
+            return self.t.plural("web.duration.hours", hours)
+        return self.t.plural("web.duration.days", hours // 24)
