@@ -362,7 +362,6 @@ class Killer:
             print(f"killed the active worker {holder} after {self.posted()} posts", flush=True)
             await self.fleet.start(victim.letter)  # back as a standby
             await wait_until(lambda k=kill: self._taken(k), "a new active worker", 120)
-            kill.active_after_s = round(time.time() - kill.at, 2)
 
     async def _taken(self, kill: Kill) -> bool:
         async with session_factory(self.engine)() as session:
@@ -370,6 +369,9 @@ class Killer:
             if row is None or row.holder == kill.killed:
                 return False
             kill.new_worker = row.holder
+            # When the new worker wrote the flag, not when this loop saw it: the restart of
+            # the killed instance (above) can take longer than the takeover itself.
+            kill.active_after_s = round(row.updated_at.timestamp() - kill.at, 2)
             return row.updated_at.timestamp() > kill.at
 
 

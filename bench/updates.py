@@ -327,6 +327,9 @@ class Profile:
                 frames.extend(frame.children)
             tree = self._pyinstrument.output_text(unicode=True, show_all=False)
             self.path.write_text(own_time_table(own, "pyinstrument samples") + tree)
+            if session is not None:
+                # The whole session too, for other views: `pyinstrument --load FILE -r html`.
+                session.save(self.path.with_suffix(".pyisession"))
         elif self._cprofile is not None:
             self._cprofile.disable()
             out = io.StringIO()

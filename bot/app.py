@@ -42,6 +42,7 @@ from handlers import (
     recap,
     report,
     scoring,
+    seminar,
     seminar_materials,
     status,
     vacation,
@@ -50,6 +51,7 @@ from handlers.menu import publish_default_menu
 from handlers.runtime import RUNTIME_KEY, Runtime, guess_limits
 from models.db import create_engine, session_factory
 from scheduler.runner import Runner
+from services.broadcast_form import BROADCAST_FORM
 from services.reminders import ReminderSweep, sweep
 from storage.evidence_store import open_store
 
@@ -113,6 +115,7 @@ def build_application(
     )
     if owned:
         app.bot_data[_OWNED_ENGINE] = engine
+    evidence_store = open_store(settings.evidence_dir)
     sender = Sender(
         app.bot,
         sessions,
@@ -122,6 +125,7 @@ def build_application(
         default_language=settings.default_language,
         default_zone=settings.default_timezone,
         admin_telegram_ids=settings.admin_telegram_ids,
+        evidence_store=evidence_store,
     )
     app.bot_data[SENDER] = sender
     sweeper = ReminderSweep(sessions, clock, wake=sender.wake, plan=observed_sweep(sweep))
@@ -137,7 +141,7 @@ def build_application(
         guess_limits=guess_limits(settings.invite_max_attempts, settings.invite_lockout_minutes),
         max_evidence_bytes=settings.max_evidence_mb * 1024 * 1024,
         wake=sender.wake,
-        evidence_store=open_store(settings.evidence_dir),
+        evidence_store=evidence_store,
         web_base_url=settings.web_base_url,
     )
     register_handlers(app)
@@ -154,14 +158,16 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
 
     # Group -2: a reply to a relayed report or note belongs to that thread, even while a
-    # form or conversation waits for an answer; anything else falls through.
+    # form waits for an answer; anything else falls through.
     app.add_handler(
         MessageHandler(filters.REPLY & text & private, feedback.reply_to_relay), group=-2
     )
-    # Group -1: a person's open form (/lapor) takes their next answer and its own buttons
-    # before anything else; what it does not take falls through to group 0.
+    # Group -1: a person's open form (/lapor, /proyek, ...) takes their next answer and its
+    # own buttons before anything else; what it does not take falls through to group 0.
     interrupts = frozenset(name for c in commands.rows() if c.interrupts for name in c.names)
     app.add_handler(forms.router(interrupts), group=-1)
+    # What /umumkan does in a Telegram chat besides its prompts (the preview's file, the status).
+    BROADCAST_FORM.desk = broadcast.TelegramDesk()
 
     # Groups first: in a linked cohort group the bot answers only its group commands and
     # points every private command to the private chat, showing nobody's data there.
@@ -172,15 +178,12 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
 
     app.add_handlers(
         [
-            # /start and /bantuan answer even while a conversation waits for an answer.
-            *commands.private_commands(interrupts=True),
-            # Then every conversation: while one waits, any other command gets "busy".
-            *commands.conversations(),
-            *commands.private_commands(interrupts=False),
-            # Buttons that open no conversation (the report's open its form).
+            *commands.private_commands(),
+            # Buttons: those that open a form call handlers.forms.enter, the others answer.
             *report.handlers(),
             *feedback.handlers(),
             *project.handlers(),
+            *seminar.handlers(),
             *seminar_materials.handlers(),
             *scoring.handlers(),
             *vacation.handlers(),

@@ -10,6 +10,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.settings import Settings
+from domain.enums import Channel
 from domain.i18n import Translator
 from handlers.evidence import download
 from models.db import create_engine, session_factory
@@ -43,7 +44,7 @@ async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> in
         await upgrade(engine)
         sessions = session_factory(engine)
         async with sessions() as session:
-            todo = await evidence.unfetched(session)
+            todo = await evidence.unfetched(session, Channel.TELEGRAM)
         if not todo:
             print(t("cli.evidence.fetch.nothing", folder=folder))
             return 0
@@ -54,7 +55,7 @@ async def run(args: argparse.Namespace, settings: Settings, t: Translator) -> in
             ) as bot:
                 for row in todo:
                     try:
-                        data = await download(bot, row.telegram_file_id)
+                        data = await download(bot, row.ref)
                     except TelegramError as exc:
                         failed += 1
                         line = t(

@@ -60,7 +60,7 @@ async def export(
         async with session_factory(engine)() as session, session.begin():
             participant_id = await portfolio.participant_by_nip(session, raw_nip)
             found = await portfolio.load_portfolio(session, participant_id)
-            wanted = len(found.photo_file_ids)
+            wanted = len(found.photo_refs)
             images = await portfolio.fetch_images(found, open_store(settings.evidence_dir))
             if len(images) < wanted:
                 print(

@@ -24,6 +24,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     InputMediaDocument,
     InputMediaPhoto,
     Message,
@@ -57,6 +58,7 @@ from handlers.telegram_text import TELEGRAM_CAPTION_LIMIT, markup_parts
 from services import coordination, delivery, reports
 from services.delivery import DueMessage
 from services.outbox import RELAY, Outgoing, settled
+from storage.evidence_store import EvidenceStore
 from web import metrics
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,14 @@ class _Planned:
     rendered: Rendered
 
 
+def _telegram_ref(item: dict[str, str]) -> str | None:
+    """A media item's Telegram file_id, if it has one ("file_id": queued before references
+    named their channel, when all were Telegram's)."""
+    if item.get("channel") == Channel.TELEGRAM.value and item.get("ref"):
+        return item["ref"]
+    return item.get("file_id") or None
+
+
 class Sender:
     """Sends every due outbox message, within the overall, per-chat and per-group rates.
 
@@ -161,8 +171,11 @@ class Sender:
         batch: int = 50,
         sleep: Sleep = asyncio.sleep,
         admin_telegram_ids: Collection[int] = (),
+        evidence_store: EvidenceStore | None = None,
     ) -> None:
         self._bot = bot
+        # Files that came by another channel are uploaded from here.
+        self._store = evidence_store
         self._sessions = sessions
         self._clock = clock
         self._limiter = DeliveryLimiter(
@@ -219,7 +232,7 @@ class Sender:
         blocked_until: list[float] = []
         async with self._sessions() as session, session.begin():
             # A 429 pause another instance (an earlier active worker) met holds here too.
-            shared_pause = await coordination.send_pause(session)
+            shared_pause = await coordination.send_pause(session, Channel.TELEGRAM)
             if shared_pause is not None and shared_pause > now:
                 self._limiter.pause_until(self._seconds(shared_pause))
                 result.next_at = shared_pause
@@ -325,7 +338,9 @@ class Sender:
                 ]
             )
         for item in outgoing.media:
-            if item.get("kind") not in ("photo", "document") or not item.get("file_id"):
+            if item.get("kind") not in ("photo", "document") or not (
+                _telegram_ref(item) or item.get("sha256")
+            ):
                 raise ValueError(f"unknown media item {item!r}")
             if not isinstance(item.get("caption") or "", str):
                 raise ValueError(f"bad caption in media item {item!r}")
@@ -376,7 +391,7 @@ class Sender:
                 await delivery.mark_retry(
                     session, message.id, now=now, error=f"429: {exc}", retry_after=wait
                 )
-                await coordination.pause_sending(session, now + wait, now)
+                await coordination.pause_sending(session, Channel.TELEGRAM, now + wait, now)
             return outcome
         except Forbidden as exc:
             reason = forbidden_reason(str(exc), group=message.person_id is None)
@@ -506,6 +521,17 @@ class Sender:
             log.warning("outbox message %s failed after its last attempt: %r", message.id, exc)
             outcome.failed = 1
 
+    async def _file(self, item: dict[str, str]) -> str | InputFile:
+        """What Telegram is given for a file: its file_id when it came by Telegram, else the
+        bytes from the evidence store (ValueError when they are not there: nothing to send)."""
+        ref = _telegram_ref(item)
+        if ref:
+            return ref
+        data = await self._store.get(item["sha256"]) if self._store and "sha256" in item else None
+        if data is None:
+            raise ValueError(f"file {item.get('sha256')!r} is not in the evidence store")
+        return InputFile(data, filename=item.get("file_name") or None)
+
     async def _send(self, chat_id: int, rendered: Rendered) -> list[Message]:
         """Files first (albums of photos, then of documents), then the text with the buttons
         under its last part; every message sent, in order (the text's last part last)."""
@@ -520,7 +546,7 @@ class Sender:
             send = bot.send_photo if item["kind"] == "photo" else bot.send_document
             single: Message = await send(  # type: ignore[operator]
                 chat_id,
-                item["file_id"],
+                await self._file(item),
                 caption=rendered.parts[0],
                 parse_mode=ParseMode.HTML,
                 reply_markup=rendered.markup,
@@ -536,7 +562,7 @@ class Sender:
                 sent.append(
                     await send(  # type: ignore[operator]
                         chat_id,
-                        item["file_id"],
+                        await self._file(item),
                         caption=item.get("caption") or None,
                         parse_mode=None,
                         reply_parameters=None if sent else answer,
@@ -546,7 +572,7 @@ class Sender:
             media_type = InputMediaPhoto if album[0]["kind"] == "photo" else InputMediaDocument
             group = [
                 media_type(  # type: ignore[operator]
-                    item["file_id"], caption=item.get("caption") or None, parse_mode=None
+                    await self._file(item), caption=item.get("caption") or None, parse_mode=None
                 )
                 for item in album
             ]

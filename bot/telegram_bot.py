@@ -46,6 +46,10 @@ def _bind(
     method: str, bot: ExtBot[None], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
     """The call's arguments by name, however the caller passed them."""
+    if not args:
+        # PTB's shortcuts (reply_text, edit_message_text, answer) pass keywords only: binding
+        # would give the same mapping, and an unknown name still fails in the call itself.
+        return dict(kwargs)
     arguments = dict(_signature(method).bind(bot, *args, **kwargs).arguments)
     del arguments["self"]
     return arguments

@@ -31,7 +31,9 @@ from telegram.ext import Application, Updater
 
 from bot.app import RUNNER, SENDER, SWEEPER
 from bot.processor import PerUserUpdateProcessor
+from domain import forms as form_tokens
 from domain.clock import Clock, SystemClock
+from domain.enums import Channel
 from services import coordination, inbox
 from web import metrics
 from web.health import NotReady
@@ -200,7 +202,7 @@ class InboxReceiver:
         self._clock = clock
         self.arrived = asyncio.Event()
 
-    async def accept(self, data: dict[str, Any], channel: str = inbox.TELEGRAM) -> None:
+    async def accept(self, data: dict[str, Any], channel: str = Channel.TELEGRAM.value) -> None:
         """Committed before it returns: the webhook answers 200 only after this."""
         async with self._sessions() as session, session.begin():
             new = await inbox.store(session, channel, data, self._clock.now())
@@ -359,7 +361,7 @@ class ActiveWorker:
                 update = Update.de_json(row.payload, app.bot)
                 # Created in order; each joins its lane before its first await (processor.py).
                 task = asyncio.create_task(
-                    processor.do_process_update(update, self._handle(app, row.id, update))
+                    processor.do_process_update(update, self._handle(app, row, update))
                 )
                 handling.add(task)
                 task.add_done_callback(handling.discard)
@@ -371,9 +373,10 @@ class ActiveWorker:
     async def _handle(
         self,
         app: Application,  # type: ignore[type-arg]
-        row_id: int,
+        row: inbox.InboxRow,
         update: Update,
     ) -> None:
+        row_id = row.id
         # Counted when it starts, not when fetched: an update still waiting in its lane when
         # a worker died had done nothing yet.
         try:
@@ -392,11 +395,16 @@ class ActiveWorker:
             )
         token = inbox.current_row.set(row_id)
         again = inbox.rerun.set(before > 0)
+        # Its replies go out before its commit: an attempt cut by a kill may have shown a
+        # prompt the person already answered. Handled again, it draws the same step tokens,
+        # so that answer still counts instead of reading as stale.
+        tokens = form_tokens.token_source.set(form_tokens.tokens_from(row.token_seed))
         try:
             # Handler errors go to the error handler; the row is done all the same, since an
             # update that fails every time must not be tried for ever.
             await app.process_update(update)
         finally:
+            form_tokens.token_source.reset(tokens)
             inbox.rerun.reset(again)
             inbox.current_row.reset(token)
         try:

@@ -1,6 +1,6 @@
 """The participant portfolio as an A4 PDF, ready to attach to the seminar laporan.
 
-Pure: takes the gathered `Portfolio`, the photo bytes already fetched (file_id -> bytes) and a
+Pure: takes the gathered `Portfolio`, the photo bytes already fetched (reference -> bytes) and a
 language, returns the PDF bytes; no database, no network, so it can run in a worker thread.
 """
 
@@ -530,7 +530,7 @@ class _Renderer:
         t = self.t
         caption = _clean(item.caption)
         if item.kind is EvidenceKind.PHOTO:
-            data = self.images.get(item.telegram_file_id or "")
+            data = self.images.get(item.ref or "")
             image = _decode(data) if data else None
             if image is None:
                 self._photo_frame(item)

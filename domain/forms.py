@@ -6,8 +6,12 @@ turns what arrives into an Input."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 import secrets
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -55,13 +59,15 @@ class Choice:
 class Prompt:
     """A question (or a read-back) in catalog text already rendered for the person.
 
-    `columns` is a layout hint for channels that lay choices out in a grid. Length limits are
-    the channel's: it splits or, given `shortened`, shows that instead."""
+    `columns` is a layout hint for channels that lay choices out in a grid; `layout`, when
+    given, the length of each row instead (the last repeats). Length limits are the channel's:
+    it splits or, given `shortened`, shows that instead."""
 
     text: str
     kind: PromptKind = PromptKind.MESSAGE
     choices: tuple[Choice, ...] = ()
     columns: int = 1
+    layout: tuple[int, ...] = ()
     # Shown instead of `text` by a channel whose message limit `text` passes.
     shortened: str | None = None
 
@@ -73,9 +79,15 @@ class Prompt:
 
     @property
     def rows(self) -> list[list[Choice]]:
-        """The choices in rows of `columns`."""
-        width = max(1, self.columns)
-        return [list(self.choices[i : i + width]) for i in range(0, len(self.choices), width)]
+        """The choices in rows of `columns` (or as `layout` says)."""
+        widths = [max(1, w) for w in self.layout] or [max(1, self.columns)]
+        rows: list[list[Choice]] = []
+        start = 0
+        while start < len(self.choices):
+            width = widths[min(len(rows), len(widths) - 1)]
+            rows.append(list(self.choices[start : start + width]))
+            start += width
+        return rows
 
     def pages(self) -> list[tuple[Choice, ...]]:
         """The choices in pages of LIST_PAGE, for a channel whose lists hold no more."""
@@ -99,7 +111,8 @@ class ChoiceInput:
 @dataclass(frozen=True)
 class MediaInput:
     """A file the person sent, as the channel describes it. `ref` is the channel's own handle
-    for fetching it again (Telegram's file_id); `album` groups files sent together."""
+    for fetching it again (Telegram's file_id); `album` groups files sent together; `channel`
+    (a Channel value) names whose handle it is, None when it is not worth keeping."""
 
     kind: str  # EvidenceKind value: "photo" or "document"
     ref: str
@@ -109,14 +122,43 @@ class MediaInput:
     size: int | None = None
     caption: str | None = None
     album: str | None = None
+    channel: str | None = None
 
 
 Input = TextInput | ChoiceInput | MediaInput
 
 
+# Where the step tokens of the update being handled come from (set by bot/worker.py for an
+# update taken from the inbox; None elsewhere: random tokens).
+token_source: ContextVar[Callable[[], str] | None] = ContextVar(
+    "properbot_form_token_source", default=None
+)
+
+
 def new_token() -> str:
     """A fresh step token: short, so it fits beside a value in Telegram's 64 bytes."""
+    source = token_source.get()
+    if source is not None:
+        return source()
     return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(6))
+
+
+def tokens_from(seed: str) -> Callable[[], str]:
+    """The step tokens of one update, drawn in order from its `seed` (its identity in the
+    inbox). An update handled again after a kill cut it short draws the same tokens: the
+    prompt its first attempt showed before the kill keeps working, where fresh random tokens
+    would make the person's press on it stale (the first attempt's state was never saved)."""
+    drawn = itertools.count()
+
+    def draw() -> str:
+        number = int.from_bytes(hashlib.sha256(f"{seed}:{next(drawn)}".encode()).digest())
+        chars = []
+        for _ in range(6):
+            number, index = divmod(number, len(_TOKEN_ALPHABET))
+            chars.append(_TOKEN_ALPHABET[index])
+        return "".join(chars)
+
+    return draw
 
 
 def encode_button(token: str, value: str) -> str:

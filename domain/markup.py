@@ -22,8 +22,10 @@ rendered with its own parameters escaped), which `escape` lets through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 ESCAPABLE = frozenset("\\*_`[]()<>")
@@ -83,8 +85,15 @@ class Link:
 Node = Text | Code | Styled | Link
 
 
+# A run of characters that can neither escape, open nor close anything: taken in one step.
+_PLAIN_RUN = re.compile(r"[^\\*_`\[\]<>]+")
+
+
+@lru_cache(maxsize=512)
 def parse(source: str) -> tuple[Node, ...]:
-    """The tree of `source`; never fails (what does not parse as markup is text)."""
+    """The tree of `source`; never fails (what does not parse as markup is text).
+
+    Cached (the tree is immutable): every text sent is parsed, and most are the same prompts."""
     nodes, _ = _Parser(source).inline(0, None)
     return nodes
 
@@ -110,6 +119,11 @@ class _Parser:
                 buffer.clear()
 
         while i < len(s):
+            plain = _PLAIN_RUN.match(s, i)
+            if plain is not None:
+                buffer.append(plain.group())
+                i = plain.end()
+                continue
             char = s[i]
             if char == "\\" and i + 1 < len(s) and s[i + 1] in ESCAPABLE:
                 buffer.append(s[i + 1])

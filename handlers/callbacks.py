@@ -66,28 +66,27 @@ def pattern(kind: str, actions: str = "") -> re.Pattern[str]:
 # with those services in domain/ and only named here, so both sides read the same string.
 REPORT = domain.actions.REPORT
 FEEDBACK = domain.actions.FEEDBACK
-PROJECT = "pj1"
+PROJECT = domain.actions.PROJECT
 ADVISEES = "pp1"
-COHORT_ADMIN = "ak1"  # /angkatan: a cohort, a stage to change, a stage to add, the read-back
+# /angkatan: a cohort, a stage to change, a stage to add (the read-back is the form's).
+COHORT_ADMIN = domain.actions.COHORT_ADMIN
 INVITES = "ud1"  # /undang: a cohort, everyone not yet joined, one person
 RECAP = "rk1"  # /rekap: a cohort to summarise
 PORTFOLIO = "pf1"  # the portfolio PDF of one participant (id re-checked on press)
 EXPORT = "ex1"  # /ekspor: a cohort to export (re-checked against the organizer's cohorts)
-# Seminar materials (/bahan and "Kirim bahan"): a seminar, then laporan or bahan tayang. Also
-# built in services (domain.materials.materials_button_data), checked again on press.
+# Seminar materials ("Kirim bahan" and /bahan's seminars; laporan or bahan tayang is the form's).
+# Built in services (domain.actions.send_materials), checked again on press.
 MATERIALS = domain.materials.MATERIALS_BUTTON
 # "Hadir"/"Berhalangan" under a seminar notice: the seminar and the answer, for the presser.
 ATTENDANCE = domain.materials.ATTENDANCE_BUTTON
 # /seminar "Rincian": materials and answers of a seminar, its daftar hadir PDFs (admins).
-SEMINAR_DETAIL = "sd1"
+SEMINAR_DETAIL = domain.actions.SEMINAR_DETAIL
 # /penguji: an examiner's seminar and presenter, a criterion, comment, submit (re-checked).
-EXAMINER = "pg1"
+EXAMINER = domain.actions.EXAMINER
 # /nilai for organizers: a seminar's scores, release, berita acara (re-checked on press).
 SCORES = "nl1"
-# /umumkan: cohort, skip the file, audience toggles and done, confirm, cancel.
-BROADCAST = "bc1"
-# /seminar and the move/cancel buttons under /jadwal.
-SEMINAR = "sm1"
+# The move/cancel buttons under /seminar and /jadwal (the rest of /seminar is a form's).
+SEMINAR = domain.actions.SEMINAR
 # /hubungkan in a group: the cohort to link (anyone in the group can press; checked again).
 GROUP_LINK = "gr1"
 # /jeda: "ct1:x:<vacation id>" cancels that pause (ownership checked on press).

@@ -1,59 +1,39 @@
-"""/angkatan: cohorts, their stages and dates, edited step by step; /undang: invite links."""
+"""/angkatan: cohorts and their stages, on the form engine (services/cohort_admin_form.py);
+/undang: invite links."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date
-from enum import IntEnum
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from domain.dates import InvalidDate, parse_user_range
-from domain.i18n import format_date, format_datetime, translator
+from domain import actions
+from domain.i18n import format_datetime, translator
 from domain.project_term import with_term
 from domain.roles import Role
-from domain.text import InvalidText
-from handlers import callbacks, steps
+from handlers import callbacks
 from handlers.delivery import send_html
-from handlers.edits import edit_buttons
+from handlers.forms import enter
 from handlers.runtime import Context
 from handlers.turn import Turn, escape_params, turn
-from services import cohort_admin, terms
-from services.cohort_admin import (
-    STAGE_NAME_LIMIT,
-    CohortView,
-    PersonInvite,
-    PersonMatch,
-    StageView,
-)
+from services import cohort_admin, cohort_admin_form, terms
+from services.cohort_admin import PersonInvite, PersonMatch
 from services.cohorts import InviteLine
 from services.errors import UserFacingError
+from services.forms import FormContext
 from services.seminars import Organizer
 
 ADMINS = frozenset({Role.ADMIN})
 STAGES = callbacks.COHORT_ADMIN
 INVITES = callbacks.INVITES
-END = ConversationHandler.END
-DRAFT = "stage_draft"
 # Telegram allows 100 buttons per message.
-COHORT_BUTTONS = 50
+COHORT_BUTTONS = cohort_admin_form.COHORT_BUTTONS
 
 T = TypeVar("T")
-
-
-class Step(IntEnum):
-    NAME = 81
-    DATES = 82
-    CONFIRM = 83
+Begin = Callable[[FormContext], Coroutine[Any, Any, None]]
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -66,14 +46,6 @@ def _button(kind: str, text: str, *fields: str) -> InlineKeyboardButton:
 def _message(update: Update) -> Message:
     assert update.effective_message is not None
     return update.effective_message
-
-
-def _draft(context: Context) -> dict[str, Any]:
-    return steps.draft(context, DRAFT)
-
-
-def _clear(context: Context) -> None:
-    steps.clear_draft(context, DRAFT)
 
 
 def _pressed_id(update: Update, kind: str, action: str) -> int | None:
@@ -117,272 +89,38 @@ async def _pressed(
     return found
 
 
-def _day(current: Turn, d: date) -> str:
-    return format_date(d, None, current.actor.language)
-
-
-def _stage_line(current: Turn, stage: StageView) -> str:
-    return current.t(
-        "cohorts.stage",
-        name=stage.name,
-        start=_day(current, stage.starts_on),
-        end=_day(current, stage.ends_on),
-    )
-
-
-def _cohort_block(current: Turn, c: CohortView) -> str:
-    roles = ", ".join(
-        f"{current.t(role.message_key)} {count}"
-        for role in Role
-        if (count := c.members.get(role, 0))
-    )
-    lines = [
-        current.t(
-            "cohorts.line",
-            name=c.name,
-            organizer=c.organizer or "-",
-            year=c.year or "-",
-            joined=c.joined,
-            total=c.total,
-            roles=roles or "-",
-        )
-    ]
-    lines += [_stage_line(current, s) for s in c.stages] or [current.t("cohorts.no_stages")]
-    return "\n".join(lines)
-
-
 # --- /angkatan ----------------------------------------------------------------------------------
 
 
 async def cohorts_command(update: Update, context: Context, current: Turn) -> None:
     """/angkatan: the cohorts this admin runs, who has joined, their stages; a button each."""
-    message = _message(update)
-    views = await cohort_admin.list_cohorts(current.session, current.organizer)
-    if not views:
-        await message.reply_text(current.t("cohorts.title") + "\n" + current.t("cohorts.none"))
-        return
-    blocks = [current.t("cohorts.title")]
-    blocks += [_cohort_block(current, c) for c in views]
-    blocks.append(current.t("cohorts.hint"))
-    markup = InlineKeyboardMarkup(
-        [[_button(STAGES, c.name, "c", str(c.id))] for c in views[:COHORT_BUTTONS]]
-    )
-    await send_html(context.bot, message.chat_id, "\n\n".join(blocks), markup)
+    by = current.organizer
+    await enter(update, context, current, lambda c: cohort_admin_form.overview(c, by))
 
 
-async def _show_cohort(chat_id: int, context: Context, current: Turn, cohort_id: int) -> None:
-    """One cohort's stages with their dates, a button to change each and one to add one."""
-    view = await cohort_admin.cohort_detail(current.session, cohort_id, current.organizer)
-    lines = [current.t("cohort.title", name=view.name)]
-    lines += [_stage_line(current, s) for s in view.stages] or [current.t("cohorts.no_stages")]
-    rows = [
-        [_button(STAGES, current.t("cohort.button.edit", name=s.name), "e", str(s.id))]
-        for s in view.stages
-    ]
-    rows.append([_button(STAGES, current.t("cohort.button.add"), "a", str(view.id))])
-    await send_html(context.bot, chat_id, "\n".join(lines), InlineKeyboardMarkup(rows))
+def opened_by(data: str | None, by: Organizer) -> Begin | None:
+    """What an /angkatan button opens, or None for data that is none of them (forged, stale).
+    The ids are only read here; the screens check that the organizer runs them."""
+    match callbacks.unpack(data, STAGES, 2):
+        case [actions.COHORT_STAGES, number] if number.isdigit():
+            return lambda c: cohort_admin_form.cohort_stages(c, by, int(number))
+        case [actions.EDIT_STAGE, number] if number.isdigit():
+            return lambda c: cohort_admin_form.edit_stage(c, by, int(number))
+        case [actions.ADD_STAGE, number] if number.isdigit():
+            return lambda c: cohort_admin_form.add_stage(c, by, int(number))
+    return None
 
 
 @turn(roles=ADMINS)
-async def cohort_pressed(update: Update, context: Context, current: Turn) -> None:
-    """A cohort's button under /angkatan."""
-    cohort = await _pressed(
-        update, current, STAGES, "c", partial(cohort_admin.managed_cohort, current.session)
-    )
-    if cohort is not None:
-        await _show_cohort(_message(update).chat_id, context, current, cohort.id)
-
-
-# --- conversation: a stage's dates, or a new stage ----------------------------------------------
-
-
-async def _ask_dates(message: Message, current: Turn, name: str) -> int:
-    await message.reply_text(current.t("stage.ask.dates", name=name))
-    return Step.DATES
-
-
-@turn(roles=ADMINS)
-async def edit_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """ "Ubah <tahap>": ask for the stage's new dates."""
-    _clear(context)
-    stage = await _pressed(
-        update, current, STAGES, "e", partial(cohort_admin.managed_stage, current.session)
-    )
-    if stage is None:
-        return END
-    _draft(context).update(
-        mode="edit", cohort_id=stage.cohort_id, stage_id=stage.id, name=stage.name
-    )
-    message = _message(update)
-    await message.reply_text(
-        current.t(
-            "stage.current",
-            name=stage.name,
-            start=_day(current, stage.starts_on),
-            end=_day(current, stage.ends_on),
-        )
-    )
-    return await _ask_dates(message, current, stage.name)
-
-
-@turn(roles=ADMINS)
-async def add_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """ "Tambah tahap": ask for the new stage's name."""
-    _clear(context)
-    cohort = await _pressed(
-        update, current, STAGES, "a", partial(cohort_admin.managed_cohort, current.session)
-    )
-    if cohort is None:
-        return END
-    _draft(context).update(mode="add", cohort_id=cohort.id)
-    await _message(update).reply_text(
-        current.t("stage.ask.name", cohort=cohort.name, limit=STAGE_NAME_LIMIT)
-    )
-    return Step.NAME
-
-
-@turn(roles=ADMINS)
-async def name_typed(update: Update, context: Context, current: Turn) -> int | None:
-    message = _message(update)
-    draft = _draft(context)
-    try:
-        name = await cohort_admin.check_stage_name(
-            current.session, draft["cohort_id"], message.text
-        )
-    except InvalidText as exc:
-        await message.reply_text(current.t(exc.code, **exc.params))
-        return None
-    except UserFacingError as exc:
-        await message.reply_text(current.t(exc.key, **exc.params))
-        return None
-    draft["name"] = name
-    return await _ask_dates(message, current, name)
-
-
-@turn(roles=ADMINS)
-async def dates_typed(update: Update, context: Context, current: Turn) -> int | None:
-    """The range as people type it, read back in full (with any overlap) before it is saved."""
-    message = _message(update)
-    draft = _draft(context)
-    today = current.now().astimezone(current.actor.timezone).date()
-    try:
-        starts_on, ends_on = parse_user_range(message.text or "", today=today)
-        cohort_admin.check_range(starts_on, ends_on)
-    except InvalidDate as exc:
-        problem = current.t(exc.code, **exc.params_for(current.actor.language))
-        await message.reply_text(problem + "\n\n" + current.t("stage.example"))
-        return None
-    draft.update(starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
-    overlaps = await cohort_admin.overlapping(
-        current.session,
-        draft["cohort_id"],
-        starts_on,
-        ends_on,
-        except_stage_id=draft.get("stage_id"),
-    )
-    lines = [
-        current.t(
-            "stage.confirm",
-            name=draft["name"],
-            start=_day(current, starts_on),
-            end=_day(current, ends_on),
-            days=(ends_on - starts_on).days + 1,
-        )
-    ]
-    if overlaps:
-        lines += ["", current.t("stage.overlap")]
-        lines += [_stage_line(current, s) for s in overlaps]
-    await message.reply_text(
-        "\n".join(lines),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    _button(STAGES, current.t("stage.button.save"), "s", "y"),
-                    _button(STAGES, current.t("stage.button.change"), "s", "u"),
-                    _button(STAGES, current.t("stage.button.cancel"), "s", "x"),
-                ]
-            ]
-        ),
-    )
-    return Step.CONFIRM
-
-
-@turn(roles=ADMINS)
-async def confirm_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """Simpan / Ubah / Batal under the read-back."""
+async def stages_pressed(update: Update, context: Context, current: Turn) -> None:
+    """A button under /angkatan or a cohort's stages: a screen, or the form for a stage."""
     query = update.callback_query
     assert query is not None
-    fields = callbacks.unpack(query.data, STAGES, 2)
-    draft = _draft(context)
-    if (
-        fields is None
-        or fields[0] != "s"
-        or fields[1] not in ("y", "u", "x")
-        or "ends_on" not in draft
-    ):
-        await _refuse(update, current, "button.stale")
-        return None
-    await query.answer()
-    await edit_buttons(query, None)
-    message = _message(update)
-    if fields[1] == "u":
-        return await _ask_dates(message, current, draft["name"])
-    _clear(context)
-    if fields[1] == "x":
-        await message.reply_text(current.t("conversation.cancelled"))
-        return END
-    starts_on, ends_on = (
-        date.fromisoformat(draft["starts_on"]),
-        date.fromisoformat(draft["ends_on"]),
-    )
-    try:
-        if draft["mode"] == "edit":
-            change = await cohort_admin.set_stage_dates(
-                current.session,
-                draft["cohort_id"],
-                draft["stage_id"],
-                starts_on,
-                ends_on,
-                current.now(),
-                current.actor.person_id,
-                every_cohort=current.actor.global_admin,
-            )
-        else:
-            change = await cohort_admin.add_stage(
-                current.session,
-                draft["cohort_id"],
-                draft["name"],
-                starts_on,
-                ends_on,
-                current.now(),
-                current.actor.person_id,
-                every_cohort=current.actor.global_admin,
-            )
-    except InvalidDate as exc:
-        await message.reply_text(current.t(exc.code, **exc.params_for(current.actor.language)))
-        return END
-    except InvalidText as exc:
-        await message.reply_text(current.t(exc.code, **exc.params))
-        return END
-    except UserFacingError as exc:
-        # Another organizer added a stage by that name meanwhile, or the cohort is gone.
-        await message.reply_text(current.t(exc.key, **exc.params))
-        return END
-    await message.reply_text(
-        current.t(
-            "stage.saved",
-            name=change.stage.name,
-            start=_day(current, change.stage.starts_on),
-            end=_day(current, change.stage.ends_on),
-        )
-    )
-    await _show_cohort(message.chat_id, context, current, change.stage.cohort_id)
-    return END
-
-
-# /batal drops the half-typed stage; text where a button is expected.
-cancel = steps.cancel_handler(DRAFT)
-use_buttons = steps.reply_handler("stage.use_buttons")
+    begin = opened_by(query.data, current.organizer)
+    if begin is None:
+        await query.answer(current.t("button.stale"), show_alert=True)
+        return
+    await enter(update, context, current, begin)
 
 
 # --- /undang ------------------------------------------------------------------------------------
@@ -542,34 +280,12 @@ async def _send_person(message: Message, current: Turn, invite: PersonInvite) ->
 # --- registration --------------------------------------------------------------------------------
 
 
-def conversation(entry: steps.Handlers = ()) -> ConversationHandler:  # type: ignore[type-arg]
-    """Changing a stage's dates or adding a stage, from the buttons under /angkatan."""
-    text = filters.TEXT & ~filters.COMMAND
-    return steps.conversation(
-        "cohort_stage",
-        entry_points=[
-            *entry,
-            CallbackQueryHandler(edit_pressed, pattern=callbacks.pattern(STAGES, "e")),
-            CallbackQueryHandler(add_pressed, pattern=callbacks.pattern(STAGES, "a")),
-        ],
-        states={
-            Step.NAME: [MessageHandler(text, name_typed)],
-            Step.DATES: [MessageHandler(text, dates_typed)],
-            Step.CONFIRM: [
-                CallbackQueryHandler(confirm_pressed, pattern=callbacks.pattern(STAGES, "s")),
-                MessageHandler(text, use_buttons),
-            ],
-        },
-        cancel=cancel,
-        # Another "Ubah" or "Tambah tahap" button starts over with that stage.
-        allow_reentry=True,
-    )
-
-
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """The buttons under /angkatan and /undang (the commands are rows of the command table)."""
+    """The buttons under /angkatan and /undang (the commands are rows of the command table;
+    the stage's read-back is the form's own)."""
+    stage_actions = actions.COHORT_STAGES + actions.EDIT_STAGE + actions.ADD_STAGE
     return [
-        CallbackQueryHandler(cohort_pressed, pattern=callbacks.pattern(STAGES, "c")),
+        CallbackQueryHandler(stages_pressed, pattern=callbacks.pattern(STAGES, stage_actions)),
         CallbackQueryHandler(invite_cohort_pressed, pattern=callbacks.pattern(INVITES, "c")),
         CallbackQueryHandler(invite_all_pressed, pattern=callbacks.pattern(INVITES, "a")),
         CallbackQueryHandler(invite_person_pressed, pattern=callbacks.pattern(INVITES, "p")),

@@ -1,14 +1,14 @@
-"""The command table: every command of the bot in one row (names, roles, channels, handler, the
-conversation it opens; the help text is `command.<name>` in the catalogs). Registration, the
+"""The command table: every command of the bot in one row (names, roles, channels, handler; the
+help text is `command.<name>` in the catalogs). Registration, the
 per-role menus, /bantuan, the group pointers and the role check at entry all read it, so a new
 command is one row here (and its `command.<name>` text in both languages)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from domain.enums import Channel
 from domain.roles import Role
@@ -18,7 +18,6 @@ from handlers import (
     dashboard,
     export,
     fallback,
-    feedback,
     groups,
     info,
     onboarding,
@@ -32,9 +31,9 @@ from handlers import (
     seminar,
     seminar_materials,
     status,
-    steps,
     vacation,
 )
+from handlers.forms import CANCEL_COMMAND
 from handlers.menu import (
     ADMINS,
     ADVISORS,
@@ -43,25 +42,19 @@ from handlers.menu import (
     PARTICIPANTS,
     Chat,
     Command,
-    Conversation,
 )
 from handlers.turn import turn
 
 # Menu and /bantuan order.
 COMMANDS: tuple[Command, ...] = (
-    # Help and a fresh invite code are never "busy", even in the middle of a conversation.
+    # Help and a fresh invite code are never "busy", even in the middle of a form.
     Command(("start",), EVERYONE, onboarding.start, interrupts=True),
     Command(("bantuan", "help"), EVERYONE, info.help_command, interrupts=True),
     Command(("lapor",), PARTICIPANTS, report.start),
     Command(("status",), PARTICIPANTS, status.status_command),
     Command(("proyek",), PARTICIPANTS, project.project_command),
     Command(("portofolio",), PARTICIPANTS, portfolio.portfolio_command),
-    Command(
-        ("bahan",),
-        PARTICIPANTS,
-        seminar_materials.materials_command,
-        conversation=seminar_materials.materials_conversation,
-    ),
+    Command(("bahan",), PARTICIPANTS, seminar_materials.materials_command),
     Command(("nilai",), frozenset({Role.ADMIN, Role.PARTICIPANT}), scoring.results_command),
     Command(("peserta",), ADVISORS, status.advisees_command),
     Command(("rekap",), ADVISORS | ADMINS, recap.recap_command),
@@ -70,38 +63,20 @@ COMMANDS: tuple[Command, ...] = (
     Command(("jeda", "cuti"), ADVISORS | PARTICIPANTS, vacation.cuti_command),
     Command(("angkatan",), ADMINS, cohort_admin.cohorts_command),
     Command(("undang",), ADMINS, cohort_admin.invite_command),
-    Command(("seminar",), ADMINS, seminar.start, conversation=seminar.conversation),
-    Command(("umumkan",), ADMINS, broadcast.start, conversation=broadcast.conversation),
+    Command(("seminar",), ADMINS, seminar.start),
+    Command(("umumkan",), ADMINS, broadcast.start),
     Command(("ekspor",), ADMINS, export.export_command),
-    Command(
-        ("penguji",),
-        frozenset({Role.EXAMINER}),
-        scoring.examiner_command,
-        conversation=scoring.conversation,
-    ),
+    Command(("penguji",), frozenset({Role.EXAMINER}), scoring.examiner_command),
     Command(("dasbor",), MEMBERS, dashboard.dashboard_command),
     Command(("profil",), MEMBERS, info.profile_command),
     Command(("dataku",), MEMBERS, personal_data.my_data_command),
     Command(("bahasa",), MEMBERS, preferences.choose_language),
     Command(("zona",), MEMBERS, preferences.choose_zone),
-    # Inside a conversation each conversation's own /batal answers; this one says there is
-    # nothing to cancel, to anyone (strangers' menus leave it out: they have nothing open).
-    Command((steps.CANCEL_COMMAND,), MEMBERS, fallback.nothing_to_cancel, gated=False),
+    # With a form open the form router closes it; this one says there is nothing to cancel,
+    # to anyone (strangers' menus leave it out: they have nothing open).
+    Command((CANCEL_COMMAND,), MEMBERS, fallback.nothing_to_cancel, gated=False),
     Command((groups.LINK,), ADMINS, groups.link_command, chat=Chat.GROUP),
     Command((groups.UNLINK,), ADMINS, groups.unlink_command, chat=Chat.GROUP),
-)
-
-# Every conversation, in registration order. A person can be in two at once (a button of one
-# pressed while another waits for text); the first one listed then takes the typed answers.
-CONVERSATIONS: tuple[Conversation, ...] = (
-    feedback.conversation,
-    project.conversation,
-    seminar.conversation,
-    seminar_materials.materials_conversation,
-    seminar_materials.attendance_conversation,
-    scoring.conversation,
-    broadcast.conversation,
-    cohort_admin.conversation,
 )
 
 Handlers = list[BaseHandler[Any, Any, Any]]
@@ -146,27 +121,7 @@ def group_handlers() -> Handlers:
     ]
 
 
-def conversations(factories: Iterable[Conversation] = CONVERSATIONS) -> Handlers:
-    """Each conversation with the commands of the table that open it as entry points."""
-    factories = tuple(factories)
-    stray = [c.name for c in rows() if c.conversation and c.conversation not in factories]
-    if stray:
-        raise ValueError(f"commands open a conversation that is not registered: {stray}")
-    built: Handlers = []
-    for factory in factories:
-        entry: Sequence[BaseHandler[Any, Any, Any]] = [
-            command_handler(c) for c in rows() if c.conversation is factory
-        ]
-        handler: ConversationHandler[Any] = factory(entry)
-        built.append(handler)
-    return built
-
-
-def private_commands(*, interrupts: bool) -> Handlers:
-    """The private commands that open no conversation: those answered even in the middle of a
-    conversation (`interrupts`), or the others, which conversations answer "busy" first."""
-    return [
-        command_handler(c)
-        for c in rows()
-        if c.chat is Chat.PRIVATE and c.conversation is None and c.interrupts is interrupts
-    ]
+def private_commands() -> Handlers:
+    """The private commands; while a form waits, the form router (group -1) answers every one
+    but the `interrupts` rows "busy" before they get here."""
+    return [command_handler(c) for c in rows() if c.chat is Chat.PRIVATE]

@@ -26,9 +26,9 @@ async def fetch(bot: Bot, item: EvidenceItem) -> bytes | None:
 
     Separate from `keep` so the caller can check the real size before anything is stored."""
     try:
-        return await download(bot, item.file_id)
+        return await download(bot, item.ref)
     except TelegramError as exc:
-        log.warning("evidence %s not downloaded (%s)", item.file_unique_id, exc)
+        log.warning("evidence %s not downloaded (%s)", item.unique_ref, exc)
         return None
 
 

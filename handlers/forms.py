@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from domain.enums import Channel, EvidenceKind
@@ -24,16 +25,36 @@ from domain.text import utf16_length
 from handlers import evidence as evidence_files
 from handlers.edits import edit_text
 from handlers.runtime import Context, Runtime
-from handlers.telegram_text import TELEGRAM_TEXT_LIMIT
+from handlers.telegram_text import TELEGRAM_TEXT_LIMIT, markup_parts
 from handlers.turn import Safe, Turn, turn
+from models.db import read_outside_transaction
 from services import forms
+from services.broadcast_form import BROADCAST_FORM
+from services.cohort_admin_form import COHORT_STAGE_FORM
+from services.feedback_form import FEEDBACK_FORM
 from services.forms import Form, FormContext, Outcome
+from services.materials_form import ATTENDANCE_FORM, MATERIALS_FORM
 from services.outbox import MessageRef
-from services.people import person_by_account
+from services.project_form import PROJECT_FORM
 from services.report_form import REPORT_FORM, evidence_item
+from services.scoring_form import SCORING_FORM
+from services.seminar_form import SEMINAR_FORM
 
 # Every form the engine runs, by name.
-FORMS: dict[str, Form] = {REPORT_FORM.name: REPORT_FORM}
+FORMS: dict[str, Form] = {
+    form.name: form
+    for form in (
+        REPORT_FORM,
+        PROJECT_FORM,
+        COHORT_STAGE_FORM,
+        SEMINAR_FORM,
+        FEEDBACK_FORM,
+        BROADCAST_FORM,
+        MATERIALS_FORM,
+        ATTENDANCE_FORM,
+        SCORING_FORM,
+    )
+}
 # /batal closes the open form.
 CANCEL_COMMAND = "batal"
 
@@ -44,6 +65,8 @@ class TelegramScreen:
     def __init__(self, update: Update, context: Context) -> None:
         self.update = update
         self.bot = context.bot
+        # For the forms whose desk starts a job (the /umumkan status).
+        self.job_queue = context.job_queue
         self.answered = False
 
     @property
@@ -67,7 +90,17 @@ class TelegramScreen:
             return self.origin
         chat = self.update.effective_chat
         assert chat is not None
-        shown = await self.bot.send_message(chat.id, text, reply_markup=markup)
+        if utf16_length(text) > TELEGRAM_TEXT_LIMIT:
+            # Too long for one message (the /proyek overview of many milestones): split,
+            # the buttons under the last part.
+            *head, last = markup_parts(text)
+            for part in head:
+                await self.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML)
+            shown = await self.bot.send_message(
+                chat.id, last, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        else:
+            shown = await self.bot.send_message(chat.id, text, reply_markup=markup)
         return MessageRef(shown.chat_id, shown.message_id)
 
     async def alert(self, text: str) -> None:
@@ -173,6 +206,7 @@ def media_of(message: Message) -> MediaInput | None:
             size=photo.file_size,
             caption=message.caption,
             album=message.media_group_id,
+            channel=Channel.TELEGRAM.value,
         )
     if message.document:
         doc = message.document
@@ -185,6 +219,7 @@ def media_of(message: Message) -> MediaInput | None:
             size=doc.file_size,
             caption=message.caption,
             album=message.media_group_id,
+            channel=Channel.TELEGRAM.value,
         )
     return None
 
@@ -226,7 +261,7 @@ def router(interrupts: frozenset[str]) -> BaseHandler[Any, Any, Any]:
             name = _command(message.text)
             if name == CANCEL_COMMAND:
                 await forms.discard(current.session, ctx.person_id)
-                await message.reply_text(current.t("conversation.cancelled"))
+                await message.reply_text(current.t(_cancelled(ctx.state.form)))
                 return True
             if name in interrupts:
                 return False
@@ -269,16 +304,23 @@ async def _form_takes(update: Update, context: Context, interrupts: frozenset[st
         return False
     runtime = Runtime.of(context.application)
     async with runtime.sessions() as session:
-        person = await person_by_account(session, Channel.TELEGRAM, str(user.id))
-        if person is None:
-            return False
-        state = await forms.peek(session, person.id, runtime.clock.now())
+        await read_outside_transaction(session)
+        state = await forms.peek_account(
+            session, Channel.TELEGRAM, str(user.id), runtime.clock.now()
+        )
     if state is None:
         return False
     if isinstance(given, TextInput) and given.text.startswith("/"):
         return True
     form = FORMS.get(state.form)
     return form is None or form.takes(state.step, given)
+
+
+def _cancelled(name: str) -> str:
+    """What /batal says: the form's own text where it has one (a "Berhalangan" whose reason
+    is skipped stays an answer), else that the form is closed."""
+    text: object = getattr(FORMS.get(name), "cancelled", None)
+    return text if isinstance(text, str) else "conversation.cancelled"
 
 
 def _allowed(ctx: FormContext, current: Turn) -> bool:

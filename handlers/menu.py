@@ -3,13 +3,12 @@ per-chat command menu. The table itself is handlers/commands.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.ext import BaseHandler, ConversationHandler
 
 from domain.enums import Channel
 from domain.i18n import SUPPORTED_LANGUAGES, translator
@@ -35,11 +34,6 @@ class Chat(StrEnum):
     GROUP = "group"
 
 
-# Builds a conversation around the entry handlers the table gives it (its command, if a row
-# names it), adding the conversation's own button entries.
-Conversation = Callable[[Sequence[BaseHandler[Any, Any, Any]]], ConversationHandler[Any]]
-
-
 @dataclass(frozen=True)
 class Command:
     """One command: registration, menus, /bantuan, group pointers and the role check read it.
@@ -55,15 +49,13 @@ class Command:
     # Who it is for: None for anyone, joined or not; otherwise holders of any of these roles.
     roles: frozenset[Role] | None
     run: Callable[..., Awaitable[Any]]
-    # The conversation the command opens, if any (a factory from the command's module).
-    conversation: Conversation | None = None
     # The front ends that offer it; Telegram only for now.
     channels: frozenset[Channel] = TELEGRAM
     chat: Chat = Chat.PRIVATE
     # False: the body answers anyone itself (/batal has nothing to refuse), while menus and
     # /bantuan still show it to `roles` only.
     gated: bool = True
-    # Answered even while a conversation waits for an answer (everything else is "busy").
+    # Answered even while a form waits for an answer (every other command is "busy").
     interrupts: bool = False
 
     @property

@@ -1,55 +1,40 @@
-"""/penguji: an examiner scores presenters; /nilai: a presenter's own released scores, and the
-organizer's view of who has scored, the release and the berita acara PDF."""
+"""/penguji: an examiner scores presenters, on the form engine (services/scoring_form.py);
+/nilai: a presenter's own released scores, and the organizer's view of who has scored, the
+release and the berita acara PDF."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from enum import IntEnum
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from domain.i18n import format_date, format_datetime
+from domain import actions
+from domain.i18n import format_datetime
 from domain.roles import Role
-from domain.scoring import MAX_COMMENT, MAX_SCORE, MIN_SCORE, InvalidScoring, format_score
-from domain.scoring import parse_score as parse_typed_score
-from domain.text import shorten
-from handlers import callbacks, steps
-from handlers.delivery import excerpt, send_html
+from domain.scoring import format_score
+from handlers import callbacks
+from handlers.delivery import send_html
+from handlers.forms import enter
 from handlers.runtime import Context
 from handlers.turn import Safe, Turn, tell, turn
-from services import scoring
+from services import scoring, scoring_form
 from services.errors import UserFacingError
-from services.scoring import SeminarHeader, SeminarScores, SheetView
+from services.forms import FormContext
+from services.scoring import SeminarHeader, SeminarScores
 
 EXAMINER = callbacks.EXAMINER
 SCORES = callbacks.SCORES
 EXAMINERS = frozenset({Role.EXAMINER})
 ADMINS = frozenset({Role.ADMIN})
-END = ConversationHandler.END
-DRAFT = "scoring_draft"
-# Telegram allows 100 buttons under a message; leave room and keep the list readable.
-MAX_BUTTONS = 90
 LIST_LIMIT = 20
-BUTTON_TEXT = 60
 _MARKS = {None: "⬜", "draft": "✏️", "submitted": "✅"}
 
-
-class Step(IntEnum):
-    SCORE = 91
-    COMMENT = 92
-
-
-# --- rendering ----------------------------------------------------------------------------------
+Begin = Callable[[FormContext], Coroutine[Any, Any, None]]
 
 
 def _button(prefix: str, text: str, *fields: str) -> InlineKeyboardButton:
@@ -76,94 +61,6 @@ def _state(current: Turn, status: Any, total: Any) -> str:
     return current.t("scores.state.submitted", total=_score(current, total))
 
 
-def sheet_text(current: Turn, view: SheetView) -> str:
-    """The examiner's sheet: every criterion with its weight and score, the total, the comment."""
-    lines = [current.t("scores.sheet.title", name=view.presenter_name)]
-    for item in view.items:
-        lines.append(
-            current.t(
-                "scores.sheet.line",
-                number=item.position,
-                criterion=item.criterion,
-                weight=item.weight,
-                score=item.score if item.score is not None else "-",
-            )
-        )
-    if view.complete:
-        lines.append(current.t("scores.sheet.total", total=_score(current, view.total)))
-    else:
-        lines.append(current.t("scores.sheet.total_incomplete"))
-    lines.append(
-        current.t("scores.sheet.comment", text=view.comment)
-        if view.comment
-        else current.t("scores.sheet.no_comment")
-    )
-    if view.submitted and view.submitted_at is not None:
-        lines.append(
-            current.t(
-                "scores.sheet.submitted",
-                at=format_datetime(
-                    view.submitted_at, current.actor.timezone, current.actor.language
-                ),
-            )
-        )
-    else:
-        lines.append(current.t("scores.sheet.draft_note"))
-    return "\n".join(lines)
-
-
-def sheet_markup(current: Turn, view: SheetView) -> InlineKeyboardMarkup | None:
-    """A button per criterion, the comment and, once every criterion is scored, "Kirim nilai";
-    nothing once the sheet is submitted."""
-    if view.submitted:
-        return None
-    ids = (str(view.seminar_id), str(view.presenter_id))
-    rows = [
-        [
-            _button(
-                EXAMINER,
-                shorten(
-                    current.translator(
-                        "scores.button.criterion",
-                        number=item.position,
-                        criterion=item.criterion,
-                        score=item.score if item.score is not None else "-",
-                    ),
-                    BUTTON_TEXT,
-                ),
-                "c",
-                *ids,
-                str(item.position),
-            )
-        ]
-        for item in view.items
-    ]
-    rows.append([_button(EXAMINER, current.translator("scores.button.comment"), "m", *ids)])
-    if view.complete:
-        rows.append([_button(EXAMINER, current.translator("scores.button.submit"), "f", *ids)])
-    rows.append([_button(EXAMINER, current.translator("scores.button.back"), "l")])
-    return InlineKeyboardMarkup(rows)
-
-
-async def _reply_sheet(update: Update, context: Context, current: Turn, view: SheetView) -> None:
-    assert update.effective_chat is not None
-    await send_html(
-        context.bot,
-        update.effective_chat.id,
-        sheet_text(current, view),
-        sheet_markup(current, view),
-    )
-
-
-def _ids(update: Update, arity: int) -> list[int] | None:
-    """The numeric fields of an examiner's button after its action letter, or None if forged."""
-    assert update.callback_query is not None
-    fields = callbacks.unpack(update.callback_query.data, EXAMINER, arity + 1)
-    if fields is None or not all(f.isdigit() and len(f) <= 12 for f in fields[1:]):
-        return None
-    return [int(f) for f in fields[1:]]
-
-
 async def _stale(update: Update, current: Turn) -> None:
     await tell(update, current.t("button.stale"))
 
@@ -172,359 +69,54 @@ async def _refuse(update: Update, current: Turn, error: UserFacingError) -> None
     await tell(update, current.t(error.key, **error.params))
 
 
-def _draft(context: Context) -> dict[str, Any]:
-    return steps.draft(context, DRAFT)
+# --- /penguji and the examiner's buttons ---------------------------------------------------------
 
 
-# --- /penguji: the examiner's seminars and presenters -------------------------------------------
-
-
-async def examiner_command(update: Update, context: Context, current: Turn) -> int:
+async def examiner_command(update: Update, context: Context, current: Turn) -> None:
     """/penguji: the seminars this person examines, each presenter with their sheet's state."""
-    steps.clear_draft(context, DRAFT)
-    await _send_list(update, context, current)
-    return END
+    await enter(update, context, current, scoring_form.listing)
 
 
-async def _send_list(update: Update, context: Context, current: Turn) -> None:
-    assert update.effective_chat is not None and current.actor.person_id is not None
-    found = await scoring.examiner_seminars(current.session, current.actor.person_id)
-    if not found:
-        await context.bot.send_message(update.effective_chat.id, current.t("scores.examiner.none"))
+def _number(field: str) -> int | None:
+    return int(field) if field.isdigit() and len(field) <= 12 else None
+
+
+def opened_by(data: str | None) -> Begin | None:
+    """What an examiner's button opens, or None for data that is none of them (forged,
+    stale). The ids are only read here; the form checks the presser examines them."""
+    fields = callbacks.unpack(data, EXAMINER, len((data or "").split(":")) - 1)
+    if fields is None:
+        return None
+    action, numbers = fields[0], [_number(f) for f in fields[1:]]
+    if None in numbers:
+        return None
+    ids = [n for n in numbers if n is not None]
+    match action, ids:
+        case actions.EXAMINER_LIST, []:
+            return scoring_form.listing
+        case actions.PRESENTER, [seminar_id, presenter_id]:
+            return lambda c: scoring_form.presenter(c, seminar_id, presenter_id)
+        case actions.CRITERION, [seminar_id, presenter_id, position]:
+            return lambda c: scoring_form.ask_score(c, seminar_id, presenter_id, position)
+        case actions.COMMENT, [seminar_id, presenter_id]:
+            return lambda c: scoring_form.ask_comment(c, seminar_id, presenter_id)
+        case actions.SUBMIT, [seminar_id, presenter_id]:
+            return lambda c: scoring_form.ask_submit(c, seminar_id, presenter_id)
+        case actions.CONFIRM_SUBMIT, [seminar_id, presenter_id]:
+            return lambda c: scoring_form.submit(c, seminar_id, presenter_id)
+    return None
+
+
+@turn(roles=EXAMINERS)
+async def pressed(update: Update, context: Context, current: Turn) -> None:
+    """An examiner's button: the list, a presenter, a criterion, the comment, "Kirim nilai"."""
+    query = update.callback_query
+    assert query is not None
+    begin = opened_by(query.data)
+    if begin is None:
+        await query.answer(current.t("button.stale"), show_alert=True)
         return
-    parts = [current.t("scores.examiner.title")]
-    buttons: list[list[InlineKeyboardButton]] = []
-    for item in found:
-        s = item.seminar
-        lines = [
-            current.t(
-                "scores.examiner.seminar",
-                id=s.id,
-                kind=_kind(current, s),
-                at=_when(current, s),
-                cohort=s.cohort_name,
-                where=s.where or "-",
-            )
-        ]
-        for p in item.presenters:
-            lines.append(
-                current.t(
-                    "scores.examiner.presenter",
-                    mark=_MARKS[p.status.value if p.status else None],
-                    name=p.name,
-                    state=Safe(_state(current, p.status, p.total)),
-                )
-            )
-            if len(buttons) < MAX_BUTTONS:
-                label = current.translator("scores.button.presenter", name=p.name, id=s.id)
-                buttons.append(
-                    [_button(EXAMINER, shorten(label, BUTTON_TEXT), "p", str(s.id), str(p.id))]
-                )
-        if s.released_at is not None:
-            lines.append(current.t("scores.examiner.released"))
-        parts.append("\n".join(lines))
-    await send_html(
-        context.bot,
-        update.effective_chat.id,
-        "\n\n".join(parts),
-        InlineKeyboardMarkup(buttons) if buttons else None,
-    )
-
-
-@turn(roles=EXAMINERS)
-async def list_pressed(update: Update, context: Context, current: Turn) -> int:
-    """ "Daftar seminar": the list again."""
-    assert update.callback_query is not None
-    steps.clear_draft(context, DRAFT)
-    await update.callback_query.answer()
-    await _send_list(update, context, current)
-    return END
-
-
-@turn(roles=EXAMINERS)
-async def presenter_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """A presenter: their project, milestones and newest reports, then the score sheet."""
-    ids = _ids(update, 2)
-    if ids is None:
-        await _stale(update, current)
-        return None
-    seminar_id, presenter_id = ids
-    assert current.actor.person_id is not None and update.effective_chat is not None
-    try:
-        brief = await scoring.presenter_brief(
-            current.session, seminar_id, presenter_id, current.actor.person_id
-        )
-        view = await scoring.examiner_sheet(
-            current.session, seminar_id, presenter_id, current.actor.person_id
-        )
-    except UserFacingError as exc:
-        await _refuse(update, current, exc)
-        return END
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    steps.clear_draft(context, DRAFT)
-    await send_html(context.bot, update.effective_chat.id, _brief_text(current, brief))
-    await _reply_sheet(update, context, current, view)
-    return END
-
-
-def _brief_text(current: Turn, brief: scoring.PresenterBrief) -> str:
-    lang = current.actor.language
-    lines = [
-        current.t(
-            "scores.brief.title",
-            name=brief.name,
-            kind=_kind(current, brief.seminar),
-            at=_when(current, brief.seminar),
-        ),
-        current.t("scores.brief.agency", agency=brief.agency or "-"),
-        current.t(
-            "scores.brief.project",
-            term=current.t(brief.term.message_key),
-            title=brief.project_title or current.t("project.none"),
-        ),
-        "",
-        current.t("scores.brief.milestones"),
-    ]
-    if not brief.milestones:
-        lines.append(current.t("scores.brief.no_milestones"))
-    for m in brief.milestones:
-        lines.append(
-            current.t(
-                "scores.brief.milestone",
-                title=m.title,
-                horizon=current.t(f"horizon.{m.horizon.value}"),
-                status=current.t(f"milestone.status.{m.status.value}"),
-                progress=m.progress,
-                due=format_date(m.due_on, None, lang),
-            )
-        )
-    lines += ["", current.t("scores.brief.reports")]
-    if not brief.recent:
-        lines.append(current.t("scores.brief.no_reports"))
-    for r in brief.recent:
-        lines.append(
-            current.t(
-                "scores.brief.report",
-                at=format_datetime(r.submitted_at, current.actor.timezone, lang),
-                milestone=r.milestone,
-                percent=r.percent,
-                text=excerpt(r.text),
-            )
-        )
-    return "\n".join(lines)
-
-
-# --- the scoring form: one criterion's score, or the comment, typed -----------------------------
-
-
-@turn(roles=EXAMINERS)
-async def criterion_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """A criterion's button: ask for its score (0-100)."""
-    ids = _ids(update, 3)
-    if ids is None:
-        await _stale(update, current)
-        return None
-    seminar_id, presenter_id, position = ids
-    assert current.actor.person_id is not None and update.effective_chat is not None
-    try:
-        view = await scoring.examiner_sheet(
-            current.session, seminar_id, presenter_id, current.actor.person_id
-        )
-        _check_editable(view)
-    except UserFacingError as exc:
-        await _refuse(update, current, exc)
-        return END
-    item = next((i for i in view.items if i.position == position), None)
-    if item is None:
-        await _stale(update, current)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    steps.clear_draft(context, DRAFT)
-    _draft(context).update(seminar=seminar_id, presenter=presenter_id, position=position)
-    await context.bot.send_message(
-        update.effective_chat.id,
-        current.t(
-            "scores.ask.score",
-            name=view.presenter_name,
-            criterion=item.criterion,
-            weight=item.weight,
-            min=MIN_SCORE,
-            max=MAX_SCORE,
-        ),
-    )
-    return Step.SCORE
-
-
-def _check_editable(view: SheetView) -> None:
-    if view.submitted:
-        raise UserFacingError("scores.error.submitted")
-
-
-@turn(roles=EXAMINERS)
-async def score_typed(update: Update, context: Context, current: Turn) -> int | None:
-    """The typed score: checked, saved in the draft, and the sheet shown again."""
-    message = update.effective_message
-    assert message is not None and current.actor.person_id is not None
-    draft = _draft(context)
-    if not {"seminar", "presenter", "position"} <= draft.keys():
-        steps.clear_draft(context, DRAFT)
-        await message.reply_text(current.t("button.stale"))
-        return END
-    try:
-        value = parse_typed_score(message.text)
-    except InvalidScoring as exc:
-        await message.reply_text(current.t(exc.code, **exc.params))
-        return None
-    try:
-        view = await scoring.set_score(
-            current.session,
-            draft["seminar"],
-            draft["presenter"],
-            current.actor.person_id,
-            draft["position"],
-            value,
-            now=current.now(),
-        )
-    except UserFacingError as exc:
-        steps.clear_draft(context, DRAFT)
-        await message.reply_text(current.t(exc.key, **exc.params))
-        return END
-    steps.clear_draft(context, DRAFT)
-    await _reply_sheet(update, context, current, view)
-    return END
-
-
-@turn(roles=EXAMINERS)
-async def comment_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """ "Komentar": ask for the examiner's comment on the presenter."""
-    ids = _ids(update, 2)
-    if ids is None:
-        await _stale(update, current)
-        return None
-    seminar_id, presenter_id = ids
-    assert current.actor.person_id is not None and update.effective_chat is not None
-    try:
-        view = await scoring.examiner_sheet(
-            current.session, seminar_id, presenter_id, current.actor.person_id
-        )
-        _check_editable(view)
-    except UserFacingError as exc:
-        await _refuse(update, current, exc)
-        return END
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    steps.clear_draft(context, DRAFT)
-    _draft(context).update(seminar=seminar_id, presenter=presenter_id)
-    await context.bot.send_message(
-        update.effective_chat.id,
-        current.t("scores.ask.comment", name=view.presenter_name, limit=MAX_COMMENT),
-    )
-    return Step.COMMENT
-
-
-@turn(roles=EXAMINERS)
-async def comment_typed(update: Update, context: Context, current: Turn) -> int | None:
-    message = update.effective_message
-    assert message is not None and current.actor.person_id is not None
-    draft = _draft(context)
-    if not {"seminar", "presenter"} <= draft.keys():
-        steps.clear_draft(context, DRAFT)
-        await message.reply_text(current.t("button.stale"))
-        return END
-    try:
-        view = await scoring.set_comment(
-            current.session,
-            draft["seminar"],
-            draft["presenter"],
-            current.actor.person_id,
-            message.text or "",
-            now=current.now(),
-        )
-    except UserFacingError as exc:
-        if exc.key.startswith("text.error."):
-            await message.reply_text(current.t(exc.key, **exc.params))
-            return None  # too long or empty: type it again
-        steps.clear_draft(context, DRAFT)
-        await message.reply_text(current.t(exc.key, **exc.params))
-        return END
-    steps.clear_draft(context, DRAFT)
-    await _reply_sheet(update, context, current, view)
-    return END
-
-
-# --- "Kirim nilai" --------------------------------------------------------------------------------
-
-
-@turn(roles=EXAMINERS)
-async def submit_pressed(update: Update, context: Context, current: Turn) -> int | None:
-    """ "Kirim nilai": the summary with the weighted total, to confirm."""
-    ids = _ids(update, 2)
-    if ids is None:
-        await _stale(update, current)
-        return None
-    seminar_id, presenter_id = ids
-    assert current.actor.person_id is not None and update.effective_chat is not None
-    try:
-        view = await scoring.examiner_sheet(
-            current.session, seminar_id, presenter_id, current.actor.person_id
-        )
-        _check_editable(view)
-        if not view.complete:
-            missing = ", ".join(str(i.position) for i in view.items if i.score is None)
-            raise UserFacingError("scores.error.incomplete", numbers=missing)
-    except UserFacingError as exc:
-        await _refuse(update, current, exc)
-        return END
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    steps.clear_draft(context, DRAFT)
-    ids_ = (str(seminar_id), str(presenter_id))
-    await send_html(
-        context.bot,
-        update.effective_chat.id,
-        sheet_text(current, view)
-        + "\n\n"
-        + current.t("scores.confirm.submit", name=view.presenter_name),
-        InlineKeyboardMarkup(
-            [
-                [
-                    _button(
-                        EXAMINER, current.translator("scores.button.confirm_submit"), "y", *ids_
-                    ),
-                    _button(EXAMINER, current.translator("scores.button.keep_editing"), "p", *ids_),
-                ]
-            ]
-        ),
-    )
-    return END
-
-
-@turn(roles=EXAMINERS)
-async def submit_confirmed(update: Update, context: Context, current: Turn) -> int | None:
-    """Confirmed: the sheet is submitted and can no longer be changed."""
-    ids = _ids(update, 2)
-    if ids is None:
-        await _stale(update, current)
-        return None
-    seminar_id, presenter_id = ids
-    assert current.actor.person_id is not None and update.callback_query is not None
-    try:
-        view = await scoring.submit_sheet(
-            current.session, seminar_id, presenter_id, current.actor.person_id, now=current.now()
-        )
-    except UserFacingError as exc:
-        await _refuse(update, current, exc)
-        return END
-    await update.callback_query.answer()
-    steps.clear_draft(context, DRAFT)
-    await update.callback_query.edit_message_text(
-        sheet_text(current, view)
-        + "\n\n"
-        + current.t("scores.submitted", name=view.presenter_name, total=_score(current, view.total))
-    )
-    return END
+    await enter(update, context, current, begin)
 
 
 # --- /nilai: a presenter's own scores, an organizer's overview ----------------------------------
@@ -790,35 +382,11 @@ async def _send_pdf(bot: Bot, current: Turn, chat_id: int, found: SeminarScores)
 # --- registration -------------------------------------------------------------------------------
 
 
-def conversation(entry: steps.Handlers) -> ConversationHandler:  # type: ignore[type-arg]
-    """/penguji (`entry`, from the command table), the examiner's buttons and the two typed
-    answers (a score, a comment); persistent, so a restart between the button and the answer
-    loses nothing (the sheet itself is in the database from the first score on)."""
-    text = filters.TEXT & ~filters.COMMAND
-    return steps.conversation(
-        "scoring",
-        entry_points=[
-            *entry,
-            CallbackQueryHandler(list_pressed, pattern=callbacks.pattern(EXAMINER, "l")),
-            CallbackQueryHandler(presenter_pressed, pattern=callbacks.pattern(EXAMINER, "p")),
-            CallbackQueryHandler(criterion_pressed, pattern=callbacks.pattern(EXAMINER, "c")),
-            CallbackQueryHandler(comment_pressed, pattern=callbacks.pattern(EXAMINER, "m")),
-            CallbackQueryHandler(submit_pressed, pattern=callbacks.pattern(EXAMINER, "f")),
-            CallbackQueryHandler(submit_confirmed, pattern=callbacks.pattern(EXAMINER, "y")),
-        ],
-        states={
-            Step.SCORE: [MessageHandler(text, score_typed)],
-            Step.COMMENT: [MessageHandler(text, comment_typed)],
-        },
-        cancel=steps.cancel_handler(DRAFT),
-        # Any of the examiner's buttons starts afresh, even while a score is awaited.
-        allow_reentry=True,
-    )
-
-
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """The organizers' buttons under /nilai (the commands are rows of the command table)."""
+    """The examiner's buttons under /penguji and the organizers' under /nilai (the commands
+    are rows of the command table)."""
     return [
+        CallbackQueryHandler(pressed, pattern=callbacks.pattern(EXAMINER)),
         CallbackQueryHandler(detail_pressed, pattern=callbacks.pattern(SCORES, "d")),
         CallbackQueryHandler(release_pressed, pattern=callbacks.pattern(SCORES, "r")),
         CallbackQueryHandler(release_confirmed, pattern=callbacks.pattern(SCORES, "k")),

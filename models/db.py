@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -45,12 +46,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A pooled PostgreSQL connection that rested longer than this is pinged before it is used
+# again. SQLAlchemy's pool_pre_ping pings on every checkout, and asyncpg's ping is three round
+# trips (BEGIN, a query, ROLLBACK): with a few sessions per update that was a large part of an
+# update's database work. A connection handed back moments ago was alive moments ago; one
+# that rested is checked, so a server restart or a dropped connection is still found before
+# an update uses it. (A statement that meets a dead connection anyway makes SQLAlchemy
+# replace the whole pool, as it always did.)
+PING_AFTER_IDLE_S = 1.0
+_CHECKED_IN_AT = "properbot_checked_in_at"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping_after_rest(dialect: Dialect) -> Any:
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested_since = record.info.pop(_CHECKED_IN_AT, None)
+        if rested_since is None or time.monotonic() - rested_since < PING_AFTER_IDLE_S:
+            return  # new, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool drops this connection and connects again (what pool_pre_ping does).
+            raise DisconnectionError("pooled connection failed its ping") from exc
+
+    return checkout
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    engine = create_async_engine(normalize_url(url), echo=echo, pool_pre_ping=True)
+    # SQLite is a file opened in this process: a connection to it cannot go stale, so it is
+    # never pinged.
+    engine = create_async_engine(normalize_url(url), echo=echo)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "checkin", _note_checkin)
+        event.listen(engine.sync_engine, "checkout", _ping_after_rest(engine.dialect))
     return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def read_outside_transaction(session: AsyncSession) -> None:
+    """Let a fresh `session` run its statements without a transaction around them: for a lone
+    read whose answer needs no snapshot (a look before the update's own transaction). On
+    PostgreSQL that is one round trip instead of three (BEGIN, the query, ROLLBACK); SQLite
+    begins no transaction for a read anyway, so it is left as it is."""
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

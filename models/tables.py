@@ -315,7 +315,7 @@ class ProgressUpdate(Base):
 
 
 class Evidence(TimestampMixin, Base):
-    """Bukti dukung: a file kept by Telegram (referenced by file_id) or a link."""
+    """Bukti dukung: a file (its bytes in the evidence store, by `sha256`) or a link."""
 
     __tablename__ = "evidence"
 
@@ -324,8 +324,12 @@ class Evidence(TimestampMixin, Base):
         ForeignKey("progress_update.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, "evidence_kind"))
-    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
-    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    # The file's reference on the channel it arrived by (Telegram: file_id, file_unique_id),
+    # a cache for sending it on over that channel without uploading it again; other channels
+    # get the bytes from the store. Pre-store rows have only this to fetch their bytes with.
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"))
+    channel_file_ref: Mapped[str | None] = mapped_column(String(255))
+    channel_file_unique_ref: Mapped[str | None] = mapped_column(String(64))
     file_name: Mapped[str | None] = mapped_column(String(255))
     mime_type: Mapped[str | None] = mapped_column(String(100))
     file_size: Mapped[int | None] = mapped_column(Integer)
@@ -432,8 +436,8 @@ class SeminarPresenter(Base):
 class SeminarMaterial(Base):
     """One version of a presenter's laporan or bahan tayang for a seminar; older ones stay.
 
-    The bytes are in the evidence store under `sha256`; Telegram's file_id is only a cache
-    for sending the file on without uploading it again.
+    The bytes are in the evidence store under `sha256`; the reference on the channel it was
+    uploaded by is only a cache for sending the file on there without uploading it again.
     """
 
     __tablename__ = "seminar_material"
@@ -452,8 +456,9 @@ class SeminarMaterial(Base):
     size: Mapped[int] = mapped_column(Integer)
     file_name: Mapped[str | None] = mapped_column(String(255))
     mime_type: Mapped[str | None] = mapped_column(String(100))
-    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
-    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"))
+    channel_file_ref: Mapped[str | None] = mapped_column(String(255))
+    channel_file_unique_ref: Mapped[str | None] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -577,7 +582,8 @@ class Broadcast(TimestampMixin, Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
-    # {"kind": "photo"|"document", "file_id": ...} when a file goes with the text.
+    # {"kind": "photo"|"document", "channel": ..., "ref": ...} when a file goes with the text:
+    # the channel it was sent by and its reference there (services/outbox.py file_item).
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # {"roles": [...], "seminar_group": ..., "groups": bool}
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

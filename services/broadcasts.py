@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from domain import markup
-from domain.enums import DeliveryFailure, OutboxStatus
+from domain.enums import Channel, DeliveryFailure, OutboxStatus
 from domain.i18n import SUPPORTED_LANGUAGES, translator
 from domain.roles import Role
 from domain.text import CAPTION_LIMIT, MESSAGE_LIMIT, InvalidText, clean_user_text
@@ -30,6 +30,7 @@ MESSAGE_KEY = "broadcast.message"
 # From the command line no person signs; the cohort's organizer does, or nobody.
 UNSIGNED_KEY = "broadcast.message.unsigned"
 ATTACHMENT_KINDS = ("photo", "document")
+CHANNELS = frozenset(c.value for c in Channel)
 # How long an announcement stays worth delivering: someone who joins within this time still
 # gets it on joining; after it, it is dropped (an assumption: about the length of a stage).
 RELEVANT_FOR = timedelta(days=14)
@@ -120,12 +121,23 @@ def check_text(text: str | None, cohort_name: str, author: str | None, *, with_f
 
 
 def check_attachment(attachment: dict[str, Any] | None) -> dict[str, str] | None:
+    """The file to go with an announcement as a queued file (`outbox.file_item`): the channel
+    it was sent by and its reference there ("file_id" alone: a draft from before, Telegram's)."""
     if attachment is None:
         return None
-    kind, file_id = attachment.get("kind"), attachment.get("file_id")
-    if kind not in ATTACHMENT_KINDS or not isinstance(file_id, str) or not file_id:
+    kind = attachment.get("kind")
+    channel = attachment.get("channel") or (
+        Channel.TELEGRAM.value if "file_id" in attachment else None
+    )
+    ref = attachment.get("ref") or attachment.get("file_id")
+    if (
+        kind not in ATTACHMENT_KINDS
+        or channel not in CHANNELS
+        or not isinstance(ref, str)
+        or not ref
+    ):
         raise ValueError(f"bad attachment {attachment!r}")
-    return {"kind": str(kind), "file_id": file_id}
+    return outbox.file_item(str(kind), sha256=None, channel=str(channel), ref=ref)
 
 
 # --- the audience ------------------------------------------------------------------------

@@ -8,10 +8,15 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.enums import Channel
 from models import WorkerFlag
 
-SEND_PAUSE = "telegram_send_pause"
 ACTIVE_WORKER = "active_worker"
+
+
+def send_pause_flag(channel: Channel) -> str:
+    """The flag holding a channel's shared pause: "<channel>_send_pause", as it always was."""
+    return f"{channel.value}_send_pause"
 
 
 def _upsert(dialect: str) -> Insert:
@@ -53,16 +58,21 @@ async def set_flag(
     )
 
 
-async def send_pause(session: AsyncSession) -> datetime | None:
-    """Until when every instance must send nothing (Telegram answered 429), if at all."""
-    return await session.scalar(select(WorkerFlag.until).where(WorkerFlag.name == SEND_PAUSE))
+async def send_pause(session: AsyncSession, channel: Channel) -> datetime | None:
+    """Until when every instance must send nothing on `channel` (it answered "too many
+    requests"), if at all."""
+    return await session.scalar(
+        select(WorkerFlag.until).where(WorkerFlag.name == send_pause_flag(channel))
+    )
 
 
-async def pause_sending(session: AsyncSession, until: datetime, now: datetime) -> None:
-    """Share a 429 pause; a later pause already shared wins."""
-    current = await send_pause(session)
+async def pause_sending(
+    session: AsyncSession, channel: Channel, until: datetime, now: datetime
+) -> None:
+    """Share a channel's rate-limit pause; a later pause already shared wins."""
+    current = await send_pause(session, channel)
     if current is None or current < until:
-        await set_flag(session, SEND_PAUSE, now=now, until=until)
+        await set_flag(session, send_pause_flag(channel), now=now, until=until)
 
 
 async def active_worker(session: AsyncSession) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import EvidenceKind
+from domain.enums import Channel, EvidenceKind
 from models import Base, ConversationState, Evidence, FormState
 from storage.evidence_store import StoredBlob
 
@@ -65,19 +65,22 @@ async def unreferenced(session: AsyncSession, keys: Iterable[str]) -> set[str]:
 
 @dataclass(frozen=True)
 class Unfetched:
-    """An evidence row from before the store: its bytes are still only at Telegram."""
+    """An evidence row from before the store: its bytes are still only at the channel it
+    came by, under `ref`."""
 
     evidence_id: int
     report_id: int
-    telegram_file_id: str
+    ref: str
 
 
-async def unfetched(session: AsyncSession) -> list[Unfetched]:
+async def unfetched(session: AsyncSession, channel: Channel) -> list[Unfetched]:
+    """The rows of `channel` whose bytes are not in the store yet, oldest first."""
     rows = await session.execute(
-        select(Evidence.id, Evidence.update_id, Evidence.telegram_file_id)
+        select(Evidence.id, Evidence.update_id, Evidence.channel_file_ref)
         .where(
             Evidence.sha256.is_(None),
-            Evidence.telegram_file_id.is_not(None),
+            Evidence.channel == channel,
+            Evidence.channel_file_ref.is_not(None),
             Evidence.kind.in_((EvidenceKind.PHOTO, EvidenceKind.DOCUMENT)),
         )
         .order_by(Evidence.id)

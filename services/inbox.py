@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, event, func, select, update
+from sqlalchemy import Insert, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -17,10 +17,13 @@ from models import InboxUpdate
 
 log = logging.getLogger(__name__)
 
-TELEGRAM = "telegram"
 PENDING, DONE = "pending", "done"
 STATUSES = (PENDING, DONE)
 SHARED_LANE = "shared"
+# PostgreSQL: the advisory lock inserts queue on (see store(); migrations and the active
+# worker use ...0001 and ...0002), and how long a transaction holding it may sit idle.
+STORE_LOCK_KEY = 0x70726F7065720003
+STORE_IDLE_LIMIT_MS = 10_000
 
 # The inbox row whose update is being handled in this task, so the update's own transaction
 # can mark it done (handlers/turn.py): then a crash after that commit never runs it again.
@@ -42,6 +45,14 @@ class InboxRow:
     lane: str
     payload: dict[str, Any]
     attempts: int
+    received_at: datetime
+
+    @property
+    def token_seed(self) -> str:
+        """What the form step tokens this update draws derive from (domain.forms.tokens_from):
+        the same for every attempt at it, different for every update, and not guessable from
+        what the person sees (the moment of arrival, to the microsecond)."""
+        return f"{self.channel}:{self.update_id}:{self.id}:{self.received_at.isoformat()}"
 
 
 def lane_of(payload: dict[str, Any]) -> str:
@@ -77,9 +88,24 @@ def _insert_ignoring_duplicates(dialect: str) -> Insert:
 async def store(
     session: AsyncSession, channel: str, payload: dict[str, Any], now: datetime
 ) -> bool:
-    """Store one update; False when it was stored before (a retried post): nothing changes."""
+    """Store one update; False when it was stored before (a retried post): nothing changes.
+
+    Call it in a transaction of its own, committed at once (the webhook answers after it)."""
     update_id = payload["update_id"]
     connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # Posts arrive at once (Telegram's max_connections, several instances), and a row's id
+        # is drawn when it is inserted, not when it commits: a row could become visible after
+        # one with a higher id, which the worker, reading past the highest id it has seen,
+        # would pass over. Inserting one at a time, each until its commit, makes ids visible
+        # in order. A holder gone quiet mid-transaction loses its session (so the lock) soon.
+        await connection.execute(
+            text(
+                "SELECT set_config('idle_in_transaction_session_timeout', :idle, true), "
+                "pg_advisory_xact_lock(:key)"
+            ),
+            {"idle": str(STORE_IDLE_LIMIT_MS), "key": STORE_LOCK_KEY},
+        )
     result = await connection.execute(
         _insert_ignoring_duplicates(connection.dialect.name),
         {
@@ -106,7 +132,8 @@ async def pending(session: AsyncSession, *, after_id: int, limit: int) -> list[I
         )
     ).all()
     return [
-        InboxRow(r.id, r.channel, r.update_id, r.lane, dict(r.payload), r.attempts) for r in rows
+        InboxRow(r.id, r.channel, r.update_id, r.lane, dict(r.payload), r.attempts, r.received_at)
+        for r in rows
     ]
 
 

@@ -85,6 +85,34 @@ class Undelivered:
         )
 
 
+def file_item(
+    kind: str,
+    *,
+    sha256: str | None,
+    channel: str | None = None,
+    ref: str | None = None,
+    caption: str | None = None,
+    file_name: str | None = None,
+) -> dict[str, str]:
+    """A file for `Outgoing.media`; `kind` is "photo" or "document". A channel adapter sends
+    it by `ref` when the recipient is on `channel` (no upload), else uploads the stored bytes.
+    Items queued before this shape have only "file_id": a Telegram reference."""
+    if kind not in ("photo", "document"):
+        raise ValueError(f"unknown file kind {kind!r}")
+    if sha256 is None and not (channel and ref):
+        raise ValueError("a file needs its stored bytes or a channel reference")
+    item = {"kind": kind}
+    optional = {
+        "sha256": sha256,
+        "channel": channel,
+        "ref": ref if channel else None,
+        "caption": caption,
+        "file_name": file_name,
+    }
+    item.update({name: value for name, value in optional.items() if value})
+    return item
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """What to say: a catalog key and parameters. Aware datetimes in `params` are printed in
@@ -94,9 +122,9 @@ class Outgoing:
     # Aware datetimes print as date and time in the recipient's zone; dates as dates.
     params: dict[str, Any] = field(default_factory=dict)
     buttons: list[list[Button]] = field(default_factory=list)
-    # Files re-sent by Telegram file_id, before the text:
-    # [{"kind": "photo"|"document", "file_id": ..., "caption": ...}]; a caption is the
-    # sender's own words, sent as plain text.
+    # Files sent before the text, each a `file_item`: the bytes' key in the evidence store
+    # and the file's reference on the channel it came by, re-used when the recipient is on
+    # that channel. A caption is the sender's own words, sent as plain text.
     media: list[dict[str, str]] = field(default_factory=list)
     # The report (progress_update id) the message carries, if any: once sent, every message
     # it took is recorded as a relay of that report to its recipient, so replies thread and

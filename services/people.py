@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -70,10 +71,16 @@ class Actor:
 
 def salutation_of(person: Person) -> str:
     """Bapak or Ibu from the NIP's gender digit; unknown without a valid NIP."""
-    if not person.nip:
+    return _salutation(person.nip)
+
+
+@lru_cache(maxsize=4096)
+def _salutation(nip: str | None) -> str:
+    # Cached: the actor is loaded on every update, and a NIP never changes its gender digit.
+    if not nip:
         return "neutral"
     try:
-        return parse_nip(person.nip).gender
+        return parse_nip(nip).gender
     except ValueError:
         return "neutral"
 
@@ -126,10 +133,35 @@ async def load_actor(
     display_name: str,
 ) -> Actor:
     """Who writes through this account. `global_admin` is the front end's call (its settings);
-    `language_hint` and `display_name` are what the channel says of a stranger."""
-    account = await account_of(session, channel, external_user_id)
+    `language_hint` and `display_name` are what the channel says of a stranger.
+
+    One query of plain columns (the account, its person and their active roles), not ORM
+    objects: it runs on every update, and the actor is plain values anyway."""
+    rows = (
+        await session.execute(
+            select(
+                ChannelAccount.id,
+                ChannelAccount.reachable,
+                ChannelAccount.last_inbound_at,
+                Person.id,
+                Person.full_name,
+                Person.nip,
+                Person.language,
+                Person.timezone,
+                Membership.role,
+            )
+            .join(Person, Person.id == ChannelAccount.person_id)
+            .outerjoin(
+                Membership, and_(Membership.person_id == Person.id, Membership.active.is_(True))
+            )
+            .where(
+                ChannelAccount.channel == channel,
+                ChannelAccount.external_user_id == external_user_id,
+            )
+        )
+    ).all()
     roles = {Role.ADMIN} if global_admin else set()
-    if account is None:
+    if not rows:
         return Actor(
             account=AccountRef(channel, external_user_id),
             person_id=None,
@@ -140,19 +172,19 @@ async def load_actor(
             timezone=default_zone,
             global_admin=global_admin,
         )
-    person = account.person
-    roles.update(m.role for m in person.memberships if m.active)
+    account_id, reachable, last_inbound_at, person_id, name, nip, language, zone = rows[0][:8]
+    roles.update(row[8] for row in rows if row[8] is not None)
     return Actor(
-        account=AccountRef(channel, external_user_id, account.id),
-        person_id=person.id,
-        name=person.full_name,
-        salutation=salutation_of(person),
+        account=AccountRef(channel, external_user_id, account_id),
+        person_id=person_id,
+        name=name,
+        salutation=_salutation(nip),
         roles=frozenset(roles),
-        language=person.language,
-        timezone=ZoneInfo(person.timezone),
+        language=language,
+        timezone=ZoneInfo(zone),
         global_admin=global_admin,
-        reachable=account.reachable,
-        last_inbound_at=account.last_inbound_at,
+        reachable=reachable,
+        last_inbound_at=last_inbound_at,
     )
 
 

@@ -249,7 +249,8 @@ async def _reports(session: AsyncSession, person_id: int) -> list[dict[str, Any]
                     "file_size": e.file_size,
                     "caption": e.caption,
                     "url": e.url,
-                    "telegram_file_id": e.telegram_file_id,
+                    "channel": e.channel.value if e.channel else None,
+                    "channel_file_ref": e.channel_file_ref,
                     "sha256": e.sha256,
                 }
             )
@@ -353,7 +354,8 @@ async def _seminar_materials(session: AsyncSession, person_id: int) -> list[dict
             "mime_type": m.mime_type,
             "size": m.size,
             "uploaded_at": _iso(m.uploaded_at),
-            "telegram_file_id": m.telegram_file_id,
+            "channel": m.channel.value if m.channel else None,
+            "channel_file_ref": m.channel_file_ref,
             "sha256": m.sha256,
         }
         for m, kind, starts_at, cohort in rows.tuples()

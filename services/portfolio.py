@@ -63,7 +63,7 @@ class Relation(StrEnum):
 @dataclass(frozen=True)
 class EvidenceRef:
     kind: EvidenceKind
-    telegram_file_id: str | None
+    ref: str | None  # the file's reference on the channel it came by: names it in the PDF
     file_name: str | None
     caption: str | None
     url: str | None
@@ -151,21 +151,21 @@ class Portfolio:
     project_term: ProjectTerm = ProjectTerm.PROYEK_PERUBAHAN  # the cohort's word for it
 
     @property
-    def photo_file_ids(self) -> list[str]:
+    def photo_refs(self) -> list[str]:
         """Every photo to embed, each once, in report order."""
         return list(self.photo_keys)
 
     @property
     def photo_keys(self) -> dict[str, str | None]:
-        """Every photo to embed, each once, in report order: the file_id the renderer looks it
-        up by, with its key in the evidence store (None: its bytes were never stored)."""
+        """Every photo to embed, each once, in report order: the reference the renderer looks
+        it up by, with its key in the evidence store (None: its bytes were never stored)."""
         seen: dict[str, str | None] = {}
         for report in self.reports:
             for item in report.evidence:
                 # The same photo twice: whichever copy was stored counts.
-                file_id = item.telegram_file_id
-                if item.kind is EvidenceKind.PHOTO and file_id and seen.get(file_id) is None:
-                    seen[file_id] = item.sha256
+                ref = item.ref
+                if item.kind is EvidenceKind.PHOTO and ref and seen.get(ref) is None:
+                    seen[ref] = item.sha256
         return seen
 
 
@@ -367,7 +367,7 @@ async def _gather(session: AsyncSession, target: _Target) -> Portfolio:
                 evidence=tuple(
                     EvidenceRef(
                         kind=e.kind,
-                        telegram_file_id=e.telegram_file_id,
+                        ref=e.channel_file_ref or e.sha256,
                         file_name=e.file_name,
                         caption=e.caption,
                         url=e.url,
@@ -413,19 +413,19 @@ def _thread(notes: list[FeedbackNote], roles: Mapping[int, Role]) -> tuple[Threa
 
 
 async def fetch_images(portfolio: Portfolio, store: EvidenceStore) -> dict[str, bytes]:
-    """The bytes of every photo the portfolio embeds, from the evidence store, by file_id; a
+    """The bytes of every photo the portfolio embeds, from the evidence store, by reference; a
     photo the store does not have (never fetched, erased) is left out and the renderer prints a
     placeholder for it."""
     limit = asyncio.Semaphore(FETCH_CONCURRENCY)
 
-    async def one(file_id: str, key: str | None) -> tuple[str, bytes | None]:
+    async def one(ref: str, key: str | None) -> tuple[str, bytes | None]:
         if key is None:
-            return file_id, None
+            return ref, None
         async with limit:
-            return file_id, await store.get(key)
+            return ref, await store.get(key)
 
-    results = await asyncio.gather(*(one(f, k) for f, k in portfolio.photo_keys.items()))
-    return {file_id: data for file_id, data in results if data}
+    results = await asyncio.gather(*(one(r, k) for r, k in portfolio.photo_keys.items()))
+    return {ref: data for ref, data in results if data}
 
 
 def record_export(

@@ -19,7 +19,7 @@ from domain import actions
 from domain.enums import EvidenceKind, FeedbackKind
 from domain.progress import progress_bar
 from domain.report_body import report_body
-from services.outbox import RELAY, Button, MessageRef, Outgoing, Undelivered, enqueue
+from services.outbox import RELAY, Button, MessageRef, Outgoing, Undelivered, enqueue, file_item
 from services.reports import NoteDelivery, Recipient, ReportView
 
 # A note quotes the start of the report it is about.
@@ -73,13 +73,22 @@ def _media(report: ReportView) -> list[dict[str, str]]:
     """The report's files as the channel knows them; a caption is the participant's own."""
     media = []
     for item in report.evidence:
-        if not item.file_id or item.kind == EvidenceKind.LINK.value:
+        if item.kind == EvidenceKind.LINK.value:
             continue
+        channel = item.channel if item.ref else None
+        if item.sha256 is None and channel is None:
+            continue  # neither stored nor known to any channel: nothing to send
         kind = "photo" if item.kind == EvidenceKind.PHOTO.value else "document"
-        entry = {"kind": kind, "file_id": item.file_id}
-        if item.caption:
-            entry["caption"] = item.caption
-        media.append(entry)
+        media.append(
+            file_item(
+                kind,
+                sha256=item.sha256,
+                channel=channel,
+                ref=item.ref,
+                caption=item.caption,
+                file_name=item.file_name,
+            )
+        )
     return media
 
 

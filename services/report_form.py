@@ -96,13 +96,14 @@ def _keep(ctx: FormContext, draft: ReportDraft) -> None:
 def evidence_item(media: MediaInput) -> EvidenceItem:
     return EvidenceItem(
         kind=media.kind,
-        file_id=media.ref,
-        file_unique_id=media.unique_ref,
+        ref=media.ref,
+        unique_ref=media.unique_ref,
         file_name=media.file_name,
         mime_type=media.mime_type,
         size=media.size,
         caption=media.caption,
         media_group_id=media.album,
+        channel=media.channel,
     )
 
 

@@ -47,11 +47,14 @@ class StaleAction(UserFacingError):
 
 @dataclass(frozen=True)
 class EvidenceItem:
-    """A file as received from the chat, kept in a report draft until it is submitted."""
+    """A file as received from the chat, kept in a report draft until it is submitted.
+
+    `ref` and `unique_ref` are the file's references on `channel`, the one it came by (a cache
+    for sending it on there; None when that channel's references are not kept)."""
 
     kind: str  # EvidenceKind value
-    file_id: str
-    file_unique_id: str
+    ref: str
+    unique_ref: str
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
@@ -59,12 +62,20 @@ class EvidenceItem:
     media_group_id: str | None = None
     # The bytes' key in the evidence store once downloaded; `size` is then their real size.
     sha256: str | None = None
+    channel: str | None = None  # Channel value
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvidenceItem:
+        if "file_id" in data:
+            # A draft written before references named their channel: only Telegram's existed.
+            data = {k: v for k, v in data.items() if k not in ("file_id", "file_unique_id")} | {
+                "ref": data["file_id"],
+                "unique_ref": data.get("file_unique_id") or "",
+                "channel": Channel.TELEGRAM.value,
+            }
         return cls(**data)
 
 
@@ -142,14 +153,15 @@ def _report_view(update: ProgressUpdate, participant: Person) -> ReportView:
         evidence=[
             EvidenceItem(
                 kind=e.kind.value,
-                file_id=e.telegram_file_id or "",
-                file_unique_id=e.telegram_file_unique_id or "",
+                ref=e.channel_file_ref or "",
+                unique_ref=e.channel_file_unique_ref or "",
                 file_name=e.file_name,
                 mime_type=e.mime_type,
                 size=e.file_size,
                 caption=e.caption,
                 media_group_id=e.media_group_id,
                 sha256=e.sha256,
+                channel=e.channel.value if e.channel else None,
             )
             for e in update.evidence
         ],
@@ -201,8 +213,9 @@ async def submit_report(
     update.evidence = [
         Evidence(
             kind=EvidenceKind(item.kind),
-            telegram_file_id=item.file_id,
-            telegram_file_unique_id=item.file_unique_id,
+            channel=Channel(item.channel) if item.channel else None,
+            channel_file_ref=item.ref if item.channel else None,
+            channel_file_unique_ref=item.unique_ref if item.channel else None,
             file_name=item.file_name,
             mime_type=item.mime_type,
             file_size=item.size,

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import AdvisorKind, SeminarKind, SeminarStatus
+from domain.enums import AdvisorKind, Channel, SeminarKind, SeminarStatus
 from domain.materials import AttendanceAnswer, MaterialKind
 from domain.roles import Role
 from models import (
@@ -227,13 +227,15 @@ async def record_material(
     blob: StoredBlob,
     file_name: str | None,
     mime_type: str | None,
-    file_id: str | None,
-    file_unique_id: str | None,
+    channel: Channel | None,
+    ref: str | None,
+    unique_ref: str | None,
     now: datetime,
 ) -> Recorded:
     """Keep a new version of the presenter's material and queue it to its recipients.
 
-    The bytes are already in the evidence store (`blob`); this adds the row, one message per
+    The bytes are already in the evidence store (`blob`); `ref` and `unique_ref` are the file's
+    references on the `channel` it was uploaded by. This adds the row, one message per
     recipient carrying the file, and an audit entry, all in the caller's transaction.
     """
     view = await presenter_seminar(session, seminar_id, presenter_id, now)
@@ -254,8 +256,9 @@ async def record_material(
         size=blob.size,
         file_name=file_name,
         mime_type=mime_type,
-        telegram_file_id=file_id,
-        telegram_file_unique_id=file_unique_id,
+        channel=channel if ref else None,
+        channel_file_ref=ref if channel else None,
+        channel_file_unique_ref=unique_ref if channel else None,
         uploaded_at=now,
     )
     session.add(material)
@@ -271,7 +274,15 @@ async def record_material(
         "at": view.starts_at,
         "file_name": file_name or "-",
     }
-    media = [{"kind": "document", "file_id": file_id}] if file_id else []
+    media = [
+        outbox.file_item(
+            "document",
+            sha256=blob.sha256,
+            channel=material.channel.value if material.channel else None,
+            ref=material.channel_file_ref,
+            file_name=file_name,
+        )
+    ]
     for recipient in recipients:
         await outbox.enqueue(
             session,

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import csv
+import io
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
@@ -31,12 +35,20 @@ from starlette.staticfiles import StaticFiles
 
 from domain.clock import Clock
 from domain.cohort_csv import CohortFileError, CohortRow, describe_problem
-from domain.i18n import Translator, format_date, format_datetime, translator
+from domain.i18n import (
+    SUPPORTED_LANGUAGES,
+    Translator,
+    format_date,
+    format_datetime,
+    translator,
+)
+from domain.project_term import ProjectTerm, term_for_programme
 from domain.roles import Role
 from domain.roster_xlsx import parse_roster
 from domain.timezones import zone_label
+from models import Cohort
 from models.db import session_factory
-from services import portfolio, web_login
+from services import audit, portfolio, web_audit, web_login, web_settings
 from services.cohorts import import_cohort
 from services.errors import UserFacingError
 from services.exports import cohort_export, record_export
@@ -72,6 +84,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # The import form carries the previewed file back, base64-encoded (4/3 of it) with a margin.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 ROSTER_SUFFIXES = (".csv", ".xlsx")
+# The settings form: its fields and the CSRF token.
+SETTINGS_FIELDS = len(web_settings.FIELD_NAMES) + 1
 # Columns the overview can be sorted by, each with its key.
 SORTS: dict[str, Callable[[Any], Any]] = {
     "name": lambda line: line.name.casefold(),
@@ -159,6 +173,24 @@ class ASGIDesk:
                 self._signed_in(self.roster_import, form=True),
                 methods=["POST"],
             ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengaturan",
+                self._signed_in(self.settings_form),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengaturan",
+                self._signed_in(self.settings_save, form=True, max_fields=SETTINGS_FIELDS),
+                methods=["POST"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/log", self._signed_in(self.audit_log), methods=["GET"]
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/log.csv",
+                self._signed_in(self.audit_csv),
+                methods=["GET"],
+            ),
             Route("/templat-daftar.xlsx", self._signed_in(self.roster_template), methods=["GET"]),
             Route("/peserta/{participant_id:int}", self._signed_in(self.timeline), methods=["GET"]),
             Route(
@@ -191,7 +223,9 @@ class ASGIDesk:
             "message.html", t, status_code, title=t(f"{key}.title"), body=t(key, **params)
         )
 
-    def _signed_in(self, page: Page, *, form: bool = False) -> Callable[[Request], Any]:
+    def _signed_in(
+        self, page: Page, *, form: bool = False, max_fields: int = 5
+    ) -> Callable[[Request], Any]:
         """The page behind the session check, in one database session (one transaction);
         a form's CSRF token checked before the page sees it; NotVisible answered as 404."""
 
@@ -217,7 +251,7 @@ class ASGIDesk:
                 visit = _Visit(session, viewer, key, translator(viewer.language))
                 if form:
                     fields = await request.form(
-                        max_files=1, max_fields=5, max_part_size=MAX_REQUEST_BYTES
+                        max_files=1, max_fields=max_fields, max_part_size=MAX_REQUEST_BYTES
                     )
                     if not csrf_ok(self.config.secret, key, fields.get("csrf")):
                         return self.message(visit.t, "web.error.csrf", 403)
@@ -495,6 +529,138 @@ class ASGIDesk:
         )
         return self.page("roster.html", visit, cohort=cohort, stage="done", summary=summary)
 
+    # --- cohort settings -------------------------------------------------------------------
+
+    def _settings_page(
+        self,
+        visit: _Visit,
+        cohort: Cohort,
+        form: web_settings.SettingsForm,
+        *,
+        problems: dict[str, web_settings.Problem] | None = None,
+        saved: list[str] | None = None,
+        readable: bool = True,
+    ) -> Response:
+        language = visit.t.language
+        return self.page(
+            "settings.html",
+            visit,
+            cohort=cohort,
+            form=form,
+            problems=problems or {},
+            saved=saved,
+            readable=readable,
+            programme_term=term_for_programme(cohort.programme),
+            terms=list(ProjectTerm),
+            languages=SUPPORTED_LANGUAGES,
+            zones=web_settings.ZONE_CHOICES,
+            weekdays=get_day_names("wide", locale=language),
+        )
+
+    async def settings_form(self, request: Request, visit: _Visit) -> Response:
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        form, readable = web_settings.form_of(cohort.settings)
+        return self._settings_page(visit, cohort, form, readable=readable)
+
+    async def settings_save(self, request: Request, visit: _Visit) -> Response:
+        """Checked field by field; saved with an audit entry naming what changed. The sweep
+        reads the settings afresh on its next run."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        fields = await request.form()  # parsed (and limited) by _signed_in already
+        form = web_settings.form_from({k: v for k, v in fields.items() if isinstance(v, str)})
+        checked = web_settings.check(form)
+        if isinstance(checked, dict):
+            # 200, not 422: HTMX swaps only successful answers, and the form must come back.
+            return self._settings_page(visit, cohort, form, problems=checked)
+        changed = web_settings.save(
+            visit.session,
+            cohort,
+            checked,
+            now=self.now(),
+            actor_id=visit.viewer.person_id,
+            actor_label="web",
+        )
+        form, _ = web_settings.form_of(cohort.settings)
+        return self._settings_page(visit, cohort, form, saved=changed)
+
+    # --- audit log -------------------------------------------------------------------------
+
+    async def audit_log(self, request: Request, visit: _Visit) -> Response:
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        wanted, bad = web_audit.parse_filter(dict(request.query_params))
+        entries, more = await web_audit.cohort_entries(
+            visit.session, cohort.id, wanted, visit.viewer.timezone, limit=web_audit.PAGE_LIMIT
+        )
+        return self.page(
+            "audit.html",
+            visit,
+            cohort=cohort,
+            wanted=wanted,
+            bad=bad,
+            entries=entries,
+            more=more,
+            actions=await web_audit.cohort_actions(visit.session, cohort.id),
+            query=request.url.query,
+            details=_details,
+        )
+
+    async def audit_csv(self, request: Request, visit: _Visit) -> Response:
+        """The filtered log as CSV (UTF-8 with a BOM for Excel); the export itself is audited."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        wanted, _ = web_audit.parse_filter(dict(request.query_params))
+        zone = visit.viewer.timezone
+        entries, _ = await web_audit.cohort_entries(
+            visit.session, cohort.id, wanted, zone, limit=web_audit.EXPORT_LIMIT
+        )
+        now = self.now()
+        audit.record(
+            visit.session,
+            web_audit.EXPORT_ACTION,
+            at=now,
+            actor_id=visit.viewer.person_id,
+            actor_label="web",
+            cohort_id=cohort.id,
+            details={"rows": len(entries), "filtered": wanted.active},
+        )
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(
+            [
+                visit.t("web.audit.column.at_zone", zone=zone_label(zone, now)),
+                visit.t("web.audit.column.actor"),
+                visit.t("web.audit.column.action"),
+                visit.t("web.audit.column.details"),
+            ]
+        )
+        for entry in entries:
+            writer.writerow(
+                [
+                    entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    _csv_text(entry.actor_name or entry.actor_label or ""),
+                    _csv_text(entry.action),
+                    _csv_text(_details(entry.details)),
+                ]
+            )
+        name = visit.t("web.audit.file_name", date=now.astimezone(zone).date().isoformat())
+        return Response(
+            ("\ufeff" + out.getvalue()).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": _attachment(name)},
+        )
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula: never from our CSV.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _details(details: dict[str, Any]) -> str:
+    """An entry's details as compact JSON, the way `properbot audit` prints them."""
+    return json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+
 
 def _attachment(file_name: str) -> str:
     """A Content-Disposition naming the file, safe for any characters in it."""
@@ -516,8 +682,8 @@ class _Formats:
     def moment(self, value: datetime | None) -> str:
         if value is None:
             return "-"
-        zone = self.viewer.timezone
-        return f"{format_datetime(value, zone, self.t.language)} {zone_label(zone, value)}"
+        # format_datetime ends with the zone's label already ("09.00 WIB").
+        return format_datetime(value, self.viewer.timezone, self.t.language)
 
     def since(self, value: datetime | None) -> str:
         """How long ago, in whole hours below two days, else whole days."""

@@ -1,6 +1,7 @@
 """The inbox and the active worker: a retried webhook post is handled once; on PostgreSQL a
 second instance takes over when the worker is killed, and instances starting together migrate
-once; on SQLite a second instance is refused."""
+once; on SQLite a second instance is refused; an update cut by a kill is handled again from
+the start, and the prompt its first attempt showed still answers its step."""
 
 from __future__ import annotations
 
@@ -10,24 +11,30 @@ import re
 import signal
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import main
 from bot.harness import settings_for
 from bot.serve import serve
 from bot.settings import Settings
 from bot.single_instance import SingleInstanceLock, lock_path_for
-from fakegram import SECRET_HEADER, FakeTelegram
+from domain.enums import Channel
+from fakegram import SECRET_HEADER, BotMessage, FakeTelegram
 from models import InboxUpdate, WorkerFlag
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
+from services import inbox
 from services.coordination import ACTIVE_WORKER
 from tests.conftest import _admin, _server_url
+from tests.factories import add_milestones, import_roster
+from tests.integration.helpers import text as catalog_text
 from web.health import expected_revisions
 from web.server import bind
 
@@ -113,6 +120,71 @@ async def test_a_retried_webhook_post_is_stored_and_handled_once(
         (server.webhook_posts[0].update_id, "done"),
     ]
     assert all(attempts == 1 for _, _, attempts in inbox)
+
+
+async def _blocked_locks(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        waiting = await conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+    return int(waiting or 0)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_update_whose_post_commits_after_a_later_one_is_still_handled(
+    database_url: str, settings: Settings
+) -> None:
+    """Telegram posts up to max_connections updates at once, to any instance. Row ids come
+    from a sequence when a row is inserted, but posts commit in any order; a worker reading
+    past the highest id it has seen must not pass over a row that became visible later."""
+    async with FakeTelegram(token=TOKEN, bot_username="properbot_run_bot") as server:
+        configured = replace(
+            settings_for(server, settings),
+            database_url=database_url,
+            telegram_webhook_url=URL,
+            telegram_webhook_secret=SECRET,
+        )
+        sock = bind("127.0.0.1", 0)
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        server.webhook_forward = base
+        stop = asyncio.Event()
+        running = asyncio.create_task(serve(configured, sock, stop=stop))
+        engine = create_engine(database_url)
+        server.user(VISITOR, "Tamu")
+
+        def replies() -> int:
+            return sum(START_REPLY in (m.plain or "") for m in server.sent_to(VISITOR))
+
+        try:
+            await server.wait_for(lambda: server.webhook, timeout=60)
+            async with httpx.AsyncClient(base_url=base) as client:
+                # Another instance's post of update 801: stored, not yet committed.
+                async with session_factory(engine)() as slow:
+                    await slow.begin()
+                    await inbox.store(
+                        slow, Channel.TELEGRAM.value, _start_update(801), datetime.now(UTC)
+                    )
+                    # Update 802 reaches this instance meanwhile.
+                    post = asyncio.create_task(
+                        client.post(
+                            "/telegram/webhook",
+                            json=_start_update(802),
+                            headers={SECRET_HEADER: SECRET},
+                        )
+                    )
+                    # Until 802 is stored, or waits for 801 (the server's lock table says).
+                    while not post.done() and not await _blocked_locks(engine):  # noqa: ASYNC110
+                        await asyncio.sleep(0.05)
+                    if post.done():
+                        # 802 went ahead of 801: let the worker handle it before 801 commits.
+                        await server.wait_for(lambda: replies() == 1, timeout=60)
+                    await slow.commit()
+                assert (await post).status_code == 200
+            await server.wait_for(lambda: replies() == 2, timeout=60)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 60)
+            await engine.dispose()
+    rows = await _inbox(database_url)
+    assert [(u, s) for u, s, _ in rows] == [(801, "done"), (802, "done")]
 
 
 async def test_a_second_instance_on_one_sqlite_database_is_refused(
@@ -273,3 +345,86 @@ async def test_instances_starting_together_migrate_once(database_url: str) -> No
 
 def make_name() -> str:
     return f"test_{os.getpid()}_{os.urandom(3).hex()}"
+
+
+async def test_a_prompt_shown_before_a_kill_still_answers_its_step_after_the_rerun(
+    database_url: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Replies go out before the update's commit. Killed in between, the update is handled
+    again from the start by the next worker; the person may already have pressed a button of
+    the prompt the cut attempt showed, and that press must count (not read as stale)."""
+    now = datetime.now(UTC)  # the instances run on the real clock
+    team = await import_roster(engine, now)
+    await add_milestones(engine, team["budi"].nip, now)
+    async with FakeTelegram(token=TOKEN, bot_username="properbot_run_bot") as server:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_ROOT": server.api_root,
+            "DATABASE_URL": database_url,
+            "WEB_PORT": "0",
+            "LOG_LEVEL": "INFO",
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        }
+        for name in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "LOG_FORMAT"):
+            env.pop(name, None)
+        processes: list[asyncio.subprocess.Process] = []
+        logs: list[str] = []
+        drains: list[asyncio.Task[None]] = []
+
+        async def start(name: str) -> asyncio.subprocess.Process:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "run",
+                cwd=tmp_path, env={**env, "INSTANCE_NAME": name},
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            assert process.stderr is not None
+            processes.append(process)
+            await asyncio.wait_for(_web_port(process.stderr, logs), 60)
+            drains.append(asyncio.create_task(_drain(process.stderr, logs)))
+            return process
+
+        budi = server.user(1001, "Budi")
+        armed: list[asyncio.subprocess.Process] = []
+
+        def kill_on_chooser(kind: str, message: BotMessage) -> None:
+            # Called while the fake server stores the chooser, before it answers sendMessage:
+            # the worker is inside the update's transaction, which never commits.
+            if armed and kind == "sent" and message.chat_id == budi.id and message.button_texts:
+                armed.pop().kill()
+
+        server.add_listener(kill_on_chooser)
+        try:
+            first = await start("a")
+            budi.send(f"/start {team['budi'].code}")
+            consent = await budi.next_reply(timeout=60)
+            await budi.press(consent, "Setuju").wait_answer(timeout=60)
+            await budi.next_reply(timeout=60)  # the welcome
+            armed.append(first)
+            budi.send("/lapor")
+            await asyncio.wait_for(first.wait(), 60)
+            chooser = budi.last
+            assert chooser is not None and chooser.button_texts
+            # The person answers the prompt of the attempt cut short, then the next worker
+            # starts and handles /lapor again before that press.
+            pressed = budi.press(chooser, chooser.button_texts[0])
+            await start("b")
+            answer = await pressed.wait_answer(timeout=60)
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGINT)
+                    await asyncio.wait_for(process.wait(), 60)
+            await asyncio.gather(*drains)
+    assert answer.text != catalog_text("button.stale")
+    # The press took the form on: the pressed chooser now asks for the report's text.
+    assert chooser.button_texts == []
+    chosen = catalog_text("report.milestone_chosen", title="Rapat koordinasi tim efektif")
+    assert chosen in chooser.plain
+    inbox = await _inbox(database_url)
+    assert [(s, a) for _, s, a in inbox][-2:] == [("done", 2), ("done", 1)]
+    lapor = inbox[-2][0]
+    # The rerun is logged: its replies (the chooser, here) may repeat.
+    assert any(
+        f"update {lapor} is handled again after an interrupted attempt" in line for line in logs
+    ), "".join(logs)[-3000:]

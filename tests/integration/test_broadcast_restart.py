@@ -18,7 +18,7 @@ from models import Cohort, OutboxMessage
 from models.db import session_factory
 from services import broadcasts, delivery
 from tests.factories import COHORT, import_roster
-from tests.integration.test_reports import join
+from tests.integration.stories import join
 
 
 async def test_a_restart_in_the_middle_of_a_broadcast_loses_and_repeats_nothing(

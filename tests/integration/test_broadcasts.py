@@ -3,18 +3,14 @@ and `properbot broadcast`. The sender is someone else's: tests settle queue rows
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, CommandHandler, ConversationHandler
 
-import bot.app as app_module
-from bot.cli_broadcast import add_parser, broadcast
+from bot.cli_broadcast import broadcast
 from bot.harness import RunningBot
 from bot.settings import Settings
 from domain.clock import ManualClock
@@ -23,50 +19,25 @@ from domain.i18n import translator
 from domain.roles import Role
 from fakegram import TINY_JPEG, FakeTelegram
 from handlers import broadcast as broadcast_handlers
-from handlers import groups as group_handlers
 from models import AuditEntry, Broadcast, Membership, OutboxMessage, Person
 from models.db import session_factory
 from services import broadcasts, groups
 from services.broadcasts import AUDIENCE_ROLES, Audience
 from services.errors import UnknownCohort, UserFacingError
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, HEADER, import_roster, telegram_account
+from tests.factories import COHORT, import_roster, telegram_account
 from tests.integration.helpers import press, press_data, say, text
-
-OTHER_COHORT = "PKN II Angkatan XXXVII"
-OTHER_ROSTER = "\n".join(
-    [
-        HEADER,
-        "penyelenggara,Siti Rahmawati,197107072000122008,BPSDM Sumsel,Analis SDM,WIB,,,",
-        "mentor,Drs. Yusuf Hamid,196909091995031009,Pemprov Sumsel,Asisten II,WIB,,,",
-    ]
+from tests.integration.stories import (
+    OTHER_COHORT,
+    OTHER_ROSTER,
+    cli_args,
+    cohort_id,
+    join,
+    registered,  # noqa: F401 - fixtures
+    siti_code,
 )
+
 GROUP_CHAT = -100123
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The bot with this feature's handlers, in front of the private catch-alls, until
-    bot/app.py registers them itself (then this changes nothing)."""
-    original = app_module.register_handlers
-
-    def register(app: Application) -> None:  # type: ignore[type-arg]
-        original(app)
-        known = app.handlers.get(0, [])
-        has_groups = any(
-            isinstance(h, CommandHandler) and group_handlers.LINK in h.commands for h in known
-        )
-        has_broadcast = any(
-            isinstance(h, ConversationHandler) and h.name == "broadcast" for h in known
-        )
-        front = [*(() if has_groups else group_handlers.handlers())]
-        front += [*(() if has_broadcast else broadcast_handlers.handlers())]
-        app.handlers.setdefault(0, [])[0:0] = front
-
-    monkeypatch.setattr(app_module, "register_handlers", register)
-    # The status job must not fire on its own in the middle of a story; tests run it by hand.
-    monkeypatch.setattr(broadcast_handlers, "STATUS_INTERVAL", 3600.0)
-    yield
 
 
 # --- data helpers ----------------------------------------------------------------------------
@@ -97,12 +68,6 @@ async def set_seminar_group(engine: AsyncEngine, nip: str, group: str | None) ->
         await session.execute(
             update(Membership).where(Membership.person_id == pid).values(seminar_group=group)
         )
-
-
-async def cohort_id(engine: AsyncEngine, name: str = COHORT) -> int:
-    async with session_factory(engine)() as session:
-        cohort = await groups.administered_cohorts(session, None, global_admin=True)
-        return next(c.id for c in cohort if c.name == name)
 
 
 async def rows(engine: AsyncEngine, broadcast_id: int | None = None) -> list[OutboxMessage]:
@@ -366,7 +331,7 @@ async def test_text_must_fit_one_message_with_its_header_and_a_caption_with_a_fi
         )
         assert broadcasts.visible_length(longest) <= 4096
 
-    photo = {"kind": "photo", "file_id": "AgACAgIAAx"}
+    photo = {"kind": "photo", "channel": "telegram", "ref": "AgACAgIAAx"}
     async with session_factory(engine)() as session, session.begin():
         with pytest.raises(UserFacingError) as too_long:
             await broadcasts.create_broadcast(
@@ -412,13 +377,6 @@ async def test_text_must_fit_one_message_with_its_header_and_a_caption_with_a_fi
 
 
 # --- /umumkan through the bot --------------------------------------------------------------
-
-
-async def join(bot: RunningBot, telegram: FakeTelegram, user_id: int, code: str) -> Any:
-    user = telegram.user(user_id, f"User{user_id}")
-    consent = await say(bot, user, f"/start {code}")
-    await press(bot, user, consent, "Setuju")
-    return user
 
 
 async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_telegram_group(
@@ -650,7 +608,9 @@ async def test_forged_buttons_are_refused(
     await join(bot, telegram, 1001, team["budi"].code)
     admin = telegram.user(ADMIN_ID, "Rina")
     chooser = await say(bot, admin, "/umumkan")
-    answer = await press_data(bot, admin, chooser, "bc1:c:99999")
+    # The chooser's own button (its step's token) naming a cohort that is not the organizer's.
+    token = chooser.button(COHORT).callback_data.rsplit(":", 1)[0]
+    answer = await press_data(bot, admin, chooser, f"{token}:c-99999")
     assert answer is not None and answer.text == text("broadcast.error.not_allowed")
     await press(bot, admin, chooser, COHORT)
     await say(bot, admin, "Pengumuman penting.")
@@ -673,21 +633,7 @@ async def test_forged_buttons_are_refused(
     assert answer is not None and answer.text == text("button.stale")
 
 
-async def siti_code(engine: AsyncEngine) -> str:
-    from services.cohorts import invites_for
-
-    async with session_factory(engine)() as session:
-        lines = await invites_for(session, OTHER_COHORT)
-    return next(line.code for line in lines if line.role is Role.ADMIN)
-
-
 # --- properbot broadcast -------------------------------------------------------------------
-
-
-def cli_args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="properbot")
-    add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["broadcast", *argv])
 
 
 async def test_the_command_line_previews_then_queues(

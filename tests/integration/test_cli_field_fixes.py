@@ -27,7 +27,7 @@ from services.errors import UnknownCohort
 from services.exports import cohort_export
 from tests.factories import COHORT, import_roster
 from tests.integration.helpers import text
-from tests.integration.test_broadcasts import cli_args
+from tests.integration.stories import cli_args
 
 WIB = ZoneInfo("Asia/Jakarta")
 

@@ -12,7 +12,7 @@ from fakegram import FakeTelegram
 from tests.conftest import ADMIN_ID
 from tests.factories import import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import cast, join, report
+from tests.integration.stories import cast, join, report
 
 
 def _no_error(*chats: list[str]) -> None:

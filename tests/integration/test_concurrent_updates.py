@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import QueuePool
 
 from bot.harness import RunningBot
 from bot.processor import PerUserUpdateProcessor
@@ -20,7 +19,7 @@ from models.db import session_factory
 from tests.conftest import ADMIN_ID
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import press, say, text
-from tests.integration.test_reports import join, report
+from tests.integration.stories import connections_in_use, join, report
 
 
 async def evidence_count(engine: AsyncEngine) -> int:
@@ -115,13 +114,6 @@ async def test_a_fast_typist_gets_every_step_in_order(
         prompt = telegram.message(budi.chat_id, prompts[-1].message_id)
         await press(bot, budi, prompt, button)
     assert await evidence_count(engine) == 3
-
-
-def connections_in_use(engine: AsyncEngine) -> int:
-    """Connections checked out of the engine's pool right now (both databases use a QueuePool)."""
-    pool = engine.pool
-    assert isinstance(pool, QueuePool)
-    return pool.checkedout()
 
 
 async def test_a_photo_being_stored_holds_no_database_connection(

@@ -33,7 +33,7 @@ from models.db import session_factory
 from services import outbox
 from tests.factories import COHORT, add_milestones, import_roster
 from tests.integration.helpers import press, say, text
-from tests.integration.test_reports import join, report
+from tests.integration.stories import join, report
 
 BUDI_REPORT = "Rapat perdana tim efektif di Dinas Kominfo sudah terlaksana."
 FEEDBACK = "Bagus, lanjutkan dengan SK tim efektif."

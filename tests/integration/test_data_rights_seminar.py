@@ -20,8 +20,15 @@ from fakegram import FakeTelegram
 from models import AuditEntry, OutboxMessage, SeminarAttendance, SeminarMaterial
 from models.db import session_factory
 from tests.integration.helpers import text
-from tests.integration.test_evidence_store import cli, cli_env, sha, stored_files
-from tests.integration.test_seminar_uploads import cast, materials, upload
+from tests.integration.stories import (
+    cli,
+    cli_env,
+    materials,
+    sha,
+    stored_files,
+    upload,
+)
+from tests.integration.stories import seminar_cast as cast
 
 __all__ = ["cli_env"]  # the fixture, used by name
 

@@ -3,31 +3,38 @@ portfolio reads it without Telegram, erasure removes it, old reports can fetch t
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import io
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import main
 from bot.harness import RunningBot
 from bot.settings import Settings
+from domain.enums import Channel
 from fakegram import FakeTelegram
 from models import AuditEntry, Evidence
 from models.db import session_factory
 from storage.evidence_store import FolderStore
 from tests.factories import add_milestones, import_roster
-from tests.integration.helpers import press, say, text
-from tests.integration.test_reports import join
+from tests.integration.helpers import press, text
+from tests.integration.stories import (
+    cli,
+    cli_env,
+    finish_report,
+    join,
+    photo_bytes,
+    sha,
+    start_report,
+    stored_files,
+)
+
+# Fixtures from the stories, which pytest finds by name in this module.
+__all__ = ["cli_env"]
 
 # A token the settings accept, so `properbot evidence fetch` can reach the same fake server.
 TOKEN = "123456:EVIDENCEtestTOKENabcdefghij"
@@ -40,70 +47,14 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def photo_bytes(colour: tuple[int, int, int] = (30, 120, 200)) -> bytes:
-    """A real 400x300 photo, so the PDF has something visible to embed."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 300), colour).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def store_of(settings: Settings) -> FolderStore:
     assert settings.evidence_dir is not None
     return FolderStore(settings.evidence_dir)
 
 
-def stored_files(settings: Settings) -> set[str]:
-    assert settings.evidence_dir is not None
-    return {p.name for p in settings.evidence_dir.rglob("*") if p.is_file()}
-
-
 async def evidence_rows(engine: AsyncEngine) -> list[Evidence]:
     async with session_factory(engine)() as session:
         return list(await session.scalars(select(Evidence).order_by(Evidence.id)))
-
-
-async def start_report(bot: RunningBot, user: Any, words: str) -> None:
-    chooser = await say(bot, user, "/lapor")
-    await press(bot, user, chooser, chooser.button_texts[0])
-    await say(bot, user, words)
-
-
-async def finish_report(bot: RunningBot, user: Any, percent: str = "60%") -> None:
-    """Past the evidence (and any optional question still open), the percent, then "Kirim"."""
-    for _ in range(6):
-        message = next(m for m in reversed(user.inbox) if m.button_texts)
-        for choice in ("Kirim", percent, "Selesai", "Lewati"):
-            if choice in message.button_texts:
-                await press(bot, user, message, choice)
-                break
-        if choice == "Kirim":
-            return
-    raise AssertionError("the report never reached its summary")
-
-
-@pytest.fixture
-def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`properbot` on the test database, in the test's folder, with no token at all."""
-    monkeypatch.chdir(tmp_path)
-    for name in (
-        "TELEGRAM_BOT_TOKEN",
-        "TELEGRAM_API_ROOT",
-        "ADMIN_TELEGRAM_IDS",
-        "LOG_LEVEL",
-        "EVIDENCE_DIR",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DEFAULT_LANGUAGE", "id")
-    return tmp_path
-
-
-async def cli(argv: list[str]) -> int:
-    return await asyncio.to_thread(main, argv)
 
 
 async def test_a_photo_and_a_document_are_kept_by_their_sha256_when_they_arrive(
@@ -130,8 +81,8 @@ async def test_a_photo_and_a_document_are_kept_by_their_sha256_when_they_arrive(
         ("document", sha(MINUTES), len(MINUTES)),
     ]
     assert rows[1].mime_type == "application/pdf" and rows[1].file_name == "notulen.pdf"
-    # Telegram's file_id stays beside it, as the cache relays use.
-    assert all(r.telegram_file_id for r in rows)
+    # The channel's own reference (Telegram's file_id) stays beside it, as the cache relays use.
+    assert all(r.channel == Channel.TELEGRAM and r.channel_file_ref for r in rows)
     store = store_of(settings)
     assert await store.get(sha(photo)) == photo
     assert await store.get(sha(MINUTES)) == MINUTES

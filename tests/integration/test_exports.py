@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,7 +21,7 @@ from bot.cli import main
 from bot.harness import RunningBot
 from domain.clock import ManualClock
 from domain.enums import DeliveryFailure, OutboxStatus, SeminarKind
-from fakegram import BotMessage, FakeTelegram, StoredFile
+from fakegram import FakeTelegram
 from models import (
     AuditEntry,
     Cohort,
@@ -38,9 +37,10 @@ from services.errors import UserFacingError
 from services.exports import cohort_export
 from services.outbox import Outgoing
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, HEADER, add_milestones, import_roster, on_telegram
+from tests.factories import COHORT, add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import cast, report
+from tests.integration.stories import EXPORT_ROSTER as OTHER_ROSTER
+from tests.integration.stories import OTHER_COHORT, cast, report, rows_of, sent_file
 
 SHEETS = [
     "Peserta",
@@ -53,32 +53,6 @@ SHEETS = [
     "Bahan seminar",
     "Nilai seminar",
 ]
-
-# A second cohort, run by its own organizer (Rina, admin by membership), with one participant.
-OTHER_COHORT = "PKN II Angkatan XXXVII"
-OTHER_ROSTER = "\n".join(
-    [
-        HEADER,
-        "penyelenggara,Rina Kartika,199001012015032001,BPSDM Sumsel,Analis,WIB,,,",
-        "mentor,Drs. Agus Salim,196905051994031002,Pemprov Sumsel,Asisten,WIB,,,",
-        "peserta,Siti Rahma,198807072010012003,Bappeda,Kepala Bidang,WIB,"
-        "196905051994031002,,Satu Data Daerah",
-    ]
-)
-
-
-def rows_of(sheet: Worksheet) -> list[dict[str, Any]]:
-    header = [c.value for c in sheet[1]]
-    return [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(2, values_only=True)]
-
-
-def sent_file(telegram: FakeTelegram, user: Any) -> tuple[BotMessage, StoredFile]:
-    """The document the bot last sent this user, and the file as the server keeps it."""
-    message = user.last
-    assert message is not None and message.kind == "document" and message.file_id is not None
-    stored = telegram.file(message.file_id)
-    assert stored is not None and stored.file_name is not None
-    return message, stored
 
 
 def hidden_files(folder: Path) -> list[str]:

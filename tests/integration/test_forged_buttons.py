@@ -18,7 +18,7 @@ from fakegram import FakeTelegram
 from tests.conftest import ADMIN_ID
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import say
-from tests.integration.test_reports import join, report
+from tests.integration.stories import join, report
 
 HUGE = (2**31, 2**31 + 7, 2**63, 2**64 + 1)
 

@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.enums import Channel
 from domain.forms import FormButton, Input, MediaInput, Prompt, TextInput
 from domain.i18n import translator
 from fakegram import TINY_JPEG
 from models import Evidence, FormState, Person, ProgressUpdate
 from models.db import session_factory
-from services import forms, projects, report_form, reports
+from services import feedback_form, forms, projects, report_form, reports
+from services.feedback_form import Relayed
 from services.forms import Form, FormContext, Outcome
 from services.outbox import MessageRef
 from storage.evidence_store import MemoryStore
@@ -119,6 +121,12 @@ class MemoryChannel:
         assert isinstance(outcome, Outcome)
         return outcome
 
+    async def reply(self, to: Relayed, words: str) -> bool:
+        """Words sent in reply to a message this channel delivered."""
+        taken = await self._turn(lambda ctx: feedback_form.reply(ctx, to, words))
+        assert isinstance(taken, bool)
+        return taken
+
     async def say(self, words: str) -> Outcome:
         return await self.give(TextInput(words))
 
@@ -177,10 +185,32 @@ async def test_lapor_feedback_and_status_through_an_in_memory_channel(
         assert await budi.store.get(evidence.sha256) == TINY_JPEG
         assert await session.scalar(select(FormState)) is None
 
-    # The mentor answers the relayed report (what a reply to it records, on any channel).
-    bambang_id = await _person(engine, team["bambang"].nip)
+    # The report reaches the mentor on this channel (it names itself by the second channel
+    # the bot knows), and he replies to it: the services decide that a reply to a relayed
+    # report is feedback in its thread.
+    bambang = MemoryChannel(engine, await _person(engine, team["bambang"].nip), now)
+    relayed = Relayed(Channel.WHATSAPP, "bambang-chat", "relay-1")
     async with session_factory(engine)() as session, session.begin():
-        await reports.give_feedback(session, bambang_id, report.id, "Lanjutkan, bagus.", now)
+        await reports.record_relay(
+            session,
+            channel=relayed.channel,
+            chat_ref=relayed.chat_ref,
+            message_ref=relayed.message_ref,
+            recipient_id=bambang.person_id,
+            update_id=report.id,
+            note_id=None,
+            now=now,
+        )
+    elsewhere = Relayed(Channel.WHATSAPP, "bambang-chat", "not-a-relay")
+    assert await bambang.reply(elsewhere, "Halo.") is False  # an ordinary reply: not ours
+    assert await bambang.reply(relayed, "Lanjutkan, bagus.") is True
+    # Budi has no reachable account here: the note is kept, and the mentor told so.
+    assert bambang.last.prompt.text == translator("id")(
+        "note.saved_unreachable", name="Budi Santoso", relation="Peserta"
+    )
+    # Budi cannot answer a message that was sent to his mentor.
+    assert await budi.reply(relayed, "Terima kasih.") is True
+    assert budi.last.prompt.text == translator("id")("access.not_yours")
 
     # /status: the milestone at 60% with the mentor's newest note.
     async with session_factory(engine)() as session:

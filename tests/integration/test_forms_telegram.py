@@ -17,7 +17,7 @@ from models.db import session_factory
 from services.forms import FORM_LIFETIME
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import press, say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import join
 
 
 async def _setup(bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime):  # type: ignore[no-untyped-def]

@@ -3,15 +3,12 @@ alternate instances: the form lives in the database, not in either process's mem
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_application
-from bot.harness import RunningBot, TrackingApplication, settings_for
 from bot.settings import Settings
 from domain.clock import ManualClock
 from fakegram import FakeTelegram
@@ -19,50 +16,7 @@ from models import ProgressUpdate
 from models.db import session_factory
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import text
-from tests.integration.test_reports import join
-
-
-class Instance:
-    """One started Application that polls the fake server only while it is its turn, as if
-    the updates were handed to it and not to the other."""
-
-    def __init__(self, app: TrackingApplication, server: FakeTelegram) -> None:
-        self.app = app
-        self.bot = RunningBot(app, server)
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[RunningBot]:
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            yield self.bot
-            await self.bot.settle()
-        finally:
-            await self.app.updater.stop()
-
-
-@asynccontextmanager
-async def instance(
-    server: FakeTelegram, settings: Settings, clock: ManualClock, engine: AsyncEngine
-) -> AsyncIterator[Instance]:
-    app = build_application(
-        settings_for(server, settings),
-        clock=clock,
-        engine=engine,
-        application_class=TrackingApplication,
-        background=False,
-    )
-    assert isinstance(app, TrackingApplication)
-    async with app:
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
-        try:
-            yield Instance(app, server)
-        finally:
-            await app.stop()
-            if app.post_shutdown is not None:
-                await app.post_shutdown(app)
+from tests.integration.stories import instance, join
 
 
 async def test_a_report_whose_steps_alternate_between_two_instances_is_sent_once(

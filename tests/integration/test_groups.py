@@ -17,12 +17,12 @@ from services.broadcasts import AUDIENCE_ROLES, Audience
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_broadcasts import (  # noqa: F401 - the fixture registers handlers
+from tests.integration.stories import (
     OTHER_COHORT,
     OTHER_ROSTER,
     cohort_id,
     join,
-    registered,
+    registered,  # noqa: F401 - fixtures
     siti_code,
 )
 

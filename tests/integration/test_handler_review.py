@@ -16,7 +16,7 @@ from models.db import session_factory
 from tests.conftest import ADMIN_ID
 from tests.factories import HEADER, add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import join
 
 # Long names with every academic title are allowed (200 characters in the roster).
 MENTOR = "Prof. Dr. Ir. H. Bambang Wijaya Kusumanegara Adiningrat Purbonegoro, M.Sc., M.Si., IPU"

@@ -6,54 +6,15 @@ shape (Telegram ids on the person, relays keyed by chat and message id), then up
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import pytest
-from alembic import command
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models.db import create_engine
-from models.migrate import alembic_config
-from tests.conftest import BACKENDS, _admin, _server_url
+from tests.integration.migrating import empty_engine, fill, migrate, rows
+
+__all__ = ["empty_engine"]  # the fixture, used by name
 
 AT = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
-
-
-def _to(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
-async def _migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_to, revision, down=down)
-
-
-@pytest.fixture(params=BACKENDS)
-async def empty_engine(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[AsyncEngine]:
-    """A database of its own with no schema at all: the shared ones are already at head."""
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'previous.sqlite3'}")
-        yield engine
-        await engine.dispose()
-        return
-    name = f"test_0011_{secrets.token_hex(4)}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    engine = create_engine(_server_url(name))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # The previous release's rows. Ids are given, so the checks below can name them.
@@ -115,33 +76,26 @@ PREVIOUS_RELEASE = [
 
 
 async def _fill_previous_release(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        for statement in PREVIOUS_RELEASE:
-            await connection.execute(text(statement), {"at": AT})
-
-
-async def _rows(engine: AsyncEngine, sql: str) -> list[tuple[Any, ...]]:
-    async with engine.connect() as connection:
-        return [tuple(row) for row in (await connection.execute(text(sql))).all()]
+    await fill(engine, PREVIOUS_RELEASE, at=AT)
 
 
 async def test_the_previous_release_keeps_everyone_and_every_thread(
     empty_engine: AsyncEngine,
 ) -> None:
-    await _migrate(empty_engine, "0010")
+    await migrate(empty_engine, "0010")
     await _fill_previous_release(empty_engine)
 
-    await _migrate(empty_engine, "head")
+    await migrate(empty_engine, "head")
 
     # Every person, and the two joined ones plus the admin as Telegram accounts.
-    assert await _rows(empty_engine, "SELECT id, full_name FROM person ORDER BY id") == [
+    assert await rows(empty_engine, "SELECT id, full_name FROM person ORDER BY id") == [
         (1, "Siti Rahma"),
         (2, "Budi Santoso"),
         (3, "Dewi Lestari"),
         (4, "Admin Pusat"),
         (5, "Dihapus"),
     ]
-    accounts = await _rows(
+    accounts = await rows(
         empty_engine,
         "SELECT person_id, channel, external_user_id, chat_ref, reachable,"
         " blocked_since IS NOT NULL FROM channel_account ORDER BY person_id",
@@ -153,12 +107,10 @@ async def test_the_previous_release_keeps_everyone_and_every_thread(
     ]
     account_of = {
         person: account
-        for account, person in await _rows(
-            empty_engine, "SELECT id, person_id FROM channel_account"
-        )
+        for account, person in await rows(empty_engine, "SELECT id, person_id FROM channel_account")
     }
     # Memberships and invites, the used ones pointing at the account that used them.
-    assert await _rows(
+    assert await rows(
         empty_engine, "SELECT person_id, role, active FROM membership ORDER BY id"
     ) == [
         (1, "participant", True),
@@ -166,34 +118,34 @@ async def test_the_previous_release_keeps_everyone_and_every_thread(
         (3, "coach", True),
         (5, "participant", False),
     ]
-    assert await _rows(empty_engine, "SELECT code, used_by_account_id FROM invite ORDER BY id") == [
+    assert await rows(empty_engine, "SELECT code, used_by_account_id FROM invite ORDER BY id") == [
         ("AAAA1111", account_of[1]),
         ("BBBB2222", account_of[2]),
         ("CCCC3333", None),
     ]
-    assert await _rows(
+    assert await rows(
         empty_engine, "SELECT channel, external_user_id, failures FROM code_attempt"
     ) == [("telegram", "8008", 3)]
 
     # The report, its evidence with Telegram's file references, and its feedback.
-    assert await _rows(
+    assert await rows(
         empty_engine, "SELECT id, author_id, text, progress_percent FROM progress_update"
     ) == [(1, 1, "Sosialisasi ke 3 kecamatan", 60)]
-    assert await _rows(
+    assert await rows(
         empty_engine,
-        "SELECT kind, telegram_file_id, telegram_file_unique_id, sha256 IS NOT NULL, url"
-        " FROM evidence ORDER BY id",
+        "SELECT kind, channel, channel_file_ref, channel_file_unique_ref, sha256 IS NOT NULL,"
+        " url FROM evidence ORDER BY id",
     ) == [
-        ("photo", "AgACAgIAAxk-photo", "AQADuniq1", True, None),
-        ("document", "BQACAgIAAxk-doc", "AgADuniq2", False, None),
-        ("link", None, None, False, "https://example.go.id/berita"),
+        ("photo", "telegram", "AgACAgIAAxk-photo", "AQADuniq1", True, None),
+        ("document", "telegram", "BQACAgIAAxk-doc", "AgADuniq2", False, None),
+        ("link", None, None, None, False, "https://example.go.id/berita"),
     ]
-    assert await _rows(empty_engine, "SELECT update_id, author_id, text FROM feedback_note") == [
+    assert await rows(empty_engine, "SELECT update_id, author_id, text FROM feedback_note") == [
         (1, 2, "Bagus, lanjutkan")
     ]
 
     # Relay threads: a reply to any of those messages still finds its report and note.
-    assert await _rows(
+    assert await rows(
         empty_engine,
         "SELECT channel, chat_ref, message_ref, recipient_id, update_id, note_id"
         " FROM relayed_message ORDER BY id",
@@ -204,7 +156,7 @@ async def test_the_previous_release_keeps_everyone_and_every_thread(
     ]
 
     # The queue: what was sent keeps the channel's reference and the account it went to.
-    assert await _rows(
+    assert await rows(
         empty_engine,
         "SELECT id, recipient_id, chat_id, status, account_id, message_ref"
         " FROM outbox_message ORDER BY id",
@@ -213,19 +165,19 @@ async def test_the_previous_release_keeps_everyone_and_every_thread(
         (2, 3, None, "pending", None, None),
         (3, None, -100500, "sent", None, "77"),
     ]
-    assert await _rows(empty_engine, "SELECT chat_id, title FROM cohort_group") == [
+    assert await rows(empty_engine, "SELECT chat_id, title FROM cohort_group") == [
         (-100500, "Grup Angkatan 1")
     ]
 
 
 async def test_downgrade_restores_the_previous_shape(empty_engine: AsyncEngine) -> None:
-    await _migrate(empty_engine, "0010")
+    await migrate(empty_engine, "0010")
     await _fill_previous_release(empty_engine)
-    await _migrate(empty_engine, "0011")
+    await migrate(empty_engine, "0011")
 
-    await _migrate(empty_engine, "0010", down=True)
+    await migrate(empty_engine, "0010", down=True)
 
-    assert await _rows(
+    assert await rows(
         empty_engine,
         "SELECT id, telegram_user_id, telegram_chat_id, reachable FROM person ORDER BY id",
     ) == [
@@ -235,15 +187,17 @@ async def test_downgrade_restores_the_previous_shape(empty_engine: AsyncEngine) 
         (4, 555000111, 555000111, True),
         (5, None, None, False),
     ]
-    assert await _rows(
-        empty_engine, "SELECT code, used_by_telegram_id FROM invite ORDER BY id"
-    ) == [("AAAA1111", 7001), ("BBBB2222", 9007199254740993), ("CCCC3333", None)]
-    assert await _rows(
+    assert await rows(empty_engine, "SELECT code, used_by_telegram_id FROM invite ORDER BY id") == [
+        ("AAAA1111", 7001),
+        ("BBBB2222", 9007199254740993),
+        ("CCCC3333", None),
+    ]
+    assert await rows(
         empty_engine, "SELECT chat_id, message_id, note_id FROM relayed_message ORDER BY id"
     ) == [(9007199254740993, 41, None), (9007199254740993, 42, None), (7001, 43, 1)]
-    assert await _rows(
+    assert await rows(
         empty_engine, "SELECT id, telegram_message_id FROM outbox_message ORDER BY id"
     ) == [(1, 41), (2, None), (3, 77)]
-    assert await _rows(empty_engine, "SELECT telegram_user_id, failures FROM code_attempt") == [
+    assert await rows(empty_engine, "SELECT telegram_user_id, failures FROM code_attempt") == [
         (8008, 3)
     ]

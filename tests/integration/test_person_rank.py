@@ -21,7 +21,7 @@ from services.exports import cohort_export
 from services.personal_data import erase_person, personal_data
 from tests.factories import COHORT, HEADER, SMALL_ROSTER, import_roster
 from tests.integration.helpers import say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import join
 
 BUDI = "198001152005011001"
 NURHAYATI = "198203102006042002"

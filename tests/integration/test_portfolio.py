@@ -28,7 +28,7 @@ from services.errors import UserFacingError
 from tests.conftest import ADMIN_ID
 from tests.factories import SMALL_ROSTER, add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import join
 
 # A token the settings accept (the fake server's default one is too short for them), so the
 # command line can download photos from the same fake server the bot talks to.

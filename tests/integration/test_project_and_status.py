@@ -15,7 +15,7 @@ from models import Milestone, Project
 from models.db import session_factory
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import press, say, text
-from tests.integration.test_reports import join, report
+from tests.integration.stories import join, report
 
 
 async def milestones_of(engine: AsyncEngine) -> list[Milestone]:

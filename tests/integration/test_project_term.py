@@ -23,10 +23,17 @@ from services.outbox import Outgoing
 from tests.conftest import ADMIN_ID
 from tests.factories import SMALL_ROSTER, import_roster
 from tests.integration.helpers import press, say, text
-from tests.integration.test_exports import rows_of, sent_file
-from tests.integration.test_reminders import ROSTER, at, milestone, rows, run_sweep
-from tests.integration.test_reminders import cast as reminder_cast
-from tests.integration.test_reports import join
+from tests.integration.stories import (
+    ROSTER,
+    at,
+    join,
+    milestone,
+    reminder_cast,
+    rows,
+    rows_of,
+    run_sweep,
+    sent_file,
+)
 
 PKA = "PKA Angkatan III"
 PKN = "PKN II Angkatan XXXVII"

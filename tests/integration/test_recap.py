@@ -21,7 +21,7 @@ from services.recap import cohort_recap
 from tests.conftest import ADMIN_ID
 from tests.factories import HEADER, SMALL_ROSTER, add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join, report
+from tests.integration.stories import join, report
 
 RED = tuple(int(OVERDUE_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
 

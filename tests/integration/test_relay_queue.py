@@ -21,7 +21,7 @@ from services.outbox import RELAY, MessageRef, Outgoing, Undelivered, enqueue
 from tests.conftest import ADMIN_ID
 from tests.factories import telegram_account
 from tests.integration.helpers import say, text
-from tests.integration.test_reports import cast, report
+from tests.integration.stories import cast, report
 
 MENTOR = "Dr. Ir. Bambang Wijaya"
 COACH = "Dr. Lina Marliani"

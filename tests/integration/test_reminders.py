@@ -2,102 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.enums import Channel, Horizon, OutboxStatus
+from domain.enums import OutboxStatus
 from domain.progress import progress_bar
 from domain.timezones import WIB, WIT, WITA
-from models import Cohort, OutboxMessage, Person
+from models import OutboxMessage
 from models.db import session_factory
 from services import people, projects, reminders, reports, vacations
-from services.onboarding import GuessLimits, join
 from services.outbox import Outgoing
-from services.people import AccountRef
-from services.reminders import Sweeper, SweepResult, planning, sweep
-from tests.factories import COHORT, SMALL_ROSTER, import_roster
+from services.reminders import Sweeper, planning
+from tests.factories import COHORT, import_roster
+from tests.integration.stories import ROSTER, at, milestone, rows, run_sweep, set_reminder_settings
+from tests.integration.stories import reminder_cast as cast
 
-# The small cohort plus Andi (a participant in Makassar, WITA) and Siti, its organizer.
-ROSTER = "\n".join(
-    [
-        SMALL_ROSTER,
-        "peserta,Andi Makkasau,198305202008011003,Bappeda Sulsel,Kepala Bidang,WITA,"
-        "197005051995031003,197209092000122004,Perencanaan Terpadu",
-        "penyelenggara,Siti Rahmawati,197801012003122007,BPSDM Sumsel,Analis SDM,WIB,,,",
-    ]
-)
-LIMITS = GuessLimits(max_failures=5, lockout=timedelta(minutes=15))
 MONDAY = date(2026, 11, 2)  # the `now` fixture: Monday 2 November 2026, 08.00 WIB
-
-
-def at(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    """A local wall-clock moment as UTC."""
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
-@dataclass
-class Cast:
-    engine: AsyncEngine
-    ids: dict[str, int]  # person ids by handle: budi, nurhayati, andi, bambang, lina, siti, ...
-
-    def __getitem__(self, handle: str) -> int:
-        return self.ids[handle]
-
-
-async def cast(engine: AsyncEngine, now: datetime, *, absent: tuple[str, ...] = ("teguh",)) -> Cast:
-    """Import the roster through the real service and let everyone but `absent` join."""
-    members = await import_roster(engine, now, ROSTER)
-    ids: dict[str, int] = {}
-    async with session_factory(engine)() as session, session.begin():
-        for number, (handle, member) in enumerate(sorted(members.items()), start=1):
-            person = await session.scalar(select(Person).where(Person.nip == member.nip))
-            assert person is not None
-            ids[handle] = person.id
-            if handle not in absent:
-                joined = await join(
-                    session, AccountRef(Channel.TELEGRAM, str(7000 + number)),
-                    str(7000 + number), member.code,
-                    language="id", now=now, limits=LIMITS,
-                )  # fmt: skip
-                assert getattr(joined, "person_id", None) == person.id
-    return Cast(engine, ids)
-
-
-async def milestone(cast: Cast, who: str, due: date, now: datetime, title: str = "") -> int:
-    async with session_factory(cast.engine)() as session, session.begin():
-        created = await projects.add_milestone(
-            session,
-            cast[who],
-            title=title or f"Tahapan {due:%d/%m}",
-            horizon=Horizon.SHORT,
-            due_on=due,
-            expected_output=None,
-            today=now.date(),
-            now=now,
-        )
-        return created.id
-
-
-async def run_sweep(engine: AsyncEngine, moment: datetime) -> SweepResult:
-    async with session_factory(engine)() as session, session.begin():
-        return await sweep(session, moment)
-
-
-async def rows(engine: AsyncEngine, prefix: str = "") -> list[OutboxMessage]:
-    async with session_factory(engine)() as session:
-        return list(
-            await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.dedup_key.startswith(prefix))
-                .order_by(OutboxMessage.id)
-            )
-        )
 
 
 async def keys(engine: AsyncEngine, prefix: str = "", **where: Any) -> set[str]:
@@ -119,13 +44,6 @@ async def mark_sent(engine: AsyncEngine, prefix: str, moment: datetime) -> None:
             )
             .values(status=OutboxStatus.SENT, sent_at=moment)
         )
-
-
-async def set_reminder_settings(engine: AsyncEngine, reminders_settings: dict[str, Any]) -> None:
-    async with session_factory(engine)() as session, session.begin():
-        cohort = await session.scalar(select(Cohort).where(Cohort.name == COHORT))
-        assert cohort is not None
-        cohort.settings = {**(cohort.settings or {}), "reminders": reminders_settings}
 
 
 def local(row: OutboxMessage, zone: ZoneInfo) -> tuple[date, time]:

@@ -14,7 +14,7 @@ from models import FeedbackNote, Milestone, Person, ProgressUpdate
 from models.db import session_factory
 from tests.factories import add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join, report
+from tests.integration.stories import join, report
 
 
 async def notes(engine: AsyncEngine) -> int:

@@ -5,7 +5,6 @@ kendala and rencana berikutnya in /lapor, and corrections within 24 hours."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,11 +15,8 @@ from domain.enums import FeedbackKind, MilestoneStatus
 from fakegram import FakeTelegram
 from models import (
     Cohort,
-    FeedbackNote,
     Milestone,
     OutboxMessage,
-    Person,
-    ProgressUpdate,
     RelayedMessage,
 )
 from models.db import session_factory
@@ -31,62 +27,11 @@ from services.reminders import sweep
 from services.response_times import advisor_response_times
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import ACK, CORRECT, join, lapor, newest_report, notes, person_id
+from tests.integration.stories import followup_cast as cast
 
-ACK = "👍 Sudah dibaca"
 FEEDBACK = "💬 Beri umpan balik"
 REVISION = "✏️ Minta revisi"
-CORRECT = "✏️ Koreksi laporan"
-
-
-async def cast(bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime):  # type: ignore[no-untyped-def]
-    """Budi (participant, two milestones), his mentor Bambang and coach Lina, all joined."""
-    team = await import_roster(engine, now)
-    milestones = await add_milestones(engine, team["budi"].nip, now)
-    nur_milestones = await add_milestones(engine, team["nurhayati"].nip, now)
-    budi = await join(bot, telegram, 1001, team["budi"].code)
-    bambang = await join(bot, telegram, 1005, team["bambang"].code)
-    lina = await join(bot, telegram, 1006, team["lina"].code)
-    nurhayati = await join(bot, telegram, 1002, team["nurhayati"].code)
-    return budi, bambang, lina, nurhayati, milestones, nur_milestones
-
-
-async def lapor(
-    bot: RunningBot,
-    budi: Any,
-    words: str,
-    *,
-    obstacles: str | None = None,
-    next_steps: str | None = None,
-    percent: str = "60%",
-    milestone: int = 0,
-) -> Any:
-    """/lapor through every step; the optional parts typed or skipped. Returns the receipt."""
-    chooser = await say(bot, budi, "/lapor")
-    await press(bot, budi, chooser, chooser.button_texts[milestone])
-    await say(bot, budi, words)
-    for answer in (obstacles, next_steps):
-        if answer is None:
-            await press(bot, budi, budi.last, "Lewati")
-        else:
-            await say(bot, budi, answer)
-    await press(bot, budi, budi.last, "Lewati")  # no evidence
-    await press(bot, budi, budi.last, percent)
-    receipt = budi.last
-    await press(bot, budi, receipt, "Kirim")
-    return receipt
-
-
-async def newest_report(engine: AsyncEngine) -> ProgressUpdate:
-    async with session_factory(engine)() as session:
-        update = await session.scalar(select(ProgressUpdate).order_by(ProgressUpdate.id.desc()))
-        assert update is not None
-        return update
-
-
-async def notes(engine: AsyncEngine, kind: FeedbackKind) -> list[FeedbackNote]:
-    async with session_factory(engine)() as session:
-        return list(await session.scalars(select(FeedbackNote).where(FeedbackNote.kind == kind)))
 
 
 # --- "Sudah dibaca" ------------------------------------------------------------------------
@@ -516,10 +461,3 @@ async def test_someone_elses_milestone_under_the_save_offer_is_refused_politely(
     # The offer still works with his own milestone.
     await press(bot, budi, offer, offer.button_texts[0])
     assert "Apakah ada kendala" in budi.last.plain
-
-
-async def person_id(engine: AsyncEngine, nip: str) -> int:
-    async with session_factory(engine)() as session:
-        found = await session.scalar(select(Person.id).where(Person.nip == nip))
-        assert found is not None
-        return found

@@ -22,17 +22,19 @@ from services import reports
 from services.errors import UserFacingError
 from services.reminders import sweep
 from tests.integration.helpers import press, say, text
-from tests.integration.test_evidence_store import finish_report, photo_bytes, start_report
-from tests.integration.test_reminders import set_reminder_settings
-from tests.integration.test_report_followup import (
+from tests.integration.stories import (
     ACK,
     CORRECT,
-    cast,
+    finish_report,
     lapor,
     newest_report,
     notes,
     person_id,
+    photo_bytes,
+    set_reminder_settings,
+    start_report,
 )
+from tests.integration.stories import followup_cast as cast
 
 WAITING = "Laporan menunggu tanggapan"
 NIP_BAMBANG = "197005051995031003"

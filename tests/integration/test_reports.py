@@ -3,52 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.harness import RunningBot
 from domain.enums import FeedbackKind, MilestoneStatus, UpdateStatus
-from fakegram import TINY_JPEG, FakeTelegram
+from fakegram import FakeTelegram
 from models import Evidence, FeedbackNote, Milestone, ProgressUpdate
 from models.db import session_factory
-from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
-
-
-async def join(bot: RunningBot, telegram: FakeTelegram, user_id: int, code: str) -> Any:
-    user = telegram.user(user_id, f"User{user_id}")
-    consent = await say(bot, user, f"/start {code}")
-    await press(bot, user, consent, "Setuju")
-    return user
-
-
-async def cast(bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime):  # type: ignore[no-untyped-def]
-    """Budi (participant) with two milestones, his mentor Bambang and coach Lina, all joined."""
-    team = await import_roster(engine, now)
-    milestones = await add_milestones(engine, team["budi"].nip, now)
-    budi = await join(bot, telegram, 1001, team["budi"].code)
-    bambang = await join(bot, telegram, 1005, team["bambang"].code)
-    lina = await join(bot, telegram, 1006, team["lina"].code)
-    return budi, bambang, lina, milestones
-
-
-async def report(
-    bot: RunningBot, budi: Any, title: str, words: str, percent: str, photos: int = 0
-) -> None:
-    chooser = await say(bot, budi, "/lapor")
-    await press(bot, budi, chooser, next(b for b in chooser.button_texts if b.startswith(title)))
-    await say(bot, budi, words)
-    await press(bot, budi, budi.last, "Lewati")  # kendala
-    await press(bot, budi, budi.last, "Lewati")  # rencana berikutnya
-    for _ in range(photos):
-        budi.send_photo(TINY_JPEG)
-        await bot.settle()
-    evidence_prompt = budi.last
-    await press(bot, budi, evidence_prompt, "Selesai" if photos else "Lewati")
-    await press(bot, budi, budi.last, percent)
-    await press(bot, budi, budi.last, "Kirim")
+from tests.integration.stories import cast, report
 
 
 async def count(engine: AsyncEngine, model: type) -> int:

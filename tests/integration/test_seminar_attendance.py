@@ -31,9 +31,7 @@ from services.seminars import NewSeminar, Organizer, reschedule_seminar, schedul
 from tests.conftest import ADMIN_ID
 from tests.factories import HEADER, import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join
-from tests.integration.test_seminar_uploads import deliver
-from tests.integration.test_seminars import STARTS, person_ids, plan
+from tests.integration.stories import STARTS, deliver, join, person_ids, plan
 
 # The small cohort with seminar groups: Budi in group 1, Nurhayati and Rahmat in group 2.
 GROUPED = "\n".join(

@@ -29,18 +29,20 @@ from services.seminars import (
     schedule_seminar,
 )
 from tests.factories import COHORT, HEADER, import_roster
-from tests.integration.test_reminders import at, cast, rows, run_sweep
-from tests.integration.test_reports import join
-from tests.integration.test_seminars import (  # noqa: F401 - fixtures: the bot with /seminar
+from tests.integration.stories import (  # noqa: F401 - fixtures
+    MATERIALS_DAY,
+    at,
     bot,
+    join,
     person_ids,
     rendered,
-    seminar_handlers_registered,
+    rows,
+    run_sweep,
 )
+from tests.integration.stories import reminder_cast as cast
 
 # Thursday 10 December 2026, 09.00 WIB = 11.00 WIT; materials are asked for on Monday the 7th.
 STARTS = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
-MATERIALS_DAY = date(2026, 12, 7)
 CLI = Organizer(person_id=None, label="test", every_cohort=True)
 GROUP = -100777
 

@@ -37,7 +37,7 @@ from services.seminars import NewSeminar, Organizer, schedule_seminar
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, SMALL_ROSTER, add_milestones, import_roster
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import join
 
 STARTS = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # Thursday 10 December 2026, 09.00 WIB
 HELD = STARTS + timedelta(hours=3)  # the seminar has taken place: scores can be sent

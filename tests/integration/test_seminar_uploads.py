@@ -4,8 +4,7 @@ the coach and the examiner; the organizer sees who has not sent what; the export
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,60 +15,24 @@ from domain.materials import MaterialKind
 from domain.timezones import WIB
 from fakegram import FakeTelegram
 from handlers.runtime import Runtime
-from models import AuditEntry, SeminarMaterial
+from models import AuditEntry
 from models.db import session_factory
 from services.exports import cohort_export
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, import_roster
+from tests.factories import COHORT
 from tests.integration.helpers import press, press_data, say, text
-from tests.integration.test_concurrent_updates import connections_in_use
-from tests.integration.test_reminders import at, run_sweep
-from tests.integration.test_reports import join
-from tests.integration.test_seminar_materials import MATERIALS_DAY
-from tests.integration.test_seminars import person_ids, plan
-
-PDF = "application/pdf"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-
-
-async def cast(bot: RunningBot, telegram: FakeTelegram, engine: AsyncEngine, now: datetime) -> Any:
-    """Budi and Nurhayati present; Bambang mentors, Lina coaches, Teguh examines; Hasan, a
-    mentor of nobody here, is a stranger to the seminar. Everyone but Nurhayati has joined."""
-    team = await import_roster(engine, now)
-    people = {
-        "budi": await join(bot, telegram, 1001, team["budi"].code),
-        "bambang": await join(bot, telegram, 1005, team["bambang"].code),
-        "lina": await join(bot, telegram, 1006, team["lina"].code),
-        "teguh": await join(bot, telegram, 1007, team["teguh"].code),
-        "hasan": await join(bot, telegram, 1008, team["hasan"].code),
-    }
-    ids = await person_ids(engine, team)
-    seminar_id = await plan(engine, ids, now)
-    await deliver(bot)  # the notices
-    return people, ids, seminar_id
-
-
-async def deliver(bot: RunningBot) -> None:
-    """Everything due, sent over the next half minute within the sender's rate limits."""
-    clock = Runtime.of(bot.app).clock
-    assert isinstance(clock, ManualClock)
-    for _ in range(6):  # a few messages at a time: the sender's burst is small
-        clock.advance(timedelta(seconds=5))
-        await bot.deliver()
-
-
-async def upload(bot: RunningBot, user: Any, kind: str, data: bytes, name: str) -> Any:
-    """/bahan, the kind, the file: returns the receipt."""
-    asked = await say(bot, user, "/bahan")
-    await press(bot, user, asked, kind)
-    user.send_document(data, name, PDF if name.endswith(".pdf") else PPTX)
-    await bot.settle()
-    return user.last
-
-
-async def materials(engine: AsyncEngine) -> list[SeminarMaterial]:
-    async with session_factory(engine)() as session:
-        return list(await session.scalars(select(SeminarMaterial).order_by(SeminarMaterial.id)))
+from tests.integration.stories import (
+    MATERIALS_DAY,
+    PDF,
+    PPTX,
+    at,
+    connections_in_use,
+    deliver,
+    materials,
+    run_sweep,
+    upload,
+)
+from tests.integration.stories import seminar_cast as cast
 
 
 async def test_two_versions_of_the_laporan_reach_mentor_coach_and_examiner(
@@ -118,7 +81,7 @@ async def test_two_versions_of_the_laporan_reach_mentor_coach_and_examiner(
     store = Runtime.of(bot.app).evidence_store
     assert await store.get(kept[0].sha256) == b"%PDF-1.4 laporan versi satu"
     assert await store.get(kept[1].sha256) == b"%PDF-1.4 laporan versi dua"
-    assert kept[1].size == len(b"%PDF-1.4 laporan versi dua") and kept[1].telegram_file_id
+    assert kept[1].size == len(b"%PDF-1.4 laporan versi dua") and kept[1].channel_file_ref
 
     async with session_factory(engine)() as session:
         audited = list(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,41 +12,43 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, ConversationHandler
 
-import bot.app as bot_app
 from bot.cli import main
 from bot.cli_seminar import add_parser, run
-from bot.harness import RunningBot, running_bot
+from bot.harness import RunningBot
 from bot.sender import Sender
 from bot.settings import Settings
 from domain.clock import ManualClock
-from domain.enums import OutboxStatus, SeminarKind, SeminarStatus
-from domain.i18n import format_datetime, translator
-from domain.timezones import WIB, WIT
+from domain.enums import OutboxStatus, SeminarStatus
+from domain.i18n import translator
+from domain.timezones import WIT
 from fakegram import FakeTelegram
-from handlers import seminar as seminar_handlers
-from handlers.telegram_text import telegram_html
-from models import AuditEntry, Cohort, OutboxMessage, Person, Seminar
+from models import AuditEntry, Cohort, OutboxMessage, Seminar
 from models.db import create_engine, session_factory
 from services import groups
 from services.errors import UserFacingError
 from services.outbox import Outgoing
 from services.seminars import (
-    NewSeminar,
     Organizer,
     cancel_seminar,
     reschedule_seminar,
-    schedule_seminar,
 )
 from tests.conftest import ADMIN_ID
-from tests.factories import COHORT, SMALL_ROSTER, Member, add_milestones, import_roster
+from tests.factories import COHORT, SMALL_ROSTER, add_milestones, import_roster
 from tests.integration.helpers import press, say, text
-from tests.integration.test_reports import join
+from tests.integration.stories import (
+    CLI,
+    STARTS,
+    bot,
+    join,
+    person_ids,
+    plan,
+    rendered,
+)
 
-# 09.00 WIB (11.00 WIT) on Thursday 10 December 2026; the tests' "now" is 2 November.
-STARTS = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
-CLI = Organizer(person_id=None, label="test", every_cohort=True)
+# A fixture from the stories, which pytest finds by name in this module.
+__all__ = ["bot"]
+
 CONCERNED = ("budi", "nurhayati", "bambang", "lina", "teguh")
 REMINDER_OFFSETS = {"d7": timedelta(days=7), "d1": timedelta(days=1), "h2": timedelta(hours=2)}
 
@@ -55,106 +56,9 @@ REMINDER_OFFSETS = {"d7": timedelta(days=7), "d1": timedelta(days=1), "h2": time
 # --- fixtures and helpers -------------------------------------------------------------------
 
 
-@pytest.fixture
-def seminar_handlers_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until bot/app.py registers them itself: the seminar handlers first in group 0."""
-    original = bot_app.register_handlers
-
-    def register(app: Application) -> None:  # type: ignore[type-arg]
-        original(app)
-        registered = any(
-            isinstance(h, ConversationHandler) and h.name == "seminar"
-            for group in app.handlers.values()
-            for h in group
-        )
-        if registered:
-            return
-        mine = seminar_handlers.handlers()
-        for handler in mine:
-            app.add_handler(handler)  # the persistence checks for the conversation
-        group = app.handlers[0]
-        for handler in mine:
-            group.remove(handler)
-        group[0:0] = mine  # ahead of the catch-alls, which would answer /seminar otherwise
-
-    monkeypatch.setattr(bot_app, "register_handlers", register)
-
-
-@pytest.fixture
-async def bot(
-    seminar_handlers_registered: None,
-    telegram: FakeTelegram,
-    settings: Settings,
-    clock: ManualClock,
-    engine: AsyncEngine,
-) -> AsyncIterator[RunningBot]:
-    async with running_bot(telegram, settings, clock=clock, engine=engine) as running:
-        yield running
-
-
-async def person_ids(engine: AsyncEngine, team: dict[str, Member]) -> dict[str, int]:
-    async with session_factory(engine)() as session:
-        by_nip = dict((await session.execute(select(Person.nip, Person.id))).tuples().all())
-    return {handle: by_nip[member.nip] for handle, member in team.items()}
-
-
-async def cohort_id(engine: AsyncEngine) -> int:
-    async with session_factory(engine)() as session:
-        found = await session.scalar(select(Cohort.id).where(Cohort.name == COHORT))
-        assert found is not None
-        return found
-
-
 async def outbox(engine: AsyncEngine) -> dict[str, OutboxMessage]:
     async with session_factory(engine)() as session:
         return {m.dedup_key: m for m in await session.scalars(select(OutboxMessage))}
-
-
-async def plan(
-    engine: AsyncEngine,
-    ids: dict[str, int],
-    now: datetime,
-    *,
-    starts: datetime = STARTS,
-    presenters: tuple[str, ...] = ("budi", "nurhayati"),
-    examiner: str = "teguh",
-    place: str | None = "Aula BPSDM Lantai 2",
-    link: str | None = None,
-    by: Organizer = CLI,
-) -> int:
-    async with session_factory(engine)() as session, session.begin():
-        planned = await schedule_seminar(
-            session,
-            NewSeminar(
-                cohort_id=await cohort_id(engine),
-                kind=SeminarKind.DESIGN,
-                starts_at=starts,
-                zone=WIB,
-                presenter_ids=[ids[p] for p in presenters],
-                examiner_id=ids[examiner],
-                place=place,
-                link=link,
-            ),
-            by=by,
-            now=now,
-        )
-    return planned.seminar_id
-
-
-def rendered(message: OutboxMessage, language: str = "id", zone: Any = WIB) -> str:
-    """The message as the sender will send it (Telegram HTML), datetimes in the recipient's
-    zone."""
-    t = translator(language)
-
-    def param(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return format_datetime(value, zone, language)
-        if isinstance(value, dict):  # a catalog message of its own, such as the seminar kind
-            return t(value["key"], **value["params"])
-        return value
-
-    outgoing = Outgoing.from_payload(message.payload)
-    return telegram_html(t(outgoing.key, **{k: param(v) for k, v in outgoing.params.items()}))
 
 
 async def refused(engine: AsyncEngine, ids: dict[str, int], now: datetime, **kwargs: Any) -> str:

@@ -19,8 +19,7 @@ from models import Cohort, OutboxMessage, Person
 from models.db import session_factory
 from services import broadcasts
 from tests.factories import COHORT, import_roster
-from tests.integration.test_reports import join
-from tests.integration.test_seminars import plan
+from tests.integration.stories import join, plan
 
 ANNOUNCEMENT = "Kelas daring modul 4 dimulai Senin pukul 08.00 WIB."
 

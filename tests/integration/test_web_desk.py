@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,104 +18,23 @@ from bot.harness import RunningBot, running_bot
 from bot.settings import Settings
 from domain.clock import ManualClock
 from fakegram import FakeTelegram
-from handlers.runtime import Runtime
 from models import AuditEntry, Cohort, Evidence, Membership, Person
 from models.db import session_factory
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, HEADER, SMALL_ROSTER, import_roster
 from tests.integration.helpers import say, text
-from tests.integration.test_exports import OTHER_COHORT, OTHER_ROSTER
-from tests.integration.test_reports import cast, join, report
-from web.app import create_web_app
-from web.desk import DeskConfig
-
-BASE_URL = "https://desk.example.go.id"
-SECRET = "s" * 40
-LINK = re.compile(r"https://desk\.example\.go\.id/dasbor/masuk\?token=([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        admin_telegram_ids=frozenset({ADMIN_ID}),
-        evidence_dir=tmp_path / "evidence",
-        web_base_url=BASE_URL,
-        web_session_secret=SECRET,
-    )
-
-
-@pytest.fixture
-def desk_app(bot: RunningBot, engine: AsyncEngine, clock: ManualClock, settings: Settings) -> Any:
-    """The web app with the desk, on the bot's database, clock and evidence store."""
-    config = DeskConfig(
-        base_url=BASE_URL,
-        secret=SECRET,
-        admin_ids=settings.admin_telegram_ids,
-        default_language="id",
-        default_zone=settings.default_timezone,
-        evidence_store=Runtime.of(bot.app).evidence_store,
-        clock=clock,
-        bot_username=lambda: "properbot_test_bot",
-    )
-    return create_web_app(engine, desk=config)
-
-
-class Browser:
-    """One person's browser: its own cookie jar."""
-
-    def __init__(self, app: Any) -> None:
-        self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL, follow_redirects=False
-        )
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.get(path, **kwargs)
-
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.post(path, **kwargs)
-
-    async def csrf(self) -> str:
-        page = await self.get("/dasbor/")
-        found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-        assert found is not None, page.text
-        return found.group(1)
-
-
-@pytest.fixture
-async def browsers(desk_app: Any) -> AsyncIterator[Any]:
-    opened: list[Browser] = []
-
-    def open_browser() -> Browser:
-        browser = Browser(desk_app)
-        opened.append(browser)
-        return browser
-
-    yield open_browser
-    for browser in opened:
-        await browser.client.aclose()
-
-
-async def link_for(bot: RunningBot, user: Any) -> str:
-    reply = await say(bot, user, "/dasbor")
-    found = LINK.search(reply.text)
-    assert found is not None, reply.text
-    return found.group(1)
-
-
-async def sign_in(bot: RunningBot, user: Any, browser: Browser) -> httpx.Response:
-    token = await link_for(bot, user)
-    page = await browser.get("/dasbor/masuk", params={"token": token})
-    assert page.status_code == 200 and text("web.login.button") in page.text
-    return await browser.post("/dasbor/masuk", data={"token": token})
-
-
-async def audits(engine: AsyncEngine, action: str) -> list[AuditEntry]:
-    async with session_factory(engine)() as session:
-        return list(
-            await session.scalars(
-                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
-            )
-        )
+from tests.integration.stories import EXPORT_ROSTER as OTHER_ROSTER
+from tests.integration.stories import OTHER_COHORT, cast, join, report
+from tests.integration.web_desk_client import (  # noqa: F401 (the fixtures)
+    LINK,
+    Browser,
+    audits,
+    browsers_fixture,
+    desk_app_fixture,
+    desk_settings,
+    link_for,
+    sign_in,
+)
 
 
 async def person_id(engine: AsyncEngine, nip: str) -> int:
@@ -273,14 +188,20 @@ async def test_each_role_sees_only_its_own_and_gets_404_for_the_rest(
 
     # A mentor of nobody and another cohort's organizer: 404, as for an id that is not there.
     for browser in (as_hasan, as_rina):
-        for path in (timeline, photo, overview, f"{overview}/ekspor.xlsx"):
+        for path in (
+            timeline,
+            photo,
+            f"{timeline}/portofolio.pdf",
+            overview,
+            f"{overview}/ekspor.xlsx",
+        ):
             answer = await browser.get(path)
             assert answer.status_code == 404, path
             assert "Budi Santoso" not in answer.text
     assert (await as_admin.get("/dasbor/peserta/999999")).status_code == 404
 
     # No cookie at all: asked to sign in, nothing shown.
-    for path in (timeline, photo, overview):
+    for path in ("/dasbor/", timeline, photo, f"{timeline}/portofolio.pdf", overview):
         stranger = await browsers().get(path)
         assert stranger.status_code == 401 and "Budi Santoso" not in stranger.text
 

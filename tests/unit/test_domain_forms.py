@@ -74,3 +74,15 @@ def test_rows_and_pages_lay_out_the_choices() -> None:
     prompt = Prompt("Berapa persen?", PromptKind.LIST, eleven, columns=4)
     assert [len(row) for row in prompt.rows] == [4, 4, 3]
     assert [len(page) for page in prompt.pages()] == [10, 1]
+
+
+def test_a_layout_gives_each_row_its_own_length_and_the_last_repeats() -> None:
+    six = tuple(Choice(f"Pilihan {n}", action=f"pj1:m:{n}") for n in range(6))
+    prompt = Prompt("Proyek", PromptKind.MESSAGE, six, columns=2, layout=(3, 1))
+    assert [[c.label for c in row] for row in prompt.rows] == [
+        ["Pilihan 0", "Pilihan 1", "Pilihan 2"],
+        ["Pilihan 3"],
+        ["Pilihan 4"],
+        ["Pilihan 5"],
+    ]
+    assert Prompt("Dua", PromptKind.MESSAGE, six[:2], layout=(3, 1)).rows == [list(six[:2])]

@@ -1,4 +1,5 @@
-"""The active worker's readiness and the inbox's lanes: pure logic, no database."""
+"""The active worker's readiness, the inbox's lanes and an update's step tokens: pure logic,
+no database."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.worker import WorkerStatus
 from domain.clock import ManualClock
-from services.inbox import SHARED_LANE, lane_of
+from domain.forms import decode_button, encode_button, new_token, token_source, tokens_from
+from services.inbox import SHARED_LANE, InboxRow, lane_of
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -53,3 +55,31 @@ def test_an_update_is_ordered_in_its_person_lane_else_its_chat() -> None:
     assert lane_of({"update_id": 2, "channel_post": post}) == "chat:-100"
     assert lane_of({"update_id": 3, "callback_query": {"id": "q", "from": {"id": 9}}}) == "user:9"
     assert lane_of({"update_id": 4}) == SHARED_LANE
+
+
+def _row(update_id: int, row_id: int, received_at: datetime) -> InboxRow:
+    return InboxRow(row_id, "telegram", update_id, "user:7", {}, 0, received_at)
+
+
+def test_an_update_draws_the_same_step_tokens_on_every_attempt() -> None:
+    row = _row(500, 41, NOW)
+    first, again = tokens_from(row.token_seed), tokens_from(_row(500, 41, NOW).token_seed)
+    drawn = [first(), first(), first()]
+    assert [again(), again(), again()] == drawn
+    assert len(set(drawn)) == 3
+    assert all(decode_button(encode_button(token, "done")) for token in drawn)
+    # Another update (or the same id stored at another moment) draws other tokens.
+    assert tokens_from(_row(501, 42, NOW).token_seed)() != drawn[0]
+    later = NOW + timedelta(microseconds=1)
+    assert tokens_from(_row(500, 41, later).token_seed)() != drawn[0]
+
+
+def test_tokens_are_random_outside_the_inbox_and_drawn_from_its_source_inside() -> None:
+    assert new_token() != new_token()
+    draw = tokens_from("telegram:1:1:x")
+    expected = tokens_from("telegram:1:1:x")
+    reset = token_source.set(draw)
+    try:
+        assert [new_token(), new_token()] == [expected(), expected()]
+    finally:
+        token_source.reset(reset)
