@@ -101,7 +101,8 @@ def build_application(
                 Defaults(tzinfo=settings.default_timezone),
             )
         )
-        # Conversations and drafts (user_data) only; bot_data holds live objects.
+        # Every form now lives in form_state and no handler keeps user_data, so this stores
+        # nothing new; it stays until a migration drops conversation_state with its old rows.
         .persistence(
             DatabasePersistence(
                 sessions,
@@ -143,6 +144,7 @@ def build_application(
         wake=sender.wake,
         evidence_store=evidence_store,
         web_base_url=settings.web_base_url,
+        whatsapp_phone_number=settings.whatsapp_phone_number,
     )
     register_handlers(app)
     return app

@@ -30,12 +30,13 @@ from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 from domain.clock import SystemClock
 from domain.cohort_csv import CohortFileError, describe_problem
+from domain.enums import Channel
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from domain.roster_xlsx import parse_roster
 from models.db import create_engine, normalize_url, session_factory
 from models.migrate import upgrade
-from services.cohorts import import_cohort, invites_for
+from services.cohorts import import_cohort, invite_links_text, invites_for
 from services.errors import UserFacingError
 from services.onboarding import issue_code_for_member
 
@@ -335,23 +336,38 @@ async def _invites(settings: Settings, t: Translator, args: argparse.Namespace) 
             lines = await invites_for(session, args.cohort)
     finally:
         await engine.dispose()
-    username = await _bot_username(settings)
+    number = settings.whatsapp_phone_number
+    telegram = settings.telegram_bot_username or settings.telegram_bot_token
+    # A bot on WhatsApp alone has no Telegram links to give.
+    username = await _bot_username(settings) if telegram or not number else None
     if args.format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["nip", "name", "role", "code", "link"])
+        writer.writerow(["nip", "name", "role", "code", "channel", "link", "whatsapp_link"])
         for line in lines:
-            writer.writerow([line.nip, line.name, line.role.value, line.code, line.link(username)])
+            links = line.links(bot_username=username, whatsapp_number=number)
+            writer.writerow(
+                [
+                    line.nip,
+                    line.name,
+                    line.role.value,
+                    line.code,
+                    line.channel.value if line.channel else "",
+                    links.get(Channel.TELEGRAM, ""),
+                    links.get(Channel.WHATSAPP, ""),
+                ]
+            )
         sys.stdout.write(out.getvalue())
         return 0
     for line in lines:
+        links = line.links(bot_username=username, whatsapp_number=number)
         print(
             t(
                 "cli.invites.line",
                 name=line.name,
                 role=t(line.role.message_key),
                 code=line.code,
-                link=line.link(username),
+                link=invite_links_text(t, links),
                 state=t("cli.invites.joined" if line.joined else "cli.invites.pending"),
             )
         )

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -68,6 +69,7 @@ def desk_config(
     *,
     clock: Clock,
     evidence_store: EvidenceStore,
+    wake_sender: Callable[[], None] = lambda: None,
 ) -> DeskConfig | None:
     """The web desk's settings; None (no /dasbor pages) until WEB_BASE_URL is set."""
     if settings.web_base_url is None or settings.web_session_secret is None:
@@ -81,6 +83,7 @@ def desk_config(
         evidence_store=evidence_store,
         clock=clock,
         bot_username=lambda: settings.telegram_bot_username,
+        wake_sender=wake_sender,
     )
 
 
@@ -119,7 +122,10 @@ async def serve(
         receiving=receiving_for(settings, receiver),
         clock=clock,
     )
-    web = WebServer(instance_web_app(settings, engine, receiver, status), sock)
+    web = WebServer(
+        instance_web_app(settings, engine, receiver, status, wake_sender=worker.wake_sender),
+        sock,
+    )
     try:
         await web.start()
         working = asyncio.create_task(worker.run(stop), name="properbot-worker")
@@ -159,7 +165,11 @@ def takeover_grace(engine: AsyncEngine, check_every: float) -> float:
 
 
 def instance_web_app(
-    settings: Settings, engine: AsyncEngine, receiver: InboxReceiver, status: WorkerStatus
+    settings: Settings,
+    engine: AsyncEngine,
+    receiver: InboxReceiver,
+    status: WorkerStatus,
+    wake_sender: Callable[[], None] = lambda: None,
 ) -> Any:
     """The ASGI app of an instance: the webhook stores into the inbox before answering."""
     webhook = None
@@ -171,7 +181,10 @@ def instance_web_app(
         )
     readiness = Readiness(engine, worker=status.problem)
     desk = desk_config(
-        settings, clock=SystemClock(), evidence_store=open_store(settings.evidence_dir)
+        settings,
+        clock=SystemClock(),
+        evidence_store=open_store(settings.evidence_dir),
+        wake_sender=wake_sender,
     )
     return create_web_app(engine, telegram_webhook=webhook, readiness=readiness, desk=desk)
 

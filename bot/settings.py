@@ -11,10 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
 from domain.i18n import SUPPORTED_LANGUAGES
+from domain.phone import REGION, InvalidPhone, normalize_phone
 from domain.timezones import UnknownZone, parse_zone
 from models.db import DatabaseUrlError, normalize_url
 
@@ -90,6 +92,8 @@ class Settings:
     # cookies are signed with; without the address /dasbor says the desk is not set up.
     web_base_url: str | None = None
     web_session_secret: str | None = field(default=None, repr=False)
+    # The bot's WhatsApp business number in E.164: invites give wa.me links only when set.
+    whatsapp_phone_number: str | None = None
 
     @property
     def webhook_path(self) -> str | None:
@@ -209,6 +213,7 @@ class Settings:
             instance_name=_instance_name(get),
             web_base_url=web_base_url,
             web_session_secret=web_session_secret,
+            whatsapp_phone_number=_whatsapp_phone_number(get),
         )
 
 
@@ -219,6 +224,22 @@ def _positive_int(get: Callable[[str], str | None], name: str, default: int) -> 
     if not re.fullmatch(r"\d{1,6}", raw) or int(raw) == 0:
         raise SettingsError(name, "positive_int")
     return int(raw)
+
+
+def _whatsapp_phone_number(get: Callable[[str], str | None]) -> str | None:
+    """WHATSAPP_PHONE_NUMBER, the business number wa.me links open a chat with, in E.164."""
+    raw = get("WHATSAPP_PHONE_NUMBER")
+    if raw is None:
+        return None
+    try:
+        # The business number may be foreign or a landline (WhatsApp Business takes either);
+        # 08… and 62… forms are read as Indonesian.
+        return normalize_phone(raw, allow_foreign=True)
+    except InvalidPhone as exc:
+        if exc.code != "phone.error.not_mobile":
+            raise SettingsError("WHATSAPP_PHONE_NUMBER", "phone", value=raw) from None
+    number = phonenumbers.parse(raw, REGION)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _update_concurrency(get: Callable[[str], str | None]) -> int:

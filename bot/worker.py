@@ -242,6 +242,8 @@ class ActiveWorker:
         self._grace = grace
         self._receiving = receiving
         self._clock = clock or SystemClock()
+        # The running application's sender, while this instance is the active worker.
+        self._wake: Callable[[], None] | None = None
         inbox.mark_rows_with_later_commits()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -274,6 +276,12 @@ class ActiveWorker:
                 self._status.set_active(False)
                 await self._lock.release()
 
+    def wake_sender(self) -> None:
+        """Messages were queued outside an update (the web desk): send them now if this
+        instance is the active worker; otherwise the active one finds them on its next pass."""
+        if self._wake is not None:
+            self._wake()
+
     async def _act(self, stop: asyncio.Event) -> None:
         lost = asyncio.Event()
         watchdog = asyncio.create_task(self._watch(lost), name="properbot-lock-watch")
@@ -282,7 +290,7 @@ class ActiveWorker:
         handling: set[asyncio.Task[None]] = set()
         started = False
         try:
-            await app.initialize()  # loads the conversations, now that no one else acts
+            await app.initialize()  # now that no one else acts
             if app.post_init is not None:
                 await app.post_init(app)
             await app.start()
@@ -296,10 +304,12 @@ class ActiveWorker:
                 )
             self._status.set_active(True)
             self._status.heartbeats = _heartbeats_of(app)
+            self._wake = app.bot_data[SENDER].wake
             await self._receiving.start(app)
             log.info("%s is the active worker", self._status.instance)
             await self._dispatch(app, processor, handling, stop, lost)
         finally:
+            self._wake = None
             try:
                 await self._receiving.stop()
             except Exception:

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from domain.enums import Channel
 from domain.i18n import Translator, translator
 
 # The template's columns, in order ("no" first, as Indonesian rosters number their rows).
@@ -33,8 +34,11 @@ TEMPLATE_COLUMNS: tuple[str, ...] = (
     "coach_nip",
     "project_title",
     "seminar_group",
+    "phone",
+    "channel",
 )
-TEXT_COLUMNS = frozenset({"nip", "mentor_nip", "coach_nip"})
+# Text cells, so a spreadsheet keeps every digit of a NIP and the leading zero of 0812….
+TEXT_COLUMNS = frozenset({"nip", "mentor_nip", "coach_nip", "phone"})
 # The sheet rows: a title, a hint, the headings, then people.
 TITLE_ROW, HINT_ROW, HEADER_ROW = 1, 2, 3
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -42,7 +46,15 @@ FIRST_DATA_ROW = HEADER_ROW + 1
 # mentors, coaches, examiners and organizers, with room to spare.
 FORMATTED_ROWS = 500
 _REQUIRED = {"name": "yes", "nip": "yes", "role": "yes", "mentor_nip": "participants"}
-_WIDTHS = {"no": 8, "nip": 24, "mentor_nip": 24, "coach_nip": 24, "timezone": 12}
+_WIDTHS = {
+    "no": 8,
+    "nip": 24,
+    "mentor_nip": 24,
+    "coach_nip": 24,
+    "timezone": 12,
+    "phone": 18,
+    "channel": 14,
+}
 _ZONES = ("WIB", "WITA", "WIT")
 _EXAMPLE_MENTOR_NIP = "19660812 199203 1 004"
 _EXAMPLE_PARTICIPANT_NIP = "19720318 199803 2 005"
@@ -92,6 +104,7 @@ def _roster_sheet(sheet: Worksheet, t: Translator) -> None:
             cell.font = _EXAMPLE
     _drop_down(sheet, "role", t("roster.template.roles"))
     _drop_down(sheet, "timezone", ",".join(_ZONES))
+    _drop_down(sheet, "channel", ",".join(channel.value for channel in Channel))
     sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
 
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from domain.enums import Channel
 from domain.i18n import Translator
 from domain.nip import NIP_LENGTH, InvalidNip, Nip, normalize_nip, parse_nip
+from domain.phone import InvalidPhone, normalize_phone
 from domain.roles import Role, UnknownRole, parse_role
 from domain.timezones import UnknownZone, parse_zone
 
@@ -32,13 +34,14 @@ COLUMNS: tuple[str, ...] = (
     "project_title",
     "seminar_group",
     "rank",
+    "phone",
+    "channel",
 )
 # Columns a roster may carry that the import reads no data from. "no" is the row number
 # Indonesian rosters start with (a row numbered "Contoh"/"Example" is the template's example
-# and is skipped); "phone" (No. HP) has no place in the database, and keeping it would collect
-# personal data without a purpose (UU 27/2022); mentor and coach names are for the reader, the
-# NIP columns are what links people.
-IGNORED_COLUMNS: tuple[str, ...] = ("no", "phone", "mentor_name", "coach_name")
+# and is skipped); mentor and coach names are for the reader, the NIP columns are what links
+# people.
+IGNORED_COLUMNS: tuple[str, ...] = ("no", "mentor_name", "coach_name")
 # Header names people use for a column, besides its own name. Compared after case folding and
 # with punctuation and underscores as spaces: "Pangkat/Gol." matches "pangkat gol".
 ALIASES: dict[str, str] = {
@@ -91,6 +94,8 @@ ALIASES: dict[str, str] = {
     "nomor": "no",
     "no urut": "no",
     "number": "no",
+    # The mobile number invitations go to on WhatsApp (normalized to E.164).
+    "no_hp": "phone",
     "no. hp": "phone",
     "no hp": "phone",
     "nomor hp": "phone",
@@ -100,6 +105,13 @@ ALIASES: dict[str, str] = {
     "no. hp/wa": "phone",
     "nomor whatsapp": "phone",
     "phone": "phone",
+    "phone number": "phone",
+    "mobile number": "phone",
+    "mobile": "phone",
+    "nomor telepon": "phone",
+    # The channel a person is invited on (telegram or whatsapp).
+    "kanal": "channel",
+    "saluran": "channel",
     "nama mentor": "mentor_name",
     "mentor name": "mentor_name",
     "nama coach": "coach_name",
@@ -118,6 +130,8 @@ _SHOWN_NAMES: dict[str, str] = {
     "project_title": "Judul Proyek",
     "seminar_group": "Kelompok",
     "rank": "Pangkat/Gol.",
+    "phone": "No. HP",
+    "channel": "Kanal",
 }
 # The longest value each text column may hold: the widths of the database columns it fills.
 MAX_LENGTHS: dict[str, int] = {
@@ -137,6 +151,16 @@ HEADER_SEARCH_ROWS = 10
 # The "No" of the template's example rows: such rows are never imported.
 EXAMPLE_MARKERS = frozenset({"contoh", "example"})
 _DELIMITERS = (",", ";", "\t")
+# What rosters write in an optional cell that has nothing to say.
+_NO_VALUE = frozenset({"-", "\u2013", "\u2014"})
+# A channel cell's words, after case folding ("WhatsApp", "WA", "Telegram", "TG").
+_CHANNELS: dict[str, Channel] = {
+    "telegram": Channel.TELEGRAM,
+    "tg": Channel.TELEGRAM,
+    "whatsapp": Channel.WHATSAPP,
+    "whats app": Channel.WHATSAPP,
+    "wa": Channel.WHATSAPP,
+}
 # "1.97203E+17" or "1,97203E+17": what Excel shows, and exports, for an 18-digit number.
 _SCIENTIFIC = re.compile(r"(\d+)(?:[.,](\d+))?\s*[eE]\s*\+?\s*(\d+)")
 # Spreadsheets keep numbers as binary floating point: 15 significant digits survive.
@@ -194,6 +218,12 @@ class CohortRow:
     rank: str | None = None
     # Whether the file has a rank column at all: without one, import leaves ranks be.
     rank_listed: bool = False
+    # The mobile number in E.164 ("+6281234567890"); None when the cell is empty.
+    phone: str | None = None
+    phone_listed: bool = False
+    # The channel the person is to be invited on; None when the cell is empty (both links).
+    channel: Channel | None = None
+    channel_listed: bool = False
 
 
 @dataclass
@@ -208,6 +238,8 @@ class _Draft:
     cells: dict[str, str]
     mentor_ref: str | None = None
     coach_ref: str | None = None
+    phone: str | None = None
+    channel: Channel | None = None
 
 
 @dataclass
@@ -526,6 +558,16 @@ def _row(
             )
 
     draft = _Draft(line, role, " ".join(values["name"].split()), nip, zone, values)
+    if values.get("phone") and values["phone"] not in _NO_VALUE:
+        try:
+            draft.phone = normalize_phone(values["phone"])
+        except InvalidPhone as exc:
+            problem(exc.code, exc.params, "phone")
+    if values.get("channel") and values["channel"] not in _NO_VALUE:
+        draft.channel = _CHANNELS.get(_key(values["channel"]))
+        if draft.channel is None:
+            params = {"value": values["channel"], "allowed": ", ".join(c.value for c in Channel)}
+            problem("roster.error.unknown_channel", params, "channel")
     for column in ("mentor_nip", "coach_nip"):
         value = values.get(column, "")
         if not value or column in mangled:
@@ -665,6 +707,10 @@ def _finish(draft: _Draft) -> CohortRow:
         seminar_group_listed="seminar_group" in cells,
         rank=optional("rank"),
         rank_listed="rank" in cells,
+        phone=draft.phone,
+        phone_listed="phone" in cells,
+        channel=draft.channel,
+        channel_listed="channel" in cells,
     )
 
 

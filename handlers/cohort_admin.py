@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from domain import actions
-from domain.i18n import format_datetime, translator
+from domain.i18n import Translator, format_datetime, translator
 from domain.project_term import with_term
 from domain.roles import Role
 from handlers import callbacks
@@ -21,7 +21,7 @@ from handlers.runtime import Context
 from handlers.turn import Turn, escape_params, turn
 from services import cohort_admin, cohort_admin_form, terms
 from services.cohort_admin import PersonInvite, PersonMatch
-from services.cohorts import InviteLine
+from services.cohorts import InviteLine, invite_links_text
 from services.errors import UserFacingError
 from services.forms import FormContext
 from services.seminars import Organizer
@@ -131,9 +131,16 @@ def _match_label(current: Turn, match: PersonMatch) -> str:
     return label[:64]
 
 
-def _link(current: Turn, line: InviteLine) -> str:
-    username = current.runtime.bot_username
-    return line.link(username) if username else f"/start {line.code}"
+def _link(current: Turn, line: InviteLine, t: Translator | None = None) -> str:
+    """The person's channel's link, or each configured channel's when the roster names none;
+    labels in `t`'s language (the invitee's for a forwarded invitation)."""
+    runtime = current.runtime
+    links = line.links(
+        bot_username=runtime.bot_username, whatsapp_number=runtime.whatsapp_phone_number
+    )
+    if not links:
+        return f"/start {line.code}"
+    return invite_links_text(t or current.translator, links, separator="\n")
 
 
 async def _offer_cohort(message: Message, current: Turn, cohort_id: int) -> None:
@@ -270,7 +277,7 @@ async def _send_person(message: Message, current: Turn, invite: PersonInvite) ->
                 "address": theirs(f"address.{invite.salutation}", name=line.name),
                 "role": theirs(line.role.message_key),
                 "cohort": invite.cohort_name,
-                "link": _link(current, line),
+                "link": _link(current, line, theirs),
             }
         ),
     )

@@ -36,7 +36,7 @@ from services.forms import Form, FormContext, Outcome
 from services.materials_form import ATTENDANCE_FORM, MATERIALS_FORM
 from services.outbox import MessageRef
 from services.project_form import PROJECT_FORM
-from services.report_form import REPORT_FORM, evidence_item
+from services.report_form import OFFER_FORM, REPORT_FORM, evidence_item
 from services.scoring_form import SCORING_FORM
 from services.seminar_form import SEMINAR_FORM
 
@@ -45,6 +45,7 @@ FORMS: dict[str, Form] = {
     form.name: form
     for form in (
         REPORT_FORM,
+        OFFER_FORM,
         PROJECT_FORM,
         COHORT_STAGE_FORM,
         SEMINAR_FORM,
@@ -310,9 +311,10 @@ async def _form_takes(update: Update, context: Context, interrupts: frozenset[st
         )
     if state is None:
         return False
-    if isinstance(given, TextInput) and given.text.startswith("/"):
-        return True
     form = FORMS.get(state.form)
+    if isinstance(given, TextInput) and given.text.startswith("/"):
+        # A form waiting only for its buttons (the save offer) lets commands pass.
+        return not getattr(form, "passive", False)
     return form is None or form.takes(state.step, given)
 
 

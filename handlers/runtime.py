@@ -33,6 +33,8 @@ class Runtime:
     evidence_store: EvidenceStore = field(default_factory=MemoryStore)
     # The web desk's public address for /dasbor links; None: the desk is not set up.
     web_base_url: str | None = None
+    # The bot's WhatsApp business number (E.164): /undang adds wa.me links when set.
+    whatsapp_phone_number: str | None = None
 
     @classmethod
     def of(cls, application: Application) -> Runtime:  # type: ignore[type-arg]

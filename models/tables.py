@@ -104,6 +104,10 @@ class Person(TimestampMixin, Base):
     position: Mapped[str | None] = mapped_column(String(200))
     # Pangkat/golongan as the roster writes it, "Pembina Utama Muda (IV/c)".
     rank: Mapped[str | None] = mapped_column(String(100))
+    # The roster's mobile number in E.164 ("+6281234567890"), for WhatsApp invitations.
+    phone: Mapped[str | None] = mapped_column(String(16))
+    # The channel the roster says to invite them on; None: both links are given.
+    preferred_channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "preferred_channel"))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     language: Mapped[str] = mapped_column(String(8), default="id")
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

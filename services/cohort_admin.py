@@ -369,7 +369,9 @@ async def person_invite(
     joined = person.joined
     if code is None and not joined:
         raise NotFound()
-    line = InviteLine(person.nip or "", person.full_name, role, code or "", joined)
+    line = InviteLine(
+        person.nip or "", person.full_name, role, code or "", joined, person.preferred_channel
+    )
     if not joined:
         audit.record(
             session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cohort_csv import CohortRow
-from domain.enums import AdvisorKind
+from domain.enums import AdvisorKind, Channel
+from domain.i18n import Translator
+from domain.phone import wa_me_link
 from domain.project_term import programme_from_name
 from domain.roles import Role
 from models import Assignment, Cohort, Invite, Membership, Person, Project
@@ -22,6 +24,8 @@ from services.errors import UnknownCohort
 # No 0/O, 1/I/L: codes are read aloud and typed from printed lists.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+# What a WhatsApp invitation has the person send, followed by their code.
+WHATSAPP_KEYWORD = "DAFTAR"
 
 
 def new_invite_code() -> str:
@@ -164,15 +168,26 @@ async def _upsert_people(
                 position=row.position,
                 rank=row.rank,
                 timezone=row.zone.key,
+                phone=row.phone,
+                preferred_channel=row.channel,
             )
             session.add(person)
             person.invites.append(Invite(code=new_invite_code()))
             summary.people_created += 1
         else:
-            wanted = {"full_name": row.name, "agency": row.agency, "position": row.position}
+            wanted: dict[str, object] = {
+                "full_name": row.name,
+                "agency": row.agency,
+                "position": row.position,
+            }
             # A file without a rank column keeps the ranks; with it, an empty cell clears.
             if row.rank_listed:
                 wanted["rank"] = row.rank
+            # Phone and channel likewise: only a file with the column changes them.
+            if row.phone_listed:
+                wanted["phone"] = row.phone
+            if row.channel_listed:
+                wanted["preferred_channel"] = row.channel
             # Once someone has joined, their own /zona choice wins over the roster.
             if person.joined_at is None:
                 wanted["timezone"] = row.zone.key
@@ -298,9 +313,35 @@ class InviteLine:
     role: Role
     code: str
     joined: bool
+    # The channel the roster names; None: the person may take either link.
+    channel: Channel | None = None
 
     def link(self, bot_username: str) -> str:
         return f"https://t.me/{bot_username}?start={self.code}"
+
+    def whatsapp_link(self, business_number: str) -> str:
+        """The wa.me link that opens a chat with the bot with "DAFTAR <code>" typed."""
+        return wa_me_link(business_number, f"{WHATSAPP_KEYWORD} {self.code}")
+
+    def links(self, *, bot_username: str | None, whatsapp_number: str | None) -> dict[Channel, str]:
+        """The links to hand out: the person's channel's, or every configured one when the
+        roster names none. A channel the bot is not set up on falls back to the other."""
+        available: dict[Channel, str] = {}
+        if bot_username:
+            available[Channel.TELEGRAM] = self.link(bot_username)
+        if whatsapp_number:
+            available[Channel.WHATSAPP] = self.whatsapp_link(whatsapp_number)
+        if self.channel in available:
+            return {self.channel: available[self.channel]}
+        return available
+
+
+def invite_links_text(t: Translator, links: Mapping[Channel, str], separator: str = " ") -> str:
+    """One link as it is; several each named by its channel ("WhatsApp: https://wa.me/…")."""
+    if len(links) == 1:
+        return next(iter(links.values()))
+    named = (t(f"invite.link.{channel.value}", link=link) for channel, link in links.items())
+    return separator.join(named)
 
 
 async def invites_for(session: AsyncSession, cohort_name: str) -> list[InviteLine]:
@@ -323,5 +364,6 @@ async def invites_for(session: AsyncSession, cohort_name: str) -> list[InviteLin
             role=role,
             code=invite.code,
             joined=person.joined,
+            channel=person.preferred_channel,
         )
     return list(lines.values())

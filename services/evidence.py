@@ -23,7 +23,7 @@ _HEX = frozenset("0123456789abcdef")
 
 
 def blob_keys(value: Any) -> set[str]:
-    """Every store key under a `sha256` field in JSON-like data (a draft in user_data)."""
+    """Every store key under a `sha256` field in JSON-like data (a form's draft)."""
     found: set[str] = set()
     if isinstance(value, dict):
         for k, v in value.items():

@@ -83,6 +83,10 @@ async def personal_data(session: AsyncSession, person_id: int) -> dict[str, Any]
             "agency": person.agency,
             "position": person.position,
             "rank": person.rank,
+            "phone": person.phone,
+            "preferred_channel": person.preferred_channel.value
+            if person.preferred_channel
+            else None,
             "language": person.language,
             "timezone": person.timezone,
             "accounts": [
@@ -637,6 +641,8 @@ async def erase_person(
     person.agency = None
     person.position = None
     person.rank = None
+    person.phone = None
+    person.preferred_channel = None
     # Their accounts go (delete-orphan): nothing reaches or recognises them any more.
     person.accounts.clear()
     person.consent_at = None

@@ -218,6 +218,123 @@ async def from_offer(ctx: FormContext, milestone_id: int, stray: dict[str, Any])
     return True
 
 
+# --- the offer to save a stray message -------------------------------------------------------
+
+# Words or files sent outside any form are kept as the draft of a small form of their own, the
+# offer, until a milestone is chosen under it (the report form opens with them) or "Tidak
+# sekarang". In the database like every form: a worker that takes over finds it.
+OFFER = "report_offer"
+OFFER_STEP = "choose"
+
+
+def joins_offer(state: forms.OpenForm | None, media: MediaInput | None) -> bool:
+    """Whether this file belongs to the album whose first file made the open offer."""
+    return (
+        media is not None
+        and media.album is not None
+        and state is not None
+        and not state.closed
+        and state.form == OFFER
+        and state.draft.get("album") == media.album
+    )
+
+
+async def offer(ctx: FormContext, media: MediaInput | None, text: str | None) -> None:
+    """A participant's words or file outside any form: offer to keep it as a report, so
+    nothing they send is lost. A file is fetched into the evidence store after the commit,
+    then offered; the album's later files join the same offer without a word."""
+    same_album = joins_offer(ctx.state, media)
+    if media is not None:
+        refused = refusal(ctx, evidence_item(media))  # before downloading anything
+        if refused is not None:
+            return await ctx.screen.alert(refused)
+    if not same_album and text is not None:
+        try:
+            text = clean_user_text(text, limit=MAX_REPORT_TEXT)
+        except InvalidText as exc:
+            return await ctx.screen.alert(ctx.t(exc.code, **exc.params))
+    choices: tuple[Choice, ...] = ()
+    if not same_album:
+        choices = await milestone_choices(ctx)
+        album = media.album if media is not None else None
+        ctx.open(OFFER, OFFER_STEP, {"text": text, "evidence": [], "album": album})
+    if media is None or not (same_album or choices):
+        # Nothing to fetch (words; or a file with no milestone to report it on).
+        return await _show_offer(ctx, choices)
+    assert ctx.state is not None
+    token = ctx.state.token
+
+    async def take() -> None:
+        await _keep_offered(ctx, media, token, choices, same_album=same_album)
+
+    ctx.after_commit(take)
+    return None
+
+
+async def _keep_offered(
+    ctx: FormContext,
+    media: MediaInput,
+    token: str,
+    choices: tuple[Choice, ...],
+    *,
+    same_album: bool,
+) -> None:
+    """Fetch the file and add it to the offer in a transaction of its own, then show the
+    offer (once per album). A file that cannot be kept is not offered: the reason is told."""
+    got = await kept(ctx, media)
+    async with ctx.sessions() as session, session.begin():
+        state = await forms.load(session, ctx.person_id, ctx.now)
+        if state is not None and state.token == token:
+            if isinstance(got, str):
+                state.closed = not same_album  # a new offer of nothing is no offer
+            else:
+                evidence = [*state.draft.get("evidence", []), got.to_json()]
+                state.draft = {**state.draft, "evidence": evidence}
+            await forms.save(session, ctx.person_id, state, ctx.now)
+        else:
+            state = None  # answered or replaced meanwhile: the file is not part of it
+    if isinstance(got, str):
+        return await ctx.screen.alert(got)
+    if same_album or state is None:
+        return None
+    ctx.state = state
+    return await _show_offer(ctx, choices)
+
+
+async def _show_offer(ctx: FormContext, choices: tuple[Choice, ...]) -> None:
+    if not choices:
+        await ctx.show(Prompt(ctx.t("report.no_open_milestones")), in_place=False)
+        return
+    rows = (*choices, Choice(ctx.t("report.button.not_now"), "no"))
+    await ctx.show(Prompt(ctx.t("report.offer_save"), PromptKind.LIST, rows), in_place=False)
+
+
+class OfferForm:
+    """The offer's one step: a milestone (the report form opens with the kept draft) or
+    "Tidak sekarang". It takes only its buttons; commands pass it by (`passive`)."""
+
+    name = OFFER
+    roles = frozenset({Role.PARTICIPANT})
+    passive = True
+
+    def takes(self, step: str, answer: Input) -> bool:
+        return step == OFFER_STEP and isinstance(answer, ChoiceInput)
+
+    async def handle(self, ctx: FormContext, answer: Input) -> None:
+        assert ctx.state is not None and isinstance(answer, ChoiceInput)
+        if answer.value == "no":
+            ctx.close()
+            await ctx.show(Prompt(ctx.t("report.offer_declined")))
+            return
+        if not answer.value.isdigit():
+            return await _stale(ctx)
+        await from_offer(ctx, int(answer.value), ctx.state.draft)
+        return None
+
+
+OFFER_FORM = OfferForm()
+
+
 async def correct(ctx: FormContext, update_id: int) -> None:
     """ "Koreksi laporan" under a receipt: new words for the text and the two optional parts,
     within 24 hours of sending; the advisors then get the corrected version, marked so."""

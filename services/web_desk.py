@@ -364,6 +364,10 @@ def _changed_fields(row: CohortRow, person: Person, membership: Membership) -> l
     }
     if row.rank_listed:
         wanted["rank"] = (person.rank, row.rank)
+    if row.phone_listed:
+        wanted["phone"] = (person.phone, row.phone)
+    if row.channel_listed:
+        wanted["channel"] = (person.preferred_channel, row.channel)
     if person.joined_at is None:
         wanted["timezone"] = (person.timezone, row.zone.key)
     fields = [name for name, (old, new) in wanted.items() if old != new]

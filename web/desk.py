@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from domain import markup
 from domain.clock import Clock
 from domain.cohort_csv import CohortFileError, CohortRow, describe_problem
 from domain.i18n import (
@@ -48,7 +49,8 @@ from domain.roster_xlsx import parse_roster
 from domain.timezones import zone_label
 from models import Cohort
 from models.db import session_factory
-from services import audit, portfolio, web_audit, web_login, web_settings
+from services import audit, portfolio, web_announcements, web_audit, web_login, web_settings
+from services.broadcasts import AUDIENCE_ROLES
 from services.cohorts import import_cohort
 from services.errors import UserFacingError
 from services.exports import cohort_export, record_export
@@ -66,6 +68,7 @@ from services.web_desk import (
     roster_changes,
 )
 from storage.evidence_store import EvidenceStore
+from web.markup import web_html
 from web.security import (
     COOKIE_NAME,
     SecurityHeadersMiddleware,
@@ -86,6 +89,8 @@ MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 ROSTER_SUFFIXES = (".csv", ".xlsx")
 # The settings form: its fields and the CSRF token.
 SETTINGS_FIELDS = len(web_settings.FIELD_NAMES) + 1
+# The announcement forms: text, five roles, seminar group, group chats, step, token, CSRF.
+ANNOUNCE_FIELDS = 16
 # Columns the overview can be sorted by, each with its key.
 SORTS: dict[str, Callable[[Any], Any]] = {
     "name": lambda line: line.name.casefold(),
@@ -108,6 +113,9 @@ class DeskConfig:
     clock: Clock
     # The bot's username for invite links; asked late, since the bot learns it at start.
     bot_username: Callable[[], str | None] = lambda: None
+    # Called after a page's transaction queued messages (an announcement): the sender goes at
+    # once when this instance runs it, else it finds them on its next pass.
+    wake_sender: Callable[[], None] = lambda: None
 
     @property
     def secure_cookie(self) -> bool:
@@ -126,6 +134,8 @@ class _Visit:
     viewer: Viewer
     key: str
     t: Translator
+    # Set by a page that queued messages: the sender is woken once its transaction commits.
+    queued: bool = False
 
 
 Page = Callable[[Request, _Visit], Awaitable[Response]]
@@ -189,6 +199,31 @@ class ASGIDesk:
             Route(
                 "/angkatan/{cohort_id:int}/log.csv",
                 self._signed_in(self.audit_csv),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengumuman",
+                self._signed_in(self.announce_form),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengumuman",
+                self._signed_in(self.announce_preview, form=True, max_fields=ANNOUNCE_FIELDS),
+                methods=["POST"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengumuman/kirim",
+                self._signed_in(self.announce_send, form=True, max_fields=ANNOUNCE_FIELDS),
+                methods=["POST"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengumuman/{broadcast_id:int}",
+                self._signed_in(self.announce_status),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/pengumuman/{broadcast_id:int}/hitungan",
+                self._signed_in(self.announce_counts),
                 methods=["GET"],
             ),
             Route("/templat-daftar.xlsx", self._signed_in(self.roster_template), methods=["GET"]),
@@ -256,9 +291,12 @@ class ASGIDesk:
                     if not csrf_ok(self.config.secret, key, fields.get("csrf")):
                         return self.message(visit.t, "web.error.csrf", 403)
                 try:
-                    return await page(request, visit)
+                    response = await page(request, visit)
                 except NotVisible:
                     return self.message(visit.t, "web.error.not_found", 404)
+            if visit.queued:
+                self.config.wake_sender()  # committed now, so the sender finds them
+            return response
 
         return endpoint
 
@@ -647,6 +685,101 @@ class ASGIDesk:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": _attachment(name)},
         )
+
+    # --- announcements ---------------------------------------------------------------------
+
+    async def _announce_page(
+        self,
+        visit: _Visit,
+        cohort: Cohort,
+        form: web_announcements.AnnouncementForm,
+        *,
+        problem: web_announcements.Problem | None = None,
+    ) -> Response:
+        return self.page(
+            "announcement.html",
+            visit,
+            cohort=cohort,
+            form=form,
+            problem=problem,
+            roles=AUDIENCE_ROLES,
+            offered=await web_announcements.choices(visit.session, cohort.id),
+            recent=await web_announcements.recent(visit.session, cohort.id),
+        )
+
+    async def announce_form(self, request: Request, visit: _Visit) -> Response:
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        return await self._announce_page(visit, cohort, web_announcements.AnnouncementForm())
+
+    @staticmethod
+    async def _announcement(request: Request) -> web_announcements.AnnouncementForm:
+        fields = await request.form()  # parsed (and limited) by _signed_in already
+        return web_announcements.form_from(
+            fields.get("text"), fields.getlist("roles"), fields.get("group"), fields.get("groups")
+        )
+
+    async def announce_preview(self, request: Request, visit: _Visit) -> Response:
+        """The message as recipients will read it and every recipient by name; nothing is
+        written until "Kirim". "Ubah" brings the form back as it was filled in."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        form = await self._announcement(request)
+        if (await request.form()).get("step") == "edit":
+            return await self._announce_page(visit, cohort, form)
+        found = await web_announcements.preview(
+            visit.session, cohort, visit.viewer.person_id, form, visit.t
+        )
+        if isinstance(found, web_announcements.Problem):
+            return await self._announce_page(visit, cohort, form, problem=found)
+        return self.page(
+            "announcement_preview.html",
+            visit,
+            cohort=cohort,
+            form=form,
+            preview=found,
+            message=web_html(found.message),
+            token=web_announcements.new_token(),
+        )
+
+    async def announce_send(self, request: Request, visit: _Visit) -> Response:
+        """Queued for the sender and audited by the broadcast service; the same form sent
+        again (a double click, a reload) leads to the same announcement."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        form = await self._announcement(request)
+        token = (await request.form()).get("token")
+        if not web_announcements.token_ok(token):
+            return await self._announce_page(
+                visit, cohort, form, problem=web_announcements.Problem("web.announce.stale", {})
+            )
+        assert isinstance(token, str)
+        try:
+            broadcast_id = await web_announcements.send(
+                visit.session, cohort.id, visit.viewer.person_id, form, token, self.now()
+            )
+        except UserFacingError as exc:
+            problem = web_announcements.Problem(exc.key, dict(exc.params))
+            return await self._announce_page(visit, cohort, form, problem=problem)
+        visit.queued = True
+        return RedirectResponse(
+            f"{ROOT}/angkatan/{cohort.id}/pengumuman/{broadcast_id}", status_code=303
+        )
+
+    async def _status(self, request: Request, visit: _Visit) -> dict[str, Any]:
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        found = await web_announcements.status(
+            visit.session, cohort.id, request.path_params["broadcast_id"]
+        )
+        return {"cohort": cohort, "status": found, "summary": found.summary}
+
+    async def announce_status(self, request: Request, visit: _Visit) -> Response:
+        context = await self._status(request, visit)
+        # The organizer's words as recipients read them: literal, as in the chat.
+        message = web_html(markup.escape(context["status"].broadcast.text))
+        return self.page("announcement_status.html", visit, message=message, **context)
+
+    async def announce_counts(self, request: Request, visit: _Visit) -> Response:
+        """The counts alone, for the status page's polling; once nothing waits the fragment
+        comes without its trigger and the polling stops."""
+        return self.page("announcement_counts.html", visit, **await self._status(request, visit))
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula: never from our CSV.

@@ -77,7 +77,9 @@ def workbook(*, mangled: bool) -> bytes:
         values: list[object] = [row.get(c) or None for c in columns]
         if mangled and row["nip"] == NEW_NIP:
             values[columns.index("nip")] = float(NEW_NIP)  # 1.98905E+17 in Excel
-        sheet.append([number, *values, "0812-0000-0000"])
+        # Only the newcomer has a phone: for the others a phone would be a change too.
+        phone = "0812-3456-7890" if row["nip"] == NEW_NIP else None
+        sheet.append([number, *values, phone])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -40,10 +40,12 @@ def test_import_then_reimport_then_invites_as_csv(
 
     assert main(["invites", "--cohort", COHORT, "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert list(rows[0]) == ["nip", "name", "role", "code", "link"]
+    assert list(rows[0]) == ["nip", "name", "role", "code", "channel", "link", "whatsapp_link"]
     assert len(rows) == 17
     assert sum(1 for r in rows if r["role"] == "participant") == 10
     assert all(r["link"] == f"https://t.me/properbot_test_bot?start={r['code']}" for r in rows)
+    # No WHATSAPP_PHONE_NUMBER: no wa.me links.
+    assert all(r["whatsapp_link"] == "" and r["channel"] == "" for r in rows)
 
 
 def test_a_bad_file_lists_every_problem_and_imports_nothing(

@@ -42,9 +42,14 @@ def desk_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(name="desk_app")
 def desk_app_fixture(
-    bot: RunningBot, engine: AsyncEngine, clock: ManualClock, settings: Settings
+    bot: RunningBot,
+    engine: AsyncEngine,
+    clock: ManualClock,
+    settings: Settings,
 ) -> Any:
-    """The web app with the desk, on the bot's database, clock and evidence store."""
+    """The web app with the desk, on the bot's database, clock and evidence store;
+    `app.state.sender_wakes` has one entry per time the desk woke the sender."""
+    sender_wakes: list[str] = []
     config = DeskConfig(
         base_url=BASE_URL,
         secret=SECRET,
@@ -54,8 +59,11 @@ def desk_app_fixture(
         evidence_store=Runtime.of(bot.app).evidence_store,
         clock=clock,
         bot_username=lambda: "properbot_test_bot",
+        wake_sender=lambda: sender_wakes.append("woken"),
     )
-    return create_web_app(engine, desk=config)
+    app = create_web_app(engine, desk=config)
+    app.state.sender_wakes = sender_wakes
+    return app
 
 
 class Browser:

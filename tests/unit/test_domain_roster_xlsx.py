@@ -32,6 +32,7 @@ from domain.cohort_csv import (
     describe_problem,
     parse_cohort_csv,
 )
+from domain.enums import Channel
 from domain.i18n import translator
 from domain.roles import Role
 from domain.roster_xlsx import OLE_MAGIC, parse_roster
@@ -218,17 +219,41 @@ def test_every_template_heading_in_both_languages_is_understood() -> None:
         for column in TEMPLATE_COLUMNS:
             assert column_name(t(f"roster.template.header.{column}")) == column, language
     assert set(TEMPLATE_COLUMNS) == set(COLUMNS) | {"no"}
-    assert "phone" in IGNORED_COLUMNS
+    assert "no" in IGNORED_COLUMNS
 
 
-def test_the_no_column_and_a_phone_column_are_read_and_ignored() -> None:
+def test_the_no_column_is_ignored_and_a_phone_column_is_read() -> None:
     data = xlsx(
         ["No.", "Nama", "NIP", "Peran", "No. HP"],
         [1, "Bambang", MENTOR, "mentor", "0812-3456-7890"],
         [2, "Lina", COACH, "coach", None],
     )
     rows = parse(data)
-    assert [(row.line, row.name) for row in rows] == [(2, "Bambang"), (3, "Lina")]
+    assert [(row.line, row.name, row.phone) for row in rows] == [
+        (2, "Bambang", "+6281234567890"),
+        (3, "Lina", None),
+    ]
+
+
+def test_a_phone_a_spreadsheet_kept_as_a_number_gets_its_leading_zero_back() -> None:
+    data = xlsx(
+        ["Nama", "NIP", "Peran", "No HP", "Kanal"],
+        ["Bambang", MENTOR, "mentor", 81234567890, "WhatsApp"],
+    )
+    [row] = parse(data)
+    assert (row.phone, row.channel) == ("+6281234567890", Channel.WHATSAPP)
+
+
+def test_a_bad_phone_in_a_sheet_names_its_cell_heading_and_reason() -> None:
+    data = xlsx(
+        ["Nama", "NIP", "Peran", "No. HP"],
+        ["Bambang", MENTOR, "mentor", "021-5551234"],
+    )
+    [problem] = problems_of(data)
+    assert (problem.line, problem.cell, problem.header) == (2, "D2", "No. HP")
+    assert problem.code == "phone.error.not_mobile"
+    text = describe_problem(problem, translator("id"))
+    assert "D2" in text and "No. HP" in text and "bukan nomor seluler" in text
 
 
 def test_an_unknown_column_is_named_with_its_cell_and_the_allowed_names() -> None:
@@ -445,7 +470,8 @@ def test_the_template_opens_with_headings_text_nips_examples_and_a_guide(languag
     assert guided == headings
     assert all(guide.cell(row, 3).value for row in range(2, 2 + len(TEMPLATE_COLUMNS)))
     validated = {str(v.sqref) for v in roster.data_validations.dataValidation}
-    assert validated == {"D4:D503", "H4:H503"}  # role and time zone lists
+    # Role, time zone and channel lists.
+    assert validated == {"D4:D503", "H4:H503", "N4:N503"}
 
 
 def test_indonesian_headings_by_default_language() -> None:
