@@ -212,10 +212,6 @@ class InboxReceiver:
             log.info("update %s already in the inbox: a retried post, ignored", data["update_id"])
 
 
-class _LockLost(Exception):
-    pass
-
-
 class ActiveWorker:
     """Waits for the lock, then handles the inbox and runs the sender and the scheduler
     (the application's post_init starts them) until stopped or the lock is lost."""

@@ -312,17 +312,18 @@ async def _form_takes(update: Update, context: Context, interrupts: frozenset[st
     if state is None:
         return False
     form = FORMS.get(state.form)
+    if form is None:
+        return True
     if isinstance(given, TextInput) and given.text.startswith("/"):
-        # A form waiting only for its buttons (the save offer) lets commands pass.
-        return not getattr(form, "passive", False)
-    return form is None or form.takes(state.step, given)
+        return not form.passive
+    return form.takes(state.step, given)
 
 
 def _cancelled(name: str) -> str:
-    """What /batal says: the form's own text where it has one (a "Berhalangan" whose reason
-    is skipped stays an answer), else that the form is closed."""
-    text: object = getattr(FORMS.get(name), "cancelled", None)
-    return text if isinstance(text, str) else "conversation.cancelled"
+    """What /batal says: the form's own text (a "Berhalangan" whose reason is skipped stays
+    an answer), by default that the form is closed."""
+    form = FORMS.get(name)
+    return Form.cancelled if form is None else form.cancelled
 
 
 def _allowed(ctx: FormContext, current: Turn) -> bool:

@@ -107,14 +107,6 @@ async def attendance_pressed(update: Update, context: Context, current: Turn) ->
 # --- the organizer's detail and the daftar hadir -------------------------------------------------
 
 
-def detail_button(current: Turn, seminar_id: int) -> InlineKeyboardButton:
-    """ "Rincian #id" beside a seminar in /seminar: its materials and attendance."""
-    return InlineKeyboardButton(
-        current.t("materials.button.detail", id=seminar_id),
-        callback_data=callbacks.pack(callbacks.SEMINAR_DETAIL, "v", str(seminar_id)),
-    )
-
-
 def detail_text(current: Turn, detail: SeminarDetail) -> str:
     """Who sent which material (newest version and when), who answers how."""
     s = detail.seminar

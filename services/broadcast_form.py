@@ -24,7 +24,7 @@ from models import Person
 from services import broadcasts, groups
 from services.broadcasts import AUDIENCE_ROLES, Audience, AudiencePlan, Summary
 from services.errors import UserFacingError
-from services.forms import FormContext, Screen
+from services.forms import Form, FormContext, Screen
 
 NAME = "broadcast"
 # The status lists who was not reached; the list is cut well inside Telegram's 4096.
@@ -528,7 +528,7 @@ class _NoDesk:
         raise RuntimeError("no desk set for /umumkan")
 
 
-class BroadcastForm:
+class BroadcastForm(Form):
     """The step machine behind /umumkan."""
 
     name = NAME

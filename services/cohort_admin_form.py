@@ -24,7 +24,7 @@ from models import Person
 from services import cohort_admin
 from services.cohort_admin import STAGE_NAME_LIMIT, CohortView, StageView
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 from services.seminars import Organizer
 
 NAME = "cohort_stage"
@@ -233,7 +233,7 @@ async def add_stage(ctx: FormContext, by: Organizer, cohort_id: int) -> None:
 # --- the steps --------------------------------------------------------------------------------
 
 
-class CohortStageForm:
+class CohortStageForm(Form):
     """The step machine behind "Ubah <tahap>" and "Tambah tahap"."""
 
     name = NAME

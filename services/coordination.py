@@ -76,4 +76,5 @@ async def pause_sending(
 
 
 async def active_worker(session: AsyncSession) -> str | None:
+    """The instance that holds (or last held) the worker lock, as it named itself."""
     return await session.scalar(select(WorkerFlag.holder).where(WorkerFlag.name == ACTIVE_WORKER))

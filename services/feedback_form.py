@@ -18,7 +18,7 @@ from domain.roles import Role
 from domain.text import MAX_NOTE_TEXT, InvalidText, clean_user_text
 from services import relays, reports
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 
 NAME = "feedback"
 
@@ -127,7 +127,7 @@ async def begin(ctx: FormContext, on: Relayed, press: actions.AdvisorPress) -> N
     await ctx.show(Prompt(ctx.t(key), PromptKind.FREE_TEXT), in_place=False)
 
 
-class FeedbackForm:
+class FeedbackForm(Form):
     """The one step: the text of the feedback, or the reason for a revision."""
 
     name = NAME

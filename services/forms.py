@@ -125,6 +125,11 @@ class Form(Protocol):
 
     name: str
     roles: frozenset[Role]
+    # What /batal says while it is open (a form subclassing this gets the default).
+    cancelled: str = "conversation.cancelled"
+    # True for a form that takes only its own buttons and lets every command pass by (the
+    # offer to save a stray message); any other open form answers commands "busy".
+    passive: bool = False
 
     def takes(self, step: str, answer: Input) -> bool:
         """Whether `step` takes this kind of input; other inputs are left to the channel's
@@ -194,21 +199,12 @@ async def discard(session: AsyncSession, person_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def peek(session: AsyncSession, person_id: int, now: datetime) -> OpenForm | None:
-    """The person's open form, read only (an expired one reads as none and stays for `load`)."""
-    row = await session.scalar(
-        select(FormState).where(FormState.person_id == person_id, FormState.expires_at > now)
-    )
-    if row is None:
-        return None
-    return OpenForm(form=row.form, step=row.step, draft=dict(row.draft), token=row.token)
-
-
 async def peek_account(
     session: AsyncSession, channel: Channel, external_user_id: str, now: datetime
 ) -> OpenForm | None:
-    """`peek` by channel account, in one query of plain columns: the router's look at every
-    message, before (and apart from) the update's turn."""
+    """The open form of a channel account's person, read only (an expired one reads as none
+    and stays for `load`), in one query of plain columns: the router's look at every message,
+    before (and apart from) the update's turn."""
     found = (
         await session.execute(
             select(FormState.form, FormState.step, FormState.draft, FormState.token)

@@ -27,7 +27,7 @@ from models import Person
 from services import forms
 from services import seminar_materials as materials
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 from services.seminars import SeminarView
 
 MATERIALS = "materials"
@@ -291,7 +291,7 @@ def _receipt(
     return "\n".join(lines)
 
 
-class MaterialsForm:
+class MaterialsForm(Form):
     """The steps behind /bahan and "Kirim bahan": the kind, then the file."""
 
     name = MATERIALS
@@ -370,7 +370,7 @@ async def _reason_typed(ctx: FormContext, raw: str) -> None:
     )
 
 
-class AttendanceForm:
+class AttendanceForm(Form):
     """The reason after "Berhalangan"; /batal keeps the answer without one."""
 
     name = ATTENDANCE

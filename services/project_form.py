@@ -27,7 +27,7 @@ from domain.timezones import zone_label
 from models import Milestone, Person
 from services import projects, terms
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 
 NAME = "project"
 
@@ -279,7 +279,7 @@ async def edit_milestone(ctx: FormContext, milestone_id: int, part: str) -> None
 # --- the steps --------------------------------------------------------------------------------
 
 
-class ProjectForm:
+class ProjectForm(Form):
     """The step machine behind the /proyek buttons that ask for an answer."""
 
     name = NAME

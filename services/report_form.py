@@ -32,7 +32,7 @@ from domain.text import (
 )
 from services import forms, projects, relays, reports
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 from services.projects import NotYours
 from services.relays import excerpt
 from services.reports import EvidenceItem
@@ -309,7 +309,7 @@ async def _show_offer(ctx: FormContext, choices: tuple[Choice, ...]) -> None:
     await ctx.show(Prompt(ctx.t("report.offer_save"), PromptKind.LIST, rows), in_place=False)
 
 
-class OfferForm:
+class OfferForm(Form):
     """The offer's one step: a milestone (the report form opens with the kept draft) or
     "Tidak sekarang". It takes only its buttons; commands pass it by (`passive`)."""
 
@@ -362,7 +362,7 @@ async def correct(ctx: FormContext, update_id: int) -> None:
 # --- the steps ----------------------------------------------------------------------------
 
 
-class ReportForm:
+class ReportForm(Form):
     """The step machine behind /lapor."""
 
     name = NAME

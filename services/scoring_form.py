@@ -31,7 +31,7 @@ from domain.text import shorten
 from models import Person
 from services import scoring
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 from services.relays import excerpt
 from services.scoring import SeminarHeader, SheetView
 
@@ -434,7 +434,7 @@ async def _comment_typed(ctx: FormContext, raw: str) -> None:
     await _show_sheet(ctx, view)
 
 
-class ScoringForm:
+class ScoringForm(Form):
     """The one typed answer behind a criterion's button or "Catatan penguji"."""
 
     name = NAME

@@ -27,7 +27,7 @@ from domain.timezones import ZONES_BY_LABEL, zone_label
 from models import Person
 from services import seminars
 from services.errors import UserFacingError
-from services.forms import FormContext
+from services.forms import Form, FormContext
 from services.seminars import NewSeminar, Organizer, Planned, Roster, SeminarView
 
 NAME = "seminar"
@@ -697,7 +697,7 @@ async def _cancel_decided(ctx: FormContext, value: str) -> None:
 Handler = Callable[[FormContext, str], Awaitable[None]]
 
 
-class SeminarForm:
+class SeminarForm(Form):
     """The step machine behind /seminar and its move and cancel buttons."""
 
     name = NAME

@@ -122,10 +122,6 @@ class DeskConfig:
         return self.base_url.startswith("https://")
 
 
-class _SignedOut(Exception):
-    """No valid session: the page says how to get a link."""
-
-
 @dataclass
 class _Visit:
     """One request of a signed-in person: their session, and the pieces every page needs."""

@@ -15,6 +15,25 @@ _WEB_LINE = re.compile(r"http://127\.0\.0\.1:(\d+)")
 START_TIMEOUT_S = 60
 
 
+async def web_port(stderr: asyncio.StreamReader, seen: list[str]) -> int:
+    """The port `properbot run` names in its start-up line (WEB_PORT=0: any free one); the
+    lines read on the way are kept in `seen`."""
+    while True:
+        line = (await stderr.readline()).decode()
+        if not line:
+            raise AssertionError("properbot run ended before naming its port:\n" + "".join(seen))
+        seen.append(line)
+        found = _WEB_LINE.search(line)
+        if found:
+            return int(found.group(1))
+
+
+async def drain(stderr: asyncio.StreamReader, seen: list[str]) -> None:
+    """The rest of its log: at DEBUG the bot writes a lot, and a full pipe would stall it."""
+    while line := await stderr.readline():
+        seen.append(line.decode())
+
+
 class RunProcess:
     """One `properbot run`; `log` holds its stderr lines as they arrive."""
 
@@ -45,8 +64,10 @@ class RunProcess:
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert self._process.stderr is not None
-        self.port = await asyncio.wait_for(self._read_port(self._process.stderr), START_TIMEOUT_S)
-        self._drain = asyncio.create_task(self._read_rest(self._process.stderr))
+        self.port = await asyncio.wait_for(
+            web_port(self._process.stderr, self.log), START_TIMEOUT_S
+        )
+        self._drain = asyncio.create_task(drain(self._process.stderr, self.log))
 
     async def kill(self) -> None:
         """kill -9: no goodbye, its locks go with its connections."""
@@ -61,20 +82,6 @@ class RunProcess:
             self._process.send_signal(signal.SIGINT)
             await asyncio.wait_for(self._process.wait(), START_TIMEOUT_S)
         await self._finish_reading()
-
-    async def _read_port(self, stderr: asyncio.StreamReader) -> int:
-        while True:
-            line = (await stderr.readline()).decode()
-            if not line:
-                raise AssertionError(f"{self.name} ended before naming its port:\n{self.tail()}")
-            self.log.append(line)
-            found = _WEB_LINE.search(line)
-            if found:
-                return int(found.group(1))
-
-    async def _read_rest(self, stderr: asyncio.StreamReader) -> None:
-        while line := await stderr.readline():
-            self.log.append(line.decode())
 
     async def _finish_reading(self) -> None:
         if self._drain is not None:

@@ -27,14 +27,14 @@ from bot.settings import Settings
 from bot.single_instance import SingleInstanceLock, lock_path_for
 from domain.enums import Channel
 from fakegram import SECRET_HEADER, BotMessage, FakeTelegram
-from models import InboxUpdate, WorkerFlag
+from models import InboxUpdate
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
-from services import inbox
-from services.coordination import ACTIVE_WORKER
+from services import coordination, inbox
 from tests.conftest import _admin, _server_url
 from tests.factories import add_milestones, import_roster
 from tests.integration.helpers import text as catalog_text
+from tests.integration.processes import drain, web_port
 from web.health import expected_revisions
 from web.server import bind
 
@@ -43,7 +43,6 @@ URL = "https://bot.bpsdm.example.go.id/telegram/webhook"
 SECRET = "rahasia_Webhook-2026"
 START_REPLY = "kode undangan"
 VISITOR = 8008
-_WEB_LINE = re.compile(r"http://127\.0\.0\.1:(\d+)")
 
 
 def _start_update(update_id: int) -> dict[str, Any]:
@@ -210,8 +209,8 @@ async def test_a_second_instance_on_one_sqlite_database_is_refused(
         assert first.stderr is not None
         seen: list[str] = []
         try:
-            await asyncio.wait_for(_web_port(first.stderr, seen), 60)
-            drain = asyncio.create_task(_drain(first.stderr, seen))
+            await asyncio.wait_for(web_port(first.stderr, seen), 60)
+            reading = asyncio.create_task(drain(first.stderr, seen))
             for name, value in env.items():
                 monkeypatch.setenv(name, value)
             monkeypatch.setenv("DEFAULT_LANGUAGE", "id")
@@ -221,7 +220,7 @@ async def test_a_second_instance_on_one_sqlite_database_is_refused(
         finally:
             first.send_signal(signal.SIGINT)
             await asyncio.wait_for(first.wait(), 60)
-        await drain
+        await reading
     assert first.returncode == 0, "".join(seen)[-3000:]
     lock_path = lock_path_for(url)
     assert lock_path == tmp_path / "properbot.db.lock"
@@ -232,22 +231,6 @@ async def test_a_second_instance_on_one_sqlite_database_is_refused(
     again = SingleInstanceLock(lock_path)
     again.acquire()
     again.release()
-
-
-async def _web_port(stderr: asyncio.StreamReader, seen: list[str]) -> int:
-    while True:
-        line = (await stderr.readline()).decode()
-        if not line:
-            raise AssertionError("properbot run ended before naming its port:\n" + "".join(seen))
-        seen.append(line)
-        found = _WEB_LINE.search(line)
-        if found:
-            return int(found.group(1))
-
-
-async def _drain(stderr: asyncio.StreamReader, seen: list[str]) -> None:
-    while line := await stderr.readline():
-        seen.append(line.decode())
 
 
 async def _metric(port: int, name: str) -> float | None:
@@ -285,8 +268,8 @@ async def test_a_standby_instance_takes_over_when_the_worker_is_killed(
             )  # fmt: skip
             assert process.stderr is not None
             processes[name] = process
-            ports[name] = await asyncio.wait_for(_web_port(process.stderr, logs[name]), 60)
-            drains.append(asyncio.create_task(_drain(process.stderr, logs[name])))
+            ports[name] = await asyncio.wait_for(web_port(process.stderr, logs[name]), 60)
+            drains.append(asyncio.create_task(drain(process.stderr, logs[name])))
 
         visitor = server.user(VISITOR, "Tamu")
         try:
@@ -316,9 +299,7 @@ async def test_a_standby_instance_takes_over_when_the_worker_is_killed(
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:
-            holder = await session.scalar(
-                select(WorkerFlag.holder).where(WorkerFlag.name == ACTIVE_WORKER)
-            )
+            holder = await coordination.active_worker(session)
     finally:
         await engine.dispose()
     assert holder == "b"
@@ -380,8 +361,8 @@ async def test_a_prompt_shown_before_a_kill_still_answers_its_step_after_the_rer
             )  # fmt: skip
             assert process.stderr is not None
             processes.append(process)
-            await asyncio.wait_for(_web_port(process.stderr, logs), 60)
-            drains.append(asyncio.create_task(_drain(process.stderr, logs)))
+            await asyncio.wait_for(web_port(process.stderr, logs), 60)
+            drains.append(asyncio.create_task(drain(process.stderr, logs)))
             return process
 
         budi = server.user(1001, "Budi")

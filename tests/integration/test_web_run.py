@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import sys
 from pathlib import Path
@@ -17,31 +16,11 @@ import pytest
 
 from bot.cli import main
 from fakegram import FakeTelegram
+from tests.integration.processes import drain, web_port
 
 TOKEN = "424242424:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 URL = "https://bot.bpsdm.example.go.id/telegram/webhook"
 SECRET = "rahasia_Webhook-2026"
-_WEB_LINE = re.compile(r"http://127\.0\.0\.1:(\d+)")
-
-
-async def _web_port(stderr: asyncio.StreamReader, seen: list[str]) -> int:
-    """The port `properbot run` names in its start-up line (WEB_PORT=0: any free one)."""
-    while True:
-        line = (await stderr.readline()).decode()
-        if not line:
-            raise AssertionError(
-                "properbot run ended before naming its web port:\n" + "".join(seen)
-            )
-        seen.append(line)
-        found = _WEB_LINE.search(line)
-        if found:
-            return int(found.group(1))
-
-
-async def _drain(stderr: asyncio.StreamReader, seen: list[str]) -> None:
-    # At DEBUG the bot writes a lot; a full pipe would stall it.
-    while line := await stderr.readline():
-        seen.append(line.decode())
 
 
 async def test_run_in_webhook_mode_answers_and_logs_no_secret(
@@ -68,8 +47,8 @@ async def test_run_in_webhook_mode_answers_and_logs_no_secret(
         assert process.stderr is not None
         seen: list[str] = []
         try:
-            port = await asyncio.wait_for(_web_port(process.stderr, seen), 60)
-            drain = asyncio.create_task(_drain(process.stderr, seen))
+            port = await asyncio.wait_for(web_port(process.stderr, seen), 60)
+            reading = asyncio.create_task(drain(process.stderr, seen))
             server.webhook_forward = f"http://127.0.0.1:{port}"
             await server.wait_for(lambda: server.webhook, timeout=60)
             assert server.webhook is not None and server.webhook.url == URL
@@ -88,7 +67,7 @@ async def test_run_in_webhook_mode_answers_and_logs_no_secret(
         finally:
             process.send_signal(signal.SIGINT)
             await asyncio.wait_for(process.wait(), 60)
-        await drain
+        await reading
     log = "".join(seen)
     assert process.returncode == 0, log[-3000:]
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
@@ -141,8 +120,8 @@ async def test_run_by_polling_serves_health_and_counts_updates_too(
         assert process.stderr is not None
         seen: list[str] = []
         try:
-            port = await asyncio.wait_for(_web_port(process.stderr, seen), 60)
-            drain = asyncio.create_task(_drain(process.stderr, seen))
+            port = await asyncio.wait_for(web_port(process.stderr, seen), 60)
+            reading = asyncio.create_task(drain(process.stderr, seen))
             visitor = server.user(8008, "Tamu")
             visitor.send("/start")
             await visitor.next_reply(timeout=60)
@@ -156,7 +135,7 @@ async def test_run_by_polling_serves_health_and_counts_updates_too(
         finally:
             process.send_signal(signal.SIGINT)
             await asyncio.wait_for(process.wait(), 60)
-        await drain
+        await reading
     log = "".join(seen)
     assert process.returncode == 0, log[-3000:]
     assert server.calls_to("deleteWebhook") and server.calls_to("getUpdates")
