@@ -1,10 +1,10 @@
 """Benchmark: what the ingredients of one bot update cost in CPU, measured one by one.
 
 The floor under `bench/updates.py`: an echo bot needs one Bot API call per update; a bot that
-knows who is talking, writes each report step to its database and keeps conversation state
-needs a transaction with a lookup, a write, its share of the persistence flush and, for a
-button, one more call (answerCallbackQuery). Each is timed here in isolation, in one process,
-against the same local fake Bot API server and the same databases.
+knows who is talking and writes each report step (with its form state) to its database needs
+a transaction with a lookup, a write and, for a button, one more call (answerCallbackQuery).
+Each is timed here in isolation, in one process, against the same local fake Bot API server
+and the same databases.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from sqlalchemy import select, update
 from telegram import Bot
 from updates import FIRST_PARTICIPANT_ID, POSTGRES_SERVER, participant_nip, seed
 
-from bot.persistence import DatabasePersistence
 from domain.enums import Channel
 from fakegram import FakeTelegram
 from models import ChannelAccount, Milestone, Person
@@ -100,17 +99,6 @@ async def measure(url: str, rounds: int) -> dict[str, float]:
             rounds, transaction_with_lookup_and_write
         )
 
-        # The persistence flush: 50 users' user_data and conversation state, handed over at
-        # once as Application.update_persistence does; per row.
-        persistence = DatabasePersistence(sessions, lambda: datetime.now(UTC))
-
-        async def flush(i: int) -> None:
-            await asyncio.gather(
-                *(persistence.update_user_data(u, {"report": {"step": i}}) for u in range(50)),
-                *(persistence.update_conversation("report", (u, u), i % 6) for u in range(50)),
-            )
-
-        results["persistence_row"] = await cpu_ms(max(rounds // 50, 5), flush) / 100
     finally:
         await engine.dispose()
 

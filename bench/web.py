@@ -320,7 +320,7 @@ async def measure(url: str, n: int, warmup: int, profile: bool, analyze: bool) -
         desk = DeskConfig(
             base_url=base,
             secret=SECRET,
-            admin_ids=frozenset(),  # the admin is one by membership of this cohort
+            admin_accounts=frozenset(),  # the admin is one by membership of this cohort
             default_language="id",
             default_zone=WIB,
             evidence_store=open_store(evidence_dir),

@@ -8,10 +8,9 @@ import sys
 import types
 from typing import Any
 
-FIXES = ("sniffio", "nopersist", "noping", "concurrent")
+FIXES = ("sniffio", "noping", "concurrent")
 HELP = {
     "sniffio": "stub the sniffio module httpcore imports (and fails to find) on every request",
-    "nopersist": "DatabasePersistence update_interval 3600 s: no persistence writes while timed",
     "noping": "engine without pool_pre_ping",
     "concurrent": "ApplicationBuilder.concurrent_updates(True)",
 }
@@ -22,24 +21,15 @@ def apply(fixes: set[str]) -> None:
         stub = types.ModuleType("sniffio")
         stub.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
         sys.modules["sniffio"] = stub
-    if "nopersist" in fixes or "concurrent" in fixes:
+    if "concurrent" in fixes:
         import bot.app
 
-        if "nopersist" in fixes:
+        class Builder(bot.app.ApplicationBuilder):  # type: ignore[type-arg]
+            def build(self) -> Any:
+                self.concurrent_updates(True)
+                return super().build()
 
-            class Persistence(bot.app.DatabasePersistence):
-                def __init__(self, *args: Any, **kwargs: Any) -> None:
-                    super().__init__(*args, **{**kwargs, "update_interval": 3600})
-
-            bot.app.DatabasePersistence = Persistence  # type: ignore[misc]
-        if "concurrent" in fixes:
-
-            class Builder(bot.app.ApplicationBuilder):  # type: ignore[type-arg]
-                def build(self) -> Any:
-                    self.concurrent_updates(True)
-                    return super().build()
-
-            bot.app.ApplicationBuilder = Builder  # type: ignore[misc]
+        bot.app.ApplicationBuilder = Builder  # type: ignore[misc]
     if "noping" in fixes:
         import models.db
 

@@ -13,12 +13,10 @@ from telegram.ext import (
     CallbackQueryHandler,
     Defaults,
     MessageHandler,
-    PersistenceInput,
     filters,
 )
 
 from bot.observed import ObservedApplication, observed_sweep
-from bot.persistence import DatabasePersistence
 from bot.processor import PerUserUpdateProcessor
 from bot.sender import Sender
 from bot.settings import Settings
@@ -58,6 +56,8 @@ from storage.evidence_store import open_store
 log = logging.getLogger(__name__)
 
 _OWNED_ENGINE = "owned_engine"
+# The WhatsApp client's HTTP connections, closed at shutdown.
+_WHATSAPP_HTTP = "whatsapp_http"
 SENDER = "sender"
 RUNNER = "runner"
 # The reminder sweep's one owner: the scheduler's job, and what tests and the demo call.
@@ -101,15 +101,6 @@ def build_application(
                 Defaults(tzinfo=settings.default_timezone),
             )
         )
-        # Every form now lives in form_state and no handler keeps user_data, so this stores
-        # nothing new; it stays until a migration drops conversation_state with its old rows.
-        .persistence(
-            DatabasePersistence(
-                sessions,
-                clock,
-                store_data=PersistenceInput(bot_data=False, chat_data=False, callback_data=False),
-            )
-        )
         .post_init(startup)
         .post_shutdown(shutdown)
         .build()
@@ -117,6 +108,30 @@ def build_application(
     if owned:
         app.bot_data[_OWNED_ENGINE] = engine
     evidence_store = open_store(settings.evidence_dir)
+    channels = []
+    whatsapp_client = None
+    if settings.whatsapp is not None:
+        # People whose account is on WhatsApp get their queued messages through it, and the
+        # active worker hands WhatsApp's inbox rows to its adapter (whatsapp/dispatch.py).
+        from whatsapp.client import create_client, http_client
+        from whatsapp.sender import WhatsAppDelivery
+
+        whatsapp_http = http_client(settings.whatsapp.api_root)
+        app.bot_data[_WHATSAPP_HTTP] = whatsapp_http
+        whatsapp_client = create_client(settings.whatsapp, whatsapp_http)
+        channels.append(
+            WhatsAppDelivery(
+                whatsapp_client,
+                sessions,
+                clock,
+                rate_per_s=settings.whatsapp.rate_per_s,
+                tier_limit=settings.whatsapp.tier_limit,
+                default_language=settings.default_language,
+                default_zone=settings.default_timezone,
+                admin_telegram_ids=settings.admin_telegram_ids,
+                evidence_store=evidence_store,
+            )
+        )
     sender = Sender(
         app.bot,
         sessions,
@@ -127,6 +142,7 @@ def build_application(
         default_zone=settings.default_timezone,
         admin_telegram_ids=settings.admin_telegram_ids,
         evidence_store=evidence_store,
+        channels=channels,
     )
     app.bot_data[SENDER] = sender
     sweeper = ReminderSweep(sessions, clock, wake=sender.wake, plan=observed_sweep(sweep))
@@ -146,6 +162,10 @@ def build_application(
         web_base_url=settings.web_base_url,
         whatsapp_phone_number=settings.whatsapp_phone_number,
     )
+    if whatsapp_client is not None:
+        from whatsapp.runtime import install
+
+        install(app.bot_data, whatsapp_client, settings.admin_whatsapp_numbers)
     register_handlers(app)
     return app
 
@@ -237,3 +257,6 @@ async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
     engine: Any = app.bot_data.pop(_OWNED_ENGINE, None)
     if engine is not None:
         await engine.dispose()
+    whatsapp_http: Any = app.bot_data.pop(_WHATSAPP_HTTP, None)
+    if whatsapp_http is not None:
+        await whatsapp_http.aclose()

@@ -24,6 +24,7 @@ from bot import (
     cli_roster,
     cli_seminar,
     cli_web,
+    cli_whatsapp,
 )
 from bot.cli_help import argparse_language
 from bot.logs import configure_logging
@@ -87,6 +88,7 @@ def _parser(t: Translator) -> argparse.ArgumentParser:
     cli_export.add_parser(sub, t)
     cli_person.add_parser(sub, t)
     cli_evidence.add_parser(sub, t)
+    cli_whatsapp.add_parser(sub, t)
 
     demo = sub.add_parser("demo", help=t("cli_help.demo"))
     demo.add_argument("--language", choices=("id", "en"), help=t("cli_help.demo.language"))
@@ -127,6 +129,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings, t: Translator) -> in
     )
     if args.command == "cohort" and args.cohort_command == "template":
         return cli_roster.write_template(args, settings, t)  # needs no database
+    if args.command == "whatsapp":  # needs no database
+        try:
+            return cli_whatsapp.run(args, settings, t)
+        except cli_whatsapp.WhatsAppCliError as exc:
+            raise CliError(str(exc)) from None
     if args.command not in CREATES_DATABASE:
         _require_database(settings, t)
     if args.command == "run":

@@ -57,12 +57,17 @@ def run(settings: Settings, t: Translator) -> int:
 
 
 async def _serve(settings: Settings, sock: socket.socket, desk: DeskConfig | None) -> None:
+    from bot.serve import whatsapp_webhook_for
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     engine = create_engine(settings.database_url)
-    web = WebServer(create_web_app(engine, desk=desk), sock)
+    web = WebServer(
+        create_web_app(engine, desk=desk, whatsapp_webhook=whatsapp_webhook_for(settings, engine)),
+        sock,
+    )
     try:
         await upgrade(engine)
         await web.start()

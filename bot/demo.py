@@ -15,6 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.demo_materials import materials_story
 from bot.demo_scores import scores_story
+from bot.demo_whatsapp import (
+    WhatsAppFront,
+    approve_templates,
+    whatsapp_front,
+    whatsapp_settings,
+    whatsapp_story,
+)
 from bot.harness import RunningBot, running_bot
 from bot.settings import Settings, default_evidence_dir
 from domain.clock import ManualClock
@@ -24,6 +31,7 @@ from domain.i18n import Translator, format_datetime, translator
 from domain.roles import Role
 from domain.timezones import WIB
 from fakegram import TINY_JPEG, FakeTelegram
+from fakewa import FakeWhatsApp, OutgoingMessage
 from handlers.broadcast import refresh_status
 from models import Broadcast, Cohort, Person
 from models.db import create_engine, session_factory
@@ -48,8 +56,9 @@ class ScenarioFailed(Exception):
 @dataclass
 class Actor:
     label: str
-    user: Any  # fakegram user handle
-    seen: dict[int, str] = field(default_factory=dict)  # message_id -> text last printed
+    user: Any  # a fakegram user, or a fakewa person on WhatsApp
+    seen: dict[object, str] = field(default_factory=dict)  # message id -> text last printed
+    channel: Channel = Channel.TELEGRAM
 
 
 class Transcript:
@@ -63,8 +72,10 @@ class Transcript:
         t: Translator,
         clock: ManualClock,
         sessions: async_sessionmaker[AsyncSession],
+        whatsapp: WhatsAppFront | None = None,
     ) -> None:
         self.bot = bot
+        self.whatsapp = whatsapp
         self.clock = clock
         self.sessions = sessions
         self.server = server
@@ -79,22 +90,39 @@ class Transcript:
         self.step_title = title
         print("\n" + self.t("demo.step", title=f"{self.steps}. {title}"), file=self.out)
 
-    async def say(self, who: Actor, text: str) -> Any:
-        print(self.t("demo.user_says", who=who.label, text=text), file=self.out)
-        who.user.send(text)
+    def line(self, who: Actor, text: str) -> None:
+        """A line about someone, each of its lines marked with their channel."""
+        channel = self.t(f"demo.channel.{who.channel.value}")
+        for part in text.splitlines():
+            print(self.t("demo.on_channel", channel=channel, line=part), file=self.out)
+
+    async def settle(self) -> None:
+        """Both channels handled: WhatsApp's webhooks, Telegram's updates and the relays."""
+        if self.whatsapp is not None:
+            await self.whatsapp.settle()
         await self.bot.settle()
+        if self.whatsapp is not None:
+            await self.whatsapp.settle()
+
+    async def say(self, who: Actor, text: str) -> Any:
+        self.line(who, self.t("demo.user_says", who=who.label, text=text))
+        who.user.send(text)
+        await self.settle()
         return self._print_new(who)
 
     async def reply(self, who: Actor, message: Any, text: str) -> Any:
-        print(self.t("demo.user_replies", who=who.label, text=text), file=self.out)
+        self.line(who, self.t("demo.user_replies", who=who.label, text=text))
         who.user.send(text, reply_to=message)
-        await self.bot.settle()
+        await self.settle()
         return self._print_new(who)
 
     async def photo(self, who: Actor, caption: str | None = None) -> Any:
-        print(self.t("demo.user_photo", who=who.label, caption=caption or ""), file=self.out)
-        who.user.send_photo(TINY_JPEG, caption=caption)
-        await self.bot.settle()
+        self.line(who, self.t("demo.user_photo", who=who.label, caption=caption or ""))
+        if who.channel is Channel.WHATSAPP:
+            who.user.send_image(TINY_JPEG, caption)
+        else:
+            who.user.send_photo(TINY_JPEG, caption=caption)
+        await self.settle()
         return self._print_new(who)
 
     async def deliver(self, *, sweep: bool = False) -> None:
@@ -106,6 +134,8 @@ class Transcript:
         horizon = self.clock.now() + timedelta(minutes=1)
         for _ in range(100):
             result = await self.bot.deliver()
+            if self.whatsapp is not None:
+                await self.whatsapp.settle()  # the sent messages' status webhooks
             if result.next_at is None or result.next_at > horizon:
                 return
             if result.next_at > self.clock.now():
@@ -117,15 +147,26 @@ class Transcript:
 
     async def press(self, who: Actor, button: str, message: Any = None) -> Any:
         message = message or who.user.last
-        print(self.t("demo.user_presses", who=who.label, button=button), file=self.out)
+        self.line(who, self.t("demo.user_presses", who=who.label, button=button))
+        if who.channel is Channel.WHATSAPP:
+            # A reply button (or a template's), else a row of the list message.
+            template_buttons = [text for text, _payload in message.template_buttons]
+            if button in message.button_titles or button in template_buttons:
+                who.user.press(message, button)
+            else:
+                who.user.choose(message, button)
+            await self.settle()
+            return self._print_new(who)
         pressed = who.user.press(message, button)
-        await self.bot.settle()
+        await self.settle()
         answer = pressed.answer
         if answer is not None and answer.text:
-            print(self.t("demo.bot_alert", who=who.label, text=answer.text), file=self.out)
+            self.line(who, self.t("demo.bot_alert", who=who.label, text=answer.text))
         return self._print_new(who)
 
     def _print_new(self, who: Actor) -> Any:
+        if who.channel is Channel.WHATSAPP:
+            return self._print_new_whatsapp(who)
         last = None
         for message in who.user.inbox:
             current = message.plain or message.text or ""
@@ -137,10 +178,35 @@ class Transcript:
             body = textwrap.indent(message.plain or message.text or "", "    ").strip()
             if message.kind in ("photo", "document"):
                 body = f"[{self.t('demo.file.' + message.kind)}] {body}".strip()
-            print(self.t(key, who=who.label, text=body), file=self.out)
+            self.line(who, self.t(key, who=who.label, text=body))
             if message.button_texts:
                 buttons = "  ".join(f"[{b}]" for b in message.button_texts)
-                print(self.t("demo.buttons", buttons=buttons), file=self.out)
+                self.line(who, self.t("demo.buttons", buttons=buttons))
+            last = message
+        return last
+
+    def _print_new_whatsapp(self, who: Actor) -> OutgoingMessage | None:
+        """What reached the phone: the text as WhatsApp shows it, a template named."""
+        last = None
+        for message in who.user.inbox:
+            if message.wamid in who.seen:
+                continue
+            who.seen[message.wamid] = message.text or ""
+            body = textwrap.indent(message.text or "", "    ").strip()
+            if message.type in ("image", "document"):
+                kind = "photo" if message.type == "image" else "document"
+                body = f"[{self.t('demo.file.' + kind)}] {body}".strip()
+            if message.template is not None:
+                body = f"[{self.t('demo.template', name=message.template)}] {body}"
+            self.line(who, self.t("demo.bot_says", who=who.label, text=body))
+            choices = (
+                message.button_titles
+                or message.row_titles
+                or [text for text, _payload in message.template_buttons]
+            )
+            if choices:
+                buttons = "  ".join(f"[{b}]" for b in choices)
+                self.line(who, self.t("demo.buttons", buttons=buttons))
             last = message
         return last
 
@@ -153,7 +219,7 @@ class Transcript:
         path = folder / (name or stored.file_name or f"{kind}.bin")
         path.write_bytes(stored.data)
         self.saved.append(path)
-        print(self.t("demo.saved", path=str(path)), file=self.out)
+        self.line(who, self.t("demo.saved", path=str(path)))
         return path
 
     def expect(self, condition: bool, reason: str) -> None:
@@ -169,6 +235,7 @@ async def run_demo(out: TextIO, *, language: str = "id", folder: Path | None = N
     """
     t = translator(language)
     print(t("demo.title"), file=out)
+    print(t("demo.channels"), file=out)
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix="properbot-demo-"))
     else:
@@ -178,23 +245,32 @@ async def run_demo(out: TextIO, *, language: str = "id", folder: Path | None = N
     try:
         await upgrade(engine)
         codes = await _import_sample(engine, DEMO_START)
-        settings = Settings(
-            admin_telegram_ids=frozenset({ADMIN_TELEGRAM_ID}),
-            evidence_dir=default_evidence_dir(f"sqlite:///{db_path}"),
-        )
         clock = ManualClock(DEMO_START)
         async with (
             FakeTelegram(bot_username="properbot_demo_bot") as server,
-            running_bot(server, settings, clock=clock, engine=engine) as bot,
+            FakeWhatsApp(clock=clock) as wa,
         ):
-            transcript = Transcript(bot, server, out, t, clock, session_factory(engine))
-            try:
-                await _story(transcript, server, codes, engine, folder)
-            except (ScenarioFailed, AssertionError, TimeoutError) as exc:
-                print(t("demo.failed", step=transcript.step_title, reason=str(exc)), file=out)
-                return 1
-            print("\n" + t("demo.done", steps=transcript.steps, path=str(db_path)), file=out)
-            print(t("demo.files", folder=str(folder)), file=out)
+            approve_templates(wa)
+            wa.webhook_retry_delay = 0.01
+            settings = Settings(
+                admin_telegram_ids=frozenset({ADMIN_TELEGRAM_ID}),
+                evidence_dir=default_evidence_dir(f"sqlite:///{db_path}"),
+                whatsapp=whatsapp_settings(wa),
+            )
+            async with (
+                running_bot(server, settings, clock=clock, engine=engine) as bot,
+                whatsapp_front(bot.app, settings, wa, engine, clock) as front,
+            ):
+                transcript = Transcript(
+                    bot, server, out, t, clock, session_factory(engine), whatsapp=front
+                )
+                try:
+                    await _story(transcript, server, wa, codes, engine, folder)
+                except (ScenarioFailed, AssertionError, TimeoutError) as exc:
+                    print(t("demo.failed", step=transcript.step_title, reason=str(exc)), file=out)
+                    return 1
+                print("\n" + t("demo.done", steps=transcript.steps, path=str(db_path)), file=out)
+                print(t("demo.files", folder=str(folder)), file=out)
     finally:
         await engine.dispose()
     return 0
@@ -226,6 +302,7 @@ async def _bound(engine: Any, telegram_user_id: int) -> Person | None:
 async def _story(
     tr: Transcript,
     server: FakeTelegram,
+    wa: FakeWhatsApp,
     codes: dict[str, tuple[str, Role, str]],
     engine: Any,
     folder: Path,
@@ -312,6 +389,7 @@ async def _story(
     tr.expect(reply is not None and "WIT" in (reply.plain or ""), "the profile shows WIT")
 
     bambang = await _report_story(tr, server, codes, engine, sri)
+    await whatsapp_story(tr, wa, codes, engine, bambang, sri)
     await _delivery_story(tr, engine, codes, sri, bambang, agus, admin)
 
     tr.step("Peran dibatasi / a participant tries an organizer command")
@@ -509,7 +587,7 @@ async def _delivery_story(
     tr.catch_up(bambang)
 
     tr.step("Pengumuman dengan satu penerima yang memblokir bot / a broadcast, one blocked")
-    print(t("demo.blocks", who=agus.label), file=tr.out)
+    tr.line(agus, t("demo.blocks", who=agus.label))
     agus.user.block()
     asked = await tr.say(admin, "/umumkan")
     tr.expect(asked is not None, "the organizer is asked for the text")

@@ -20,7 +20,7 @@ async def materials_story(tr: Transcript, presenter: Actor, mentor: Actor, admin
     asked = await tr.say(presenter, "/bahan")
     tr.expect(asked is not None and bool(asked.button_texts), "the presenter picks a kind")
     await tr.press(presenter, t("materials.kind.laporan"))
-    print(t("demo.user_document", who=presenter.label, name=LAPORAN_NAME), file=tr.out)
+    tr.line(presenter, t("demo.user_document", who=presenter.label, name=LAPORAN_NAME))
     presenter.user.send_document(LAPORAN, LAPORAN_NAME, "application/pdf")
     await tr.bot.settle()
     receipt = tr.catch_up(presenter)

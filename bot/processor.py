@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -23,8 +24,17 @@ _WAITING_BOUND = 1_000_000
 SHARED_LANE: Hashable = ("shared",)
 
 
+@dataclass(frozen=True)
+class Lane:
+    """An update known by its inbox lane only (a WhatsApp row: "wa:<wa_id>")."""
+
+    name: str
+
+
 def lane_of(update: object) -> Hashable:
     """The lane an update is ordered in: its user, else its chat, else the shared lane."""
+    if isinstance(update, Lane):
+        return ("lane", update.name)
     if isinstance(update, Update):
         if update.effective_user is not None:
             return ("user", update.effective_user.id)

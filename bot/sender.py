@@ -1,4 +1,7 @@
-"""The sender: drains the delivery queue to Telegram at its flood limits, once per message.
+"""The sender: drains the delivery queue at each channel's limits, once per message.
+
+A message goes by the channel of its recipient's account: Telegram here, any other through
+its `ChannelDelivery` (whatsapp/sender.py), each with its own limiter and 429 pause.
 
 Relays (reports, corrections, notes) go this way too: each is one logical message (its files
 as albums, then its text with the buttons), and every Telegram message it took is recorded
@@ -16,7 +19,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -138,7 +141,32 @@ class Rendered:
 class _Planned:
     message: DueMessage
     chat_id: int
-    rendered: Rendered
+    rendered: Any  # Rendered for Telegram; what the channel's `prepare` made for another
+
+
+class Prepared(Protocol):
+    """A message a channel has rendered for sending."""
+
+    @property
+    def cost(self) -> int:
+        """How many messages the channel counts against its limits."""
+        ...
+
+
+class ChannelDelivery(Protocol):
+    """A channel besides Telegram that the sender delivers through (whatsapp/sender.py).
+
+    `prepare` renders a due message (raising CatalogError, KeyError, ValueError or TypeError
+    when it is broken and can never be sent); `deliver` sends it once claimed and records the
+    outcome in its own transactions, as `Sender._deliver` does for Telegram. `limiter`
+    paces the channel: its overall rate, its per-chat rate and its 429 pause."""
+
+    channel: Channel
+    limiter: DeliveryLimiter
+
+    def prepare(self, message: DueMessage) -> Prepared: ...
+
+    async def deliver(self, message: DueMessage, prepared: Any) -> DrainResult: ...
 
 
 def _telegram_ref(item: dict[str, str]) -> str | None:
@@ -172,8 +200,12 @@ class Sender:
         sleep: Sleep = asyncio.sleep,
         admin_telegram_ids: Collection[int] = (),
         evidence_store: EvidenceStore | None = None,
+        channels: Collection[ChannelDelivery] = (),
     ) -> None:
         self._bot = bot
+        # Other channels' deliveries, by channel; Telegram's is this class itself.
+        self._others = {c.channel: c for c in channels}
+        self._channels = (Channel.TELEGRAM, *self._others)
         # Files that came by another channel are uploaded from here.
         self._store = evidence_store
         self._sessions = sessions
@@ -225,27 +257,37 @@ class Sender:
         now = self._clock.now()
         t = self._seconds(now)
         result = DrainResult()
-        if self._limiter.is_paused(t):
-            result.next_at = self._moment(self._limiter.paused_until)
+        if all(self._limiter_of(c).is_paused(t) for c in self._channels):
+            result.next_at = self._moment(min(self._pauses(t)))
             return result
         planned: list[_Planned] = []
         blocked_until: list[float] = []
         async with self._sessions() as session, session.begin():
             # A 429 pause another instance (an earlier active worker) met holds here too.
-            shared_pause = await coordination.send_pause(session, Channel.TELEGRAM)
-            if shared_pause is not None and shared_pause > now:
-                self._limiter.pause_until(self._seconds(shared_pause))
-                result.next_at = shared_pause
+            for channel in self._channels:
+                shared_pause = await coordination.send_pause(session, channel)
+                if shared_pause is not None and shared_pause > now:
+                    self._limiter_of(channel).pause_until(self._seconds(shared_pause))
+            if all(self._limiter_of(c).is_paused(t) for c in self._channels):
+                result.next_at = self._moment(min(self._pauses(t)))
                 return result
-            result.dropped = await delivery.drop_stale(session, now)
-            due = await delivery.due_messages(session, now, limit=self._batch, kinds=kinds)
+            channels = self._channels
+            result.dropped = await delivery.drop_stale(session, now, channel=channels)
+            due = await delivery.due_messages(
+                session, now, limit=self._batch, kinds=kinds, channel=channels
+            )
             for message in due:
+                limiter = self._limiter_of(message.channel)
+                if limiter.is_paused(t):
+                    # Its channel answered "too many requests": it waits, the others go on.
+                    blocked_until.append(limiter.paused_until)
+                    continue
                 problem = message.problem
                 cause: DeliveryFailure | None = None  # None: what the problem's text says
                 rendered = None
                 if problem is None:
                     try:
-                        rendered = self.render(message)
+                        rendered = self._prepare(message)
                     except (CatalogError, KeyError, ValueError, TypeError) as exc:
                         # The queued message itself is broken: it can never be sent.
                         log.error("outbox message %s cannot be rendered: %r", message.id, exc)
@@ -259,16 +301,16 @@ class Sender:
                 chat, group, cost = int(message.chat_ref), message.is_group, rendered.cost
                 if not paced:
                     planned.append(_Planned(message, chat, rendered))
-                elif self._limiter.allows(chat, group, t, cost):
-                    self._limiter.take(chat, group, t, cost)
+                elif limiter.allows(chat, group, t, cost):
+                    limiter.take(chat, group, t, cost)
                     planned.append(_Planned(message, chat, rendered))
                 else:
-                    blocked_until.append(self._limiter.next_allowed(chat, group, t, cost))
+                    blocked_until.append(limiter.next_allowed(chat, group, t, cost))
             claimed = await delivery.claim(session, [p.message.id for p in planned], now)
-        by_chat: dict[int, list[_Planned]] = {}
+        by_chat: dict[tuple[Channel, int], list[_Planned]] = {}
         for plan in planned:
             if plan.message.id in claimed:
-                by_chat.setdefault(plan.chat_id, []).append(plan)
+                by_chat.setdefault((plan.message.channel, plan.chat_id), []).append(plan)
         for outcomes in await asyncio.gather(*(self._deliver_all(p) for p in by_chat.values())):
             for outcome in outcomes:
                 result.absorb(outcome)
@@ -306,6 +348,23 @@ class Sender:
                 await asyncio.sleep(0)
                 self._wake.clear()
 
+    # -- channels ----------------------------------------------------------------------------
+
+    def _limiter_of(self, channel: Channel) -> DeliveryLimiter:
+        other = self._others.get(channel)
+        return self._limiter if other is None else other.limiter
+
+    def _pauses(self, t: float) -> list[float]:
+        """When each channel's pause ends (now for a channel not paused)."""
+        return [
+            self._limiter_of(c).paused_until if self._limiter_of(c).is_paused(t) else t
+            for c in self._channels
+        ]
+
+    def _prepare(self, message: DueMessage) -> Any:
+        other = self._others.get(message.channel)
+        return self.render(message) if other is None else other.prepare(message)
+
     # -- rendering ---------------------------------------------------------------------------
 
     def render(self, message: DueMessage) -> Rendered:
@@ -320,8 +379,7 @@ class Sender:
         language = message.language or self._default_language
         zone = self._zone(message.timezone)
         t = translator(language)
-        params = {name: _param(value, t, zone) for name, value in outgoing.params.items()}
-        parts = markup_parts(t(outgoing.key, **params))
+        parts = markup_parts(catalog_markup(outgoing, t, zone))
         if not parts:
             raise ValueError(f"message {outgoing.key!r} renders empty")
         markup = None
@@ -345,8 +403,9 @@ class Sender:
             if not isinstance(item.get("caption") or "", str):
                 raise ValueError(f"bad caption in media item {item!r}")
         reply_to = None
-        if outgoing.reply_to is not None and str(outgoing.reply_to.chat_id) == message.chat_ref:
-            reply_to = outgoing.reply_to.message_id
+        answered = outgoing.reply_to
+        if answered is not None and answered.chat_ref == message.chat_ref:
+            reply_to = int(answered.message_ref) if answered.message_ref.isdigit() else None
         return Rendered(
             parts=parts,
             markup=markup,
@@ -368,7 +427,14 @@ class Sender:
 
     async def _deliver_all(self, plans: list[_Planned]) -> list[DrainResult]:
         """One chat's messages, one after another, so they arrive in the order queued."""
-        return [await self._deliver(plan) for plan in plans]
+        results = []
+        for plan in plans:
+            other = self._others.get(plan.message.channel)
+            if other is None:
+                results.append(await self._deliver(plan))
+            else:
+                results.append(await other.deliver(plan.message, plan.rendered))
+        return results
 
     async def _deliver(self, plan: _Planned) -> DrainResult:
         """Send one claimed message and record what happened, in its own transaction."""
@@ -407,9 +473,7 @@ class Sender:
                         admin_external_ids=self._admin_external_ids,
                     )
                 else:
-                    await delivery.mark_group_gone(
-                        session, message.id, plan.chat_id, f"403: {exc}", reason
-                    )
+                    await delivery.mark_group_gone(session, message.id, f"403: {exc}", reason)
             log.info(
                 "outbox message %s: chat %s unreachable (%s): %s",
                 message.id,
@@ -421,7 +485,7 @@ class Sender:
             return outcome
         except ChatMigrated as exc:
             async with self._sessions() as session, session.begin():
-                await delivery.migrate_group(session, message.id, plan.chat_id, exc.new_chat_id)
+                await delivery.migrate_group(session, message.id, str(exc.new_chat_id))
             log.info(
                 "group %s is now %s; message %s requeued", plan.chat_id, exc.new_chat_id, message.id
             )
@@ -603,16 +667,17 @@ class Sender:
         if blocked_until:
             moments.append(self._moment(min(blocked_until)))
         if more:
-            # More is due beyond this batch: as soon as the overall rate lets another go.
-            moments.append(self._moment(self._limiter.overall_ready_at(t)))
+            # More is due beyond this batch: as soon as an overall rate lets another go.
+            ready = min(self._limiter_of(c).overall_ready_at(t) for c in self._channels)
+            moments.append(self._moment(ready))
         async with self._sessions() as session:
-            upcoming = await delivery.next_due(session, now)
+            upcoming = await delivery.next_due(session, now, channel=self._channels)
         if upcoming is not None:
             moments.append(upcoming)
         if not moments:
             return None
-        paused = self._moment(self._limiter.paused_until) if self._limiter.is_paused(t) else now
-        return max(min(moments), paused)
+        # Nothing goes before the first channel's pause ends (a pause holds one channel only).
+        return max(min(moments), self._moment(min(self._pauses(t))))
 
     async def _wait(self, seconds: float, stop_event: asyncio.Event) -> None:
         """Sleep `seconds` (the injected sleep), cut short by wake() or by the stop event."""
@@ -652,6 +717,13 @@ def bad_request_reason(description: str, *, group: bool) -> DeliveryFailure:
     if "chat not found" in description.lower():
         return DeliveryFailure.REMOVED if group else DeliveryFailure.NOT_STARTED
     return DeliveryFailure.REJECTED
+
+
+def catalog_markup(outgoing: Outgoing, t: Translator, zone: ZoneInfo) -> str:
+    """The message's catalog text in `t`'s language, its parameters rendered for the
+    recipient (strings escaped for the markup, moments in `zone`): any channel's source."""
+    params = {name: _param(value, t, zone) for name, value in outgoing.params.items()}
+    return t(outgoing.key, **params)
 
 
 def _param(value: Any, t: Translator, zone: ZoneInfo) -> Any:

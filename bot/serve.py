@@ -34,6 +34,7 @@ from web.desk import DeskConfig
 from web.health import Readiness
 from web.server import WebServer
 from web.telegram_webhook import Accept, TelegramWebhook
+from whatsapp.webhook import WhatsAppWebhook, inbox_store
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,13 @@ def desk_config(
     return DeskConfig(
         base_url=settings.web_base_url,
         secret=settings.web_session_secret,
-        admin_ids=settings.admin_telegram_ids,
+        admin_accounts=settings.admin_accounts,
         default_language=settings.default_language,
         default_zone=settings.default_timezone,
         evidence_store=evidence_store,
         clock=clock,
         bot_username=lambda: settings.telegram_bot_username,
+        whatsapp_number=settings.whatsapp_phone_number,
         wake_sender=wake_sender,
     )
 
@@ -92,27 +94,37 @@ async def serve(
     sock: socket.socket,
     *,
     stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
+    built: Callable[[Application], None] | None = None,  # type: ignore[type-arg]
 ) -> None:
     """Run until SIGINT or SIGTERM (or `stop`): serve the web app and store updates in the
     inbox at once; handle them, send and sweep while this instance is the active worker.
 
     Stopping goes in the reverse order: no new webhook posts, then the updates already started
-    finish, then the worker lets go of its lock."""
+    finish, then the worker lets go of its lock. `clock` and `built` (told of each application
+    the worker builds) are for tests running an instance in process."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     receiver = InboxReceiver(sessions, clock)
     status = WorkerStatus(
         instance=settings.instance_name or instance_name(),
         check_every=settings.worker_lock_check_s,
         clock=clock,
     )
+
+    def build() -> Application:  # type: ignore[type-arg]
+        app = build_application(settings, engine=engine, clock=clock)
+        if built is not None:
+            built(app)
+        return app
+
     worker = ActiveWorker(
-        build=lambda: build_application(settings, engine=engine, clock=clock),
+        build=build,
         lock=worker_lock(engine, settings),
         sessions=sessions,
         receiver=receiver,
@@ -123,7 +135,9 @@ async def serve(
         clock=clock,
     )
     web = WebServer(
-        instance_web_app(settings, engine, receiver, status, wake_sender=worker.wake_sender),
+        instance_web_app(
+            settings, engine, receiver, status, wake_sender=worker.wake_sender, clock=clock
+        ),
         sock,
     )
     try:
@@ -170,8 +184,10 @@ def instance_web_app(
     receiver: InboxReceiver,
     status: WorkerStatus,
     wake_sender: Callable[[], None] = lambda: None,
+    clock: Clock | None = None,
 ) -> Any:
     """The ASGI app of an instance: the webhook stores into the inbox before answering."""
+    clock = clock or SystemClock()
     webhook = None
     if settings.webhook_path is not None and settings.telegram_webhook_secret is not None:
         webhook = TelegramWebhook(
@@ -182,11 +198,34 @@ def instance_web_app(
     readiness = Readiness(engine, worker=status.problem)
     desk = desk_config(
         settings,
-        clock=SystemClock(),
+        clock=clock,
         evidence_store=open_store(settings.evidence_dir),
         wake_sender=wake_sender,
     )
-    return create_web_app(engine, telegram_webhook=webhook, readiness=readiness, desk=desk)
+    return create_web_app(
+        engine,
+        telegram_webhook=webhook,
+        readiness=readiness,
+        desk=desk,
+        whatsapp_webhook=whatsapp_webhook_for(
+            settings, engine, wake=receiver.arrived.set, clock=clock
+        ),
+    )
+
+
+def whatsapp_webhook_for(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    wake: Callable[[], None] | None = None,
+    clock: Clock | None = None,
+) -> WhatsAppWebhook | None:
+    """WhatsApp's webhook, storing into the inbox, when WhatsApp is set up; `wake`: the worker
+    of this process (an instance without one is found by the active worker's next look)."""
+    if settings.whatsapp is None:
+        return None
+    store = inbox_store(session_factory(engine), clock or SystemClock(), wake)
+    return WhatsAppWebhook.from_settings(settings.whatsapp, store)
 
 
 class WebhookRegistration:

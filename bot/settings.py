@@ -15,6 +15,7 @@ import phonenumbers
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
+from domain.enums import Channel
 from domain.i18n import SUPPORTED_LANGUAGES
 from domain.phone import REGION, InvalidPhone, normalize_phone
 from domain.timezones import UnknownZone, parse_zone
@@ -25,7 +26,7 @@ DEFAULT_DATABASE_URL = "sqlite:///properbot.db"
 _TOKEN_SHAPE = re.compile(r"^\d{5,12}:[A-Za-z0-9_-]{20,}$")
 _USERNAME_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 # Updates handled at the same time (different users; one user's stay in order). Four fit the
-# database pool's five steady connections with one to spare for persistence, and measured best
+# database pool's five steady connections with one to spare for the sender, and measured best
 # (docs/PERFORMANCE.md): 10 cost SQLite about a fifth of its throughput in one process.
 DEFAULT_UPDATE_CONCURRENCY = 4
 MAX_UPDATE_CONCURRENCY = 100
@@ -43,6 +44,12 @@ RESERVED_WEB_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 LOG_FORMATS = ("console", "json")
 DEFAULT_WORKER_LOCK_CHECK_S = 1
 MAX_WORKER_LOCK_CHECK_S = 4
+DEFAULT_GRAPH_API_ROOT = "https://graph.facebook.com"
+DEFAULT_WHATSAPP_WEBHOOK_PATH = "/whatsapp"
+WHATSAPP_TIERS = (250, 2_000, 10_000, 100_000)
+DEFAULT_WHATSAPP_RATE_PER_S = 72
+# Global admins' accounts: (channel, external user id).
+AdminAccounts = frozenset[tuple[Channel, str]]
 
 
 class SettingsError(ValueError):
@@ -56,6 +63,28 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API front end: the business number's id, its access token, the app
+    secret that signs webhook posts, the token of the webhook handshake, and Meta's limits."""
+
+    phone_number_id: str
+    access_token: str = field(repr=False)
+    app_secret: str = field(repr=False)
+    verify_token: str = field(repr=False)
+    # The WhatsApp Business Account: `properbot whatsapp templates --check` reads its templates.
+    business_account_id: str | None = None
+    api_root: str = DEFAULT_GRAPH_API_ROOT
+    webhook_path: str = DEFAULT_WHATSAPP_WEBHOOK_PATH
+    # The sender's cap: under Meta's 80 messages/s per number (130429), since any one second
+    # may hold the cap plus a burst of a tenth of it (72 + 8 = 80), as Telegram's 25 + 3 stay
+    # under its 30. Meta's pair rate to one person (131056) is fixed; the messaging tier
+    # counts people reached outside the 24-hour window per rolling 24 hours (250, 2,000,
+    # 10,000, 100,000 or unlimited).
+    rate_per_s: int = DEFAULT_WHATSAPP_RATE_PER_S
+    tier_limit: int = 250
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment. See .env.example for each one."""
 
@@ -64,6 +93,8 @@ class Settings:
     telegram_api_root: str = DEFAULT_API_ROOT
     database_url: str = DEFAULT_DATABASE_URL
     admin_telegram_ids: frozenset[int] = frozenset()
+    # Global admins on WhatsApp, by their number in E.164.
+    admin_whatsapp_numbers: frozenset[str] = frozenset()
     default_timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     default_language: str = "id"
     log_level: str = "INFO"
@@ -94,6 +125,17 @@ class Settings:
     web_session_secret: str | None = field(default=None, repr=False)
     # The bot's WhatsApp business number in E.164: invites give wa.me links only when set.
     whatsapp_phone_number: str | None = None
+    # The WhatsApp Cloud API front end; None when WHATSAPP_PHONE_NUMBER_ID is not set.
+    whatsapp: WhatsAppSettings | None = None
+
+    @property
+    def admin_accounts(self) -> AdminAccounts:
+        """Every global admin's account as channel and external user id (WhatsApp's wa_id is
+        the number's digits)."""
+        return frozenset(
+            {(Channel.TELEGRAM, str(i)) for i in self.admin_telegram_ids}
+            | {(Channel.WHATSAPP, n.removeprefix("+")) for n in self.admin_whatsapp_numbers}
+        )
 
     @property
     def webhook_path(self) -> str | None:
@@ -193,6 +235,7 @@ class Settings:
             telegram_api_root=api_root,
             database_url=database_url,
             admin_telegram_ids=frozenset(admins),
+            admin_whatsapp_numbers=_admin_whatsapp_numbers(get),
             default_timezone=zone,
             default_language=language,
             log_level=log_level,
@@ -214,6 +257,7 @@ class Settings:
             web_base_url=web_base_url,
             web_session_secret=web_session_secret,
             whatsapp_phone_number=_whatsapp_phone_number(get),
+            whatsapp=_whatsapp(get),
         )
 
 
@@ -240,6 +284,55 @@ def _whatsapp_phone_number(get: Callable[[str], str | None]) -> str | None:
             raise SettingsError("WHATSAPP_PHONE_NUMBER", "phone", value=raw) from None
     number = phonenumbers.parse(raw, REGION)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _admin_whatsapp_numbers(get: Callable[[str], str | None]) -> frozenset[str]:
+    """ADMIN_WHATSAPP_NUMBERS: global admins' mobile numbers (08…, 62…, +62… or foreign +…)."""
+    numbers = set()
+    for part in re.split(r"[,\s]+", get("ADMIN_WHATSAPP_NUMBERS") or ""):
+        if not part:
+            continue
+        try:
+            numbers.add(normalize_phone(part, allow_foreign=True))
+        except InvalidPhone:
+            raise SettingsError("ADMIN_WHATSAPP_NUMBERS", "admin_phone", value=part) from None
+    return frozenset(numbers)
+
+
+def _whatsapp(get: Callable[[str], str | None]) -> WhatsAppSettings | None:
+    """WHATSAPP_* for the Cloud API front end; all four credentials or none of them."""
+    phone_number_id = get("WHATSAPP_PHONE_NUMBER_ID")
+    if phone_number_id is None:
+        return None
+    if not re.fullmatch(r"\d{5,20}", phone_number_id):
+        raise SettingsError("WHATSAPP_PHONE_NUMBER_ID", "whatsapp_id")
+    required = {}
+    for name in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"):
+        value = get(name)
+        if not value:
+            raise SettingsError(name, "whatsapp_missing", needed_by="WHATSAPP_PHONE_NUMBER_ID")
+        required[name] = value
+    account_id = get("WHATSAPP_BUSINESS_ACCOUNT_ID")
+    if account_id is not None and not re.fullmatch(r"\d{5,20}", account_id):
+        raise SettingsError("WHATSAPP_BUSINESS_ACCOUNT_ID", "whatsapp_id")
+    api_root = (get("WHATSAPP_API_ROOT") or DEFAULT_GRAPH_API_ROOT).rstrip("/")
+    if urlsplit(api_root).scheme not in ("http", "https") or not urlsplit(api_root).netloc:
+        raise SettingsError("WHATSAPP_API_ROOT", "url", value=api_root)
+    path = get("WHATSAPP_WEBHOOK_PATH") or DEFAULT_WHATSAPP_WEBHOOK_PATH
+    if not re.fullmatch(r"/[A-Za-z0-9/_-]*", path) or path in RESERVED_WEB_PATHS:
+        raise SettingsError("WHATSAPP_WEBHOOK_PATH", "web_path", value=path)
+    tier = _positive_int(get, "WHATSAPP_TIER_LIMIT", WHATSAPP_TIERS[0])
+    return WhatsAppSettings(
+        phone_number_id=phone_number_id,
+        access_token=required["WHATSAPP_ACCESS_TOKEN"],
+        app_secret=required["WHATSAPP_APP_SECRET"],
+        verify_token=required["WHATSAPP_VERIFY_TOKEN"],
+        business_account_id=account_id,
+        api_root=api_root,
+        webhook_path=path,
+        rate_per_s=_positive_int(get, "WHATSAPP_RATE_PER_S", DEFAULT_WHATSAPP_RATE_PER_S),
+        tier_limit=tier,
+    )
 
 
 def _update_concurrency(get: Callable[[str], str | None]) -> int:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -30,13 +31,14 @@ from telegram import Update
 from telegram.ext import Application, Updater
 
 from bot.app import RUNNER, SENDER, SWEEPER
-from bot.processor import PerUserUpdateProcessor
+from bot.processor import Lane, PerUserUpdateProcessor
 from domain import forms as form_tokens
 from domain.clock import Clock, SystemClock
 from domain.enums import Channel
 from services import coordination, inbox
 from web import metrics
 from web.health import NotReady
+from whatsapp.dispatch import whatsapp_work
 
 log = logging.getLogger(__name__)
 
@@ -340,8 +342,6 @@ class ActiveWorker:
         runner = app.bot_data.get(RUNNER)
         if runner is not None:
             runner.abort()
-        # Another worker owns the conversations now: ours must not overwrite them at stop.
-        app.persistence = None
         for task in handling:
             task.cancel()
         await asyncio.gather(*handling, return_exceptions=True)
@@ -364,11 +364,19 @@ class ActiveWorker:
                     rows = await inbox.pending(session, after_id=last_id, limit=FETCH_BATCH)
             for row in rows:
                 last_id = row.id
-                update = Update.de_json(row.payload, app.bot)
+                lane: object
+                if row.channel == Channel.WHATSAPP.value:
+                    # Not a Telegram update: the WhatsApp adapter handles it, in its lane.
+                    lane = Lane(row.lane)
+                    work = handle_row(
+                        self._sessions, self._clock, row, whatsapp_work(app.bot_data, row)
+                    )
+                else:
+                    lane = update = Update.de_json(row.payload, app.bot)
+                    process = functools.partial(app.process_update, update)
+                    work = handle_row(self._sessions, self._clock, row, process)
                 # Created in order; each joins its lane before its first await (processor.py).
-                task = asyncio.create_task(
-                    processor.do_process_update(update, self._handle(app, row, update))
-                )
+                task = asyncio.create_task(processor.do_process_update(lane, work))
                 handling.add(task)
                 task.add_done_callback(handling.discard)
             if len(rows) < FETCH_BATCH:
@@ -376,52 +384,53 @@ class ActiveWorker:
             else:
                 await asyncio.sleep(0)
 
-    async def _handle(
-        self,
-        app: Application,  # type: ignore[type-arg]
-        row: inbox.InboxRow,
-        update: Update,
-    ) -> None:
-        row_id = row.id
-        # Counted when it starts, not when fetched: an update still waiting in its lane when
-        # a worker died had done nothing yet.
-        try:
-            async with self._sessions() as session, session.begin():
-                before = await inbox.start_attempt(session, row_id)
-        except Exception:
-            # The database is away: the row stays pending for the next worker.
-            log.exception("update %s could not be started", update.update_id)
-            return
-        if before:
-            log.warning(
-                "update %s is handled again after an interrupted attempt; "
-                "replies it sent before may repeat",
-                update.update_id,
-                extra={"update_id": update.update_id, "attempt": before + 1},
-            )
-        token = inbox.current_row.set(row_id)
-        again = inbox.rerun.set(before > 0)
-        # Its replies go out before its commit: an attempt cut by a kill may have shown a
-        # prompt the person already answered. Handled again, it draws the same step tokens,
-        # so that answer still counts instead of reading as stale.
-        tokens = form_tokens.token_source.set(form_tokens.tokens_from(row.token_seed))
-        try:
-            # Handler errors go to the error handler; the row is done all the same, since an
-            # update that fails every time must not be tried for ever.
-            await app.process_update(update)
-        finally:
-            form_tokens.token_source.reset(tokens)
-            inbox.rerun.reset(again)
-            inbox.current_row.reset(token)
-        try:
-            # The conversation's new state is stored before the row counts as done.
-            await app.update_persistence()
-            async with self._sessions() as session, session.begin():
-                await inbox.mark_done(session, row_id, self._clock.now())
-        except Exception:
-            # The database is away: the row stays pending and the next worker handles it again
-            # (its replies may repeat; the attempt count says so).
-            log.exception("update %s could not be marked handled", update.update_id)
+
+async def handle_row(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    row: inbox.InboxRow,
+    process: Callable[[], Awaitable[object]],
+) -> None:
+    """Handle one inbox row with `process` (its channel's handling), then mark it done."""
+    row_id = row.id
+    name = row.key or row.update_id
+    # Counted when it starts, not when fetched: an update still waiting in its lane when
+    # a worker died had done nothing yet.
+    try:
+        async with sessions() as session, session.begin():
+            before = await inbox.start_attempt(session, row_id)
+    except Exception:
+        # The database is away: the row stays pending for the next worker.
+        log.exception("update %s could not be started", name)
+        return
+    if before:
+        log.warning(
+            "update %s is handled again after an interrupted attempt; "
+            "replies it sent before may repeat",
+            name,
+            extra={"update_id": name, "attempt": before + 1},
+        )
+    token = inbox.current_row.set(row_id)
+    again = inbox.rerun.set(before > 0)
+    # Its replies go out before its commit: an attempt cut by a kill may have shown a
+    # prompt the person already answered. Handled again, it draws the same step tokens,
+    # so that answer still counts instead of reading as stale.
+    tokens = form_tokens.token_source.set(form_tokens.tokens_from(row.token_seed))
+    try:
+        # Handler errors go to the error handler; the row is done all the same, since an
+        # update that fails every time must not be tried for ever.
+        await process()
+    finally:
+        form_tokens.token_source.reset(tokens)
+        inbox.rerun.reset(again)
+        inbox.current_row.reset(token)
+    try:
+        async with sessions() as session, session.begin():
+            await inbox.mark_done(session, row_id, clock.now())
+    except Exception:
+        # The database is away: the row stays pending and the next worker handles it again
+        # (its replies may repeat; the attempt count says so).
+        log.exception("update %s could not be marked handled", name)
 
 
 def _heartbeats_of(

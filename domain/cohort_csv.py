@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from domain.enums import Channel
 from domain.i18n import Translator
 from domain.nip import NIP_LENGTH, InvalidNip, Nip, normalize_nip, parse_nip
-from domain.phone import InvalidPhone, normalize_phone
+from domain.phone import InvalidPhone, national_format, normalize_phone
 from domain.roles import Role, UnknownRole, parse_role
 from domain.timezones import UnknownZone, parse_zone
 
@@ -649,6 +649,18 @@ def _check_references(
             params: dict[str, object] = {"nip": draft.nip.formatted, "other_line": first.line}
             problems.append(
                 layout.problem(draft.line, "csv.error.duplicate_nip", params, column="nip")
+            )
+    # WhatsApp reaches one person per number: a number twice is a copied cell, and its
+    # invitation would open the other person's chat.
+    phones: dict[str, _Draft] = {}
+    for draft in drafts:
+        if draft.phone is None:
+            continue
+        first = phones.setdefault(draft.phone, draft)
+        if first is not draft:
+            params = {"phone": national_format(draft.phone), "other_line": first.line}
+            problems.append(
+                layout.problem(draft.line, "csv.error.duplicate_phone", params, column="phone")
             )
 
     for draft in drafts:

@@ -87,6 +87,9 @@ class DeliveryFailure(StrEnum):
     CANCELLED = "cancelled"  # withdrawn before it was sent
     ERASED = "erased"  # the recipient's personal data was erased
     OTHER = "other"  # anything else
+    NOT_ON_WHATSAPP = "not_on_whatsapp"  # the number has no WhatsApp account (131026)
+    WHATSAPP_REJECTED = "whatsapp_rejected"  # WhatsApp refused this message; details in the log
+    OUTSIDE_WINDOW = "outside_window"  # WhatsApp: free form after the 24-hour window (131047)
 
     @property
     def message_key(self) -> str:

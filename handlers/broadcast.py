@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, JobQueue
 
 from domain.clock import Clock, SystemClock
-from domain.enums import EvidenceKind
+from domain.enums import Channel, EvidenceKind
 from domain.i18n import translator
 from handlers.edits import not_modified
 from handlers.forms import TelegramScreen, enter
@@ -72,13 +72,17 @@ async def refresh_status(
     async with sessions() as session, session.begin():
         summary = await broadcasts.summary(session, broadcast_id)
         running = not summary.progress.done
-        if summary.status_chat_id is None or summary.status_message_id is None:
+        status = summary.status
+        if status is None or status.channel is not Channel.TELEGRAM:
+            # Only Telegram messages can be edited; elsewhere the web desk shows the counts.
+            if not running:
+                await broadcasts.mark_finished(session, broadcast_id, now)
             return running
         language = await broadcasts.language_of(session, summary.author_id, default_language)
         text = status_text(translator(language), summary)
         try:
             await bot.edit_message_text(
-                text, chat_id=summary.status_chat_id, message_id=summary.status_message_id
+                text, chat_id=int(status.chat_ref), message_id=int(status.message_ref)
             )
         except BadRequest as exc:
             # Unchanged counts since the last edit, or the organizer deleted the message:

@@ -29,35 +29,18 @@ from handlers.telegram_text import TELEGRAM_TEXT_LIMIT, markup_parts
 from handlers.turn import Safe, Turn, turn
 from models.db import read_outside_transaction
 from services import forms
-from services.broadcast_form import BROADCAST_FORM
-from services.cohort_admin_form import COHORT_STAGE_FORM
-from services.feedback_form import FEEDBACK_FORM
+from services.form_registry import FORMS
 from services.forms import Form, FormContext, Outcome
-from services.materials_form import ATTENDANCE_FORM, MATERIALS_FORM
 from services.outbox import MessageRef
-from services.project_form import PROJECT_FORM
-from services.report_form import OFFER_FORM, REPORT_FORM, evidence_item
-from services.scoring_form import SCORING_FORM
-from services.seminar_form import SEMINAR_FORM
+from services.report_form import evidence_item
 
-# Every form the engine runs, by name.
-FORMS: dict[str, Form] = {
-    form.name: form
-    for form in (
-        REPORT_FORM,
-        OFFER_FORM,
-        PROJECT_FORM,
-        COHORT_STAGE_FORM,
-        SEMINAR_FORM,
-        FEEDBACK_FORM,
-        BROADCAST_FORM,
-        MATERIALS_FORM,
-        ATTENDANCE_FORM,
-        SCORING_FORM,
-    )
-}
 # /batal closes the open form.
 CANCEL_COMMAND = "batal"
+
+
+def telegram_ref(chat_id: int, message_id: int) -> MessageRef:
+    """A Telegram message as the core names messages."""
+    return MessageRef(str(chat_id), str(message_id))
 
 
 class TelegramScreen:
@@ -75,7 +58,7 @@ class TelegramScreen:
         query = self.update.callback_query
         if query is None or query.message is None:
             return None
-        return MessageRef(query.message.chat.id, query.message.message_id)
+        return telegram_ref(query.message.chat.id, query.message.message_id)
 
     async def show(
         self, prompt: Prompt, *, token: str | None, in_place: bool = True
@@ -102,7 +85,7 @@ class TelegramScreen:
             )
         else:
             shown = await self.bot.send_message(chat.id, text, reply_markup=markup)
-        return MessageRef(shown.chat_id, shown.message_id)
+        return telegram_ref(shown.chat_id, shown.message_id)
 
     async def alert(self, text: str) -> None:
         query = self.update.callback_query
@@ -175,6 +158,7 @@ def form_context(
         on_commit=current.on_commit,
         after_commit=current.after_commit,
         wake=runtime.wake,
+        account_id=current.actor.account.id,
     )
     return ctx, screen
 

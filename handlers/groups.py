@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from domain import markup
+from domain.enums import Channel
 from domain.i18n import Translator, translator
 from domain.roles import Role
 from handlers import callbacks
@@ -28,7 +29,7 @@ from handlers.runtime import Context, Runtime
 from handlers.turn import tell
 from services import groups
 from services.errors import UserFacingError
-from services.groups import CohortChoice, LinkOutcome
+from services.groups import CohortChoice, GroupChat, LinkOutcome
 from services.people import Actor, language_for_stranger
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ async def _link(
     result = await groups.link_group(
         session,
         cohort_id=cohort.id,
-        chat_id=chat.id,
+        chat=group_chat(chat.id),
         title=chat.title,
         by_person_id=actor.person_id,
         now=runtime.clock.now(),
@@ -183,7 +184,7 @@ async def unlink_command(
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and chat is not None
-    linked = await groups.linked_cohort(session, chat.id)
+    linked = await groups.linked_cohort(session, group_chat(chat.id))
     if linked is None:
         await message.reply_text(_t(actor.language, "group.not_linked"))
         return
@@ -191,9 +192,14 @@ async def unlink_command(
         await message.reply_text(_t(actor.language, "broadcast.error.not_allowed"))
         return
     name = await groups.unlink_group(
-        session, chat.id, by_person_id=actor.person_id, now=runtime.clock.now()
+        session, group_chat(chat.id), by_person_id=actor.person_id, now=runtime.clock.now()
     )
     await message.reply_text(_t(actor.language, "group.unlinked", cohort=name or linked.name))
+
+
+def group_chat(chat_id: int) -> GroupChat:
+    """A Telegram group as the core names it."""
+    return GroupChat(Channel.TELEGRAM, str(chat_id))
 
 
 def private_button(t: Translator, username: str) -> InlineKeyboardMarkup:
@@ -260,7 +266,11 @@ async def bot_membership_changed(update: Update, context: Context) -> None:
     runtime = Runtime.of(context.application)
     async with runtime.sessions() as session, session.begin():
         name = await groups.unlink_group(
-            session, change.chat.id, by_person_id=None, now=runtime.clock.now(), reason="removed"
+            session,
+            group_chat(change.chat.id),
+            by_person_id=None,
+            now=runtime.clock.now(),
+            reason="removed",
         )
     if name is not None:
         log.info("bot removed from group %s: unlinked from cohort %s", change.chat.id, name)
@@ -279,7 +289,7 @@ async def chat_migrated(update: Update, context: Context) -> None:
         return
     runtime = Runtime.of(context.application)
     async with runtime.sessions() as session, session.begin():
-        if await groups.move_chat(session, old, new):
+        if await groups.move_chat(session, group_chat(old), str(new)):
             log.info("group %s became supergroup %s; link moved", old, new)
 
 

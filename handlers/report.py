@@ -14,10 +14,11 @@ from domain import actions
 from domain.forms import FormButton
 from domain.roles import Role
 from handlers import callbacks
-from handlers.forms import FORMS, enter, form_context, media_of
+from handlers.forms import enter, form_context, media_of
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import forms, report_form
+from services.form_registry import FORMS
 from services.forms import Outcome
 
 PARTICIPANTS = frozenset({Role.PARTICIPANT})

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     Enum,
@@ -388,20 +387,6 @@ class RelayedMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class ConversationState(Base):
-    """python-telegram-bot persistence rows: conversation states and per-user/chat data as JSON.
-
-    In the database rather than a pickle file, so a restart or a second instance sees them.
-    """
-
-    __tablename__ = "conversation_state"
-
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)  # "conv:<name>", "user", ...
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[Any] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
 class Seminar(TimestampMixin, Base):
     """A seminar rancangan or evaluasi at one moment, with its examiner."""
 
@@ -543,7 +528,10 @@ class OutboxMessage(TimestampMixin, Base):
     recipient_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="CASCADE"), index=True
     )
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A post to a cohort's group (no recipient): the group, wherever its chat has moved.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort_group.id", ondelete="CASCADE"), index=True
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     not_before: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[OutboxStatus] = mapped_column(
@@ -560,7 +548,11 @@ class OutboxMessage(TimestampMixin, Base):
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("channel_account.id", ondelete="SET NULL")
     )
-    message_ref: Mapped[str | None] = mapped_column(String(128))
+    # Indexed: a channel's delivery statuses (WhatsApp's webhooks) find the row by it.
+    message_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    # When the channel reported it delivered to the phone and read (WhatsApp's statuses).
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # What it is ("reminder", "seminar", "broadcast", "notice", ...), for counts and reports.
     kind: Mapped[str] = mapped_column(String(30), default="notice")
     cohort_id: Mapped[int | None] = mapped_column(
@@ -591,19 +583,25 @@ class Broadcast(TimestampMixin, Base):
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # {"roles": [...], "seminar_group": ..., "groups": bool}
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The organizer's live status message: the account it went to and that channel's reference.
+    status_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_account.id", ondelete="SET NULL")
+    )
+    status_message_ref: Mapped[str | None] = mapped_column(String(128))
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CohortGroup(TimestampMixin, Base):
-    """A Telegram group linked to a cohort: announcements and seminar notices also go there."""
+    """A group chat linked to a cohort: announcements and seminar notices also go there."""
 
     __tablename__ = "cohort_group"
+    __table_args__ = (UniqueConstraint("channel", "chat_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # The channel the group is on and the chat as that channel names it (Telegram: its id).
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.TELEGRAM)
+    chat_ref: Mapped[str] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(String(255))
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -434,9 +434,12 @@ async def _confirmed(ctx: FormContext, choice: BroadcastChoice) -> None:
     await _say(ctx, "broadcast.queued", id=queued.broadcast_id)
     counted = await broadcasts.summary(ctx.session, queued.broadcast_id)
     shown = await ctx.show(Prompt(status_text(translator(ctx.language), counted)), in_place=False)
-    if shown is not None:
+    if shown is not None and ctx.account_id is not None:
         await broadcasts.set_status_message(
-            ctx.session, queued.broadcast_id, chat_id=shown.chat_id, message_id=shown.message_id
+            ctx.session,
+            queued.broadcast_id,
+            account_id=ctx.account_id,
+            message_ref=shown.message_ref,
         )
     desk, screen, broadcast_id = BROADCAST_FORM.desk, ctx.screen, queued.broadcast_id
     ctx.on_commit(lambda: desk.watch(screen, broadcast_id))

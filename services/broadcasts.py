@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +17,16 @@ from domain.enums import Channel, DeliveryFailure, OutboxStatus
 from domain.i18n import SUPPORTED_LANGUAGES, translator
 from domain.roles import Role
 from domain.text import CAPTION_LIMIT, MESSAGE_LIMIT, InvalidText, clean_user_text
-from models import Assignment, Broadcast, Cohort, CohortGroup, Membership, OutboxMessage, Person
+from models import (
+    Assignment,
+    Broadcast,
+    ChannelAccount,
+    Cohort,
+    CohortGroup,
+    Membership,
+    OutboxMessage,
+    Person,
+)
 from models.accounts import has_joined
 from services import audit, outbox
 from services.delivery import failure_reason
@@ -30,6 +40,7 @@ MESSAGE_KEY = "broadcast.message"
 # From the command line no person signs; the cohort's organizer does, or nobody.
 UNSIGNED_KEY = "broadcast.message.unsigned"
 ATTACHMENT_KINDS = ("photo", "document")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHANNELS = frozenset(c.value for c in Channel)
 # How long an announcement stays worth delivering: someone who joins within this time still
 # gets it on joining; after it, it is dropped (an assumption: about the length of a stage).
@@ -122,10 +133,19 @@ def check_text(text: str | None, cohort_name: str, author: str | None, *, with_f
 
 def check_attachment(attachment: dict[str, Any] | None) -> dict[str, str] | None:
     """The file to go with an announcement as a queued file (`outbox.file_item`): the channel
-    it was sent by and its reference there ("file_id" alone: a draft from before, Telegram's)."""
+    it was sent by and its reference there ("file_id" alone: a draft from before, Telegram's),
+    or, for a file uploaded on the web desk, its key in the evidence store."""
     if attachment is None:
         return None
     kind = attachment.get("kind")
+    sha256 = attachment.get("sha256")
+    if "channel" not in attachment and "file_id" not in attachment and sha256 is not None:
+        name = attachment.get("file_name")
+        if kind not in ATTACHMENT_KINDS or not _SHA256.match(str(sha256)):
+            raise ValueError(f"bad attachment {attachment!r}")
+        return outbox.file_item(
+            str(kind), sha256=str(sha256), file_name=name if isinstance(name, str) else None
+        )
     channel = attachment.get("channel") or (
         Channel.TELEGRAM.value if "file_id" in attachment else None
     )
@@ -295,7 +315,7 @@ async def create_broadcast(
 async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: datetime) -> Queued:
     """Queue the announcement for its audience as the cohort stands now; safe to repeat.
 
-    Keys are "bc:<id>:<person>" and "bc:<id>:group:<chat>", so a repeat (after a crash
+    Keys are "bc:<id>:<person>" and "bc:<id>:group:<chat ref>", so a repeat (after a crash
     between two steps, or to reach people added to the audience since) adds only the
     missing ones. Someone who has not joined gets a message too: it waits for them to join
     and goes out then, unless `RELEVANT_FOR` has passed since the announcement was made.
@@ -328,12 +348,12 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
     for group in plan.groups:
         new += await outbox.enqueue(
             session,
-            dedup_key=f"bc:{broadcast.id}:group:{group.chat_id}",
+            dedup_key=f"bc:{broadcast.id}:group:{group.chat_ref}",
             message=message,
             not_before=now,
             now=now,
             kind=KIND,
-            chat_id=group.chat_id,
+            group_id=group.id,
             cohort_id=cohort.id,
             broadcast_id=broadcast.id,
             expires_at=expires_at,
@@ -358,7 +378,7 @@ async def enqueue_broadcast(session: AsyncSession, broadcast_id: int, *, now: da
     groups = await session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
-        .where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.chat_id.is_not(None))
+        .where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.group_id.is_not(None))
     )
     return Queued(
         broadcast_id=broadcast.id,
@@ -460,9 +480,18 @@ class Summary:
     not_joined: list[str]  # names of those whose message waits for them to join
     failed: list[Unreached]  # people whose message failed or was dropped otherwise
     failed_groups: list[Unreached]  # group titles
-    status_chat_id: int | None
-    status_message_id: int | None
+    # The organizer's live status message, where the channel can edit it.
+    status: StatusMessage | None
     finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    """A message to edit: the channel, its chat and its own reference of the message."""
+
+    channel: Channel
+    chat_ref: str
+    message_ref: str
 
 
 async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
@@ -497,15 +526,15 @@ async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
     failed_groups = await session.execute(
         select(
             CohortGroup.title,
-            OutboxMessage.chat_id,
+            CohortGroup.chat_ref,
             OutboxMessage.error_reason,
             OutboxMessage.last_error,
         )
         .select_from(OutboxMessage)
-        .outerjoin(CohortGroup, CohortGroup.chat_id == OutboxMessage.chat_id)
+        .outerjoin(CohortGroup, CohortGroup.id == OutboxMessage.group_id)
         .where(
             OutboxMessage.broadcast_id == broadcast_id,
-            OutboxMessage.chat_id.is_not(None),
+            OutboxMessage.group_id.is_not(None),
             OutboxMessage.status.in_(_FAILED),
         )
         .order_by(OutboxMessage.id)
@@ -518,11 +547,10 @@ async def summary(session: AsyncSession, broadcast_id: int) -> Summary:
         not_joined=sorted(not_joined),
         failed=failed,
         failed_groups=[
-            Unreached(title or str(chat_id), failure_reason(code, error), error)
-            for title, chat_id, code, error in failed_groups.tuples()
+            Unreached(title or chat_ref or "-", failure_reason(code, error), error)
+            for title, chat_ref, code, error in failed_groups.tuples()
         ],
-        status_chat_id=broadcast.status_chat_id,
-        status_message_id=broadcast.status_message_id,
+        status=await _status_message(session, broadcast),
         finished_at=broadcast.finished_at,
     )
 
@@ -541,11 +569,25 @@ async def _names(session: AsyncSession, person_ids: Sequence[int]) -> list[str]:
 
 
 async def set_status_message(
-    session: AsyncSession, broadcast_id: int, *, chat_id: int, message_id: int
+    session: AsyncSession, broadcast_id: int, *, account_id: int, message_ref: str
 ) -> None:
+    """Remember the status message shown to the organizer on `account_id`, to edit it."""
     broadcast = await session.get_one(Broadcast, broadcast_id)
-    broadcast.status_chat_id = chat_id
-    broadcast.status_message_id = message_id
+    broadcast.status_account_id = account_id
+    broadcast.status_message_ref = message_ref
+
+
+async def _status_message(session: AsyncSession, broadcast: Broadcast) -> StatusMessage | None:
+    if broadcast.status_account_id is None or broadcast.status_message_ref is None:
+        return None
+    account = await session.get(ChannelAccount, broadcast.status_account_id)
+    if account is None or account.chat_ref is None:
+        return None
+    return StatusMessage(
+        channel=Channel(account.channel),
+        chat_ref=account.chat_ref,
+        message_ref=broadcast.status_message_ref,
+    )
 
 
 async def mark_finished(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
@@ -562,7 +604,7 @@ async def unfinished_with_status(session: AsyncSession) -> list[int]:
     return list(
         await session.scalars(
             select(Broadcast.id)
-            .where(Broadcast.finished_at.is_(None), Broadcast.status_message_id.is_not(None))
+            .where(Broadcast.finished_at.is_(None), Broadcast.status_message_ref.is_not(None))
             .order_by(Broadcast.id)
         )
     )

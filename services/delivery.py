@@ -87,6 +87,10 @@ class DueMessage:
     broadcast_id: int | None
     problem: str | None = None
     account_id: int | None = None
+    # The channel of that account (the sender delivers through that channel's adapter), and
+    # when the person last wrote there (WhatsApp's 24-hour window).
+    channel: Channel = Channel.TELEGRAM
+    last_inbound_at: datetime | None = None
 
     @property
     def is_group(self) -> bool:
@@ -106,19 +110,60 @@ def _due_filter(now: datetime) -> list[Any]:
 _waiter = aliased(ChannelAccount)
 
 
-def waiting_for_join(channel: Channel = Channel.TELEGRAM) -> ColumnElement[bool]:
-    """True for a message whose recipient is a person with no account on the channel (no chat
-    known): it waits, untouched by that channel's sender, until they join there."""
+def _channel_list(channel: Channel | Collection[Channel]) -> list[Channel]:
+    return [channel] if isinstance(channel, Channel) else list(channel)
+
+
+def waiting_for_join(
+    channel: Channel | Collection[Channel] = Channel.TELEGRAM,
+) -> ColumnElement[bool]:
+    """True for a message whose recipient is a person with no account on the channel (or on
+    any of the channels; no chat known): it waits, untouched by the sender, until they join."""
     return and_(
         OutboxMessage.recipient_id.is_not(None),
         ~select(_waiter.id)
         .where(
             _waiter.person_id == OutboxMessage.recipient_id,
-            _waiter.channel == channel,
+            _waiter.channel.in_(_channel_list(channel)),
             _waiter.chat_ref.is_not(None),
         )
         .exists(),
     )
+
+
+# Its own alias too: the account a person's message goes to, chosen inside the join.
+_chosen = aliased(ChannelAccount)
+
+
+def _recipient_account(channels: list[Channel]) -> Any:
+    """The id of the account a person's message goes to among `channels`: one that can be
+    written to before one marked unreachable, then the one they last wrote from (the channel
+    they use now; on WhatsApp that is also the one whose 24-hour window is open)."""
+    if len(channels) == 1:
+        return None
+    return (
+        select(_chosen.id)
+        .where(
+            _chosen.person_id == Person.id,
+            _chosen.channel.in_(channels),
+            _chosen.chat_ref.is_not(None),
+        )
+        .order_by(
+            _chosen.reachable.desc(),
+            _chosen.last_inbound_at.desc().nulls_last(),
+            _chosen.id,
+        )
+        .limit(1)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+
+
+def _account_join(channels: list[Channel]) -> ColumnElement[bool]:
+    chosen = _recipient_account(channels)
+    if chosen is None:
+        return and_(ChannelAccount.person_id == Person.id, ChannelAccount.channel == channels[0])
+    return and_(ChannelAccount.person_id == Person.id, ChannelAccount.id == chosen)
 
 
 async def due_messages(
@@ -127,11 +172,12 @@ async def due_messages(
     *,
     limit: int,
     kinds: Collection[str] | None = None,
-    channel: Channel = Channel.TELEGRAM,
+    channel: Channel | Collection[Channel] = Channel.TELEGRAM,
 ) -> list[DueMessage]:
     """Pending messages whose time has come and has not passed, oldest first, leaving out
     those waiting for their recipient to join; only those of `kinds` when given. A person's
-    message goes to their account on the sender's `channel`.
+    message goes to their account on the sender's `channel`; given several channels, to the
+    one `_recipient_account` chooses.
 
     On PostgreSQL the rows are locked with SKIP LOCKED until the transaction ends, so two
     senders looking at once see different rows; `claim` in the same transaction takes them.
@@ -143,7 +189,8 @@ async def due_messages(
             OutboxMessage.kind,
             OutboxMessage.payload,
             OutboxMessage.recipient_id,
-            OutboxMessage.chat_id,
+            CohortGroup.chat_ref.label("group_chat"),
+            CohortGroup.channel.label("group_channel"),
             OutboxMessage.attempts,
             OutboxMessage.maybe_repeated,
             OutboxMessage.cohort_id,
@@ -151,16 +198,16 @@ async def due_messages(
             ChannelAccount.id.label("account_id"),
             ChannelAccount.chat_ref,
             ChannelAccount.reachable,
+            ChannelAccount.channel,
+            ChannelAccount.last_inbound_at,
             Person.language,
             Person.timezone,
             Cohort.settings,
         )
         .outerjoin(Person, Person.id == OutboxMessage.recipient_id)
-        .outerjoin(
-            ChannelAccount,
-            and_(ChannelAccount.person_id == Person.id, ChannelAccount.channel == channel),
-        )
+        .outerjoin(ChannelAccount, _account_join(_channel_list(channel)))
         .outerjoin(Cohort, Cohort.id == OutboxMessage.cohort_id)
+        .outerjoin(CohortGroup, CohortGroup.id == OutboxMessage.group_id)
         .where(
             *_due_filter(now),
             # Waiting for the person to join: not looked at again until they do.
@@ -196,6 +243,8 @@ async def due_messages(
                     language=row.language,
                     timezone=row.timezone,
                     problem=problem,
+                    channel=Channel(row.channel),
+                    last_inbound_at=row.last_inbound_at,
                 )
             )
         else:
@@ -203,9 +252,10 @@ async def due_messages(
             messages.append(
                 DueMessage(
                     **common,
-                    chat_ref=None if row.chat_id is None else str(row.chat_id),
+                    chat_ref=row.group_chat,
                     language=settings.get("language"),
                     timezone=settings.get("timezone"),
+                    channel=Channel(row.group_channel or Channel.TELEGRAM),
                 )
             )
     return messages
@@ -415,6 +465,7 @@ async def mark_unreachable(
     reason: DeliveryFailure = DeliveryFailure.UNREACHABLE,
     channel: Channel = Channel.TELEGRAM,
     admin_external_ids: Collection[str] = (),
+    admin_channel: Channel | None = None,
 ) -> int:
     """A "blocked" (or "chat not found") for a person on `channel`: fail the message, mark
     their account there unreachable, tell the organizers.
@@ -424,7 +475,8 @@ async def mark_unreachable(
     `reason`. They are told once per time the account becomes unreachable: only the caller
     that flips `reachable` (a conditional update) queues the notices, so a broadcast that
     meets the same blocked person in several messages, or two senders, still tells them once.
-    Returns how many notices were queued.
+    Returns how many notices were queued. `admin_channel`: the channel of
+    `admin_external_ids` when it is not `channel` (Telegram admins of a WhatsApp person).
     """
     await mark_failed(session, message_id, error, reason, now=now)
     flipped = await session.execute(
@@ -482,7 +534,7 @@ async def mark_unreachable(
         )
         settings_admins = await session.scalars(
             select(ChannelAccount.person_id).where(
-                ChannelAccount.channel == channel,
+                ChannelAccount.channel == (admin_channel or channel),
                 ChannelAccount.external_user_id.in_(list(admin_external_ids)),
                 ChannelAccount.chat_ref.is_not(None),
                 ChannelAccount.person_id != person_id,
@@ -523,41 +575,34 @@ async def mark_unreachable(
     return queued
 
 
+def _group_of(message_id: int) -> Any:
+    return select(OutboxMessage.group_id).where(OutboxMessage.id == message_id).scalar_subquery()
+
+
 async def mark_group_gone(
     session: AsyncSession,
     message_id: int,
-    chat_id: int,
     error: str,
     reason: DeliveryFailure = DeliveryFailure.REMOVED,
 ) -> bool:
-    """A 403 for a group (the bot was removed): fail the message and unlink the group."""
+    """A 403 for a group's post (the bot was removed): fail the message and unlink its group."""
     await mark_failed(session, message_id, error, reason)
     result = await session.execute(
         update(CohortGroup)
-        .where(CohortGroup.chat_id == chat_id, CohortGroup.active.is_(True))
+        .where(CohortGroup.id == _group_of(message_id), CohortGroup.active.is_(True))
         .values(active=False)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def migrate_group(
-    session: AsyncSession, message_id: int, old_chat_id: int, new_chat_id: int
-) -> None:
-    """A group became a supergroup with a new id: follow it, and send the message again."""
+async def migrate_group(session: AsyncSession, message_id: int, new_chat_ref: str) -> None:
+    """A group's chat moved (a Telegram group became a supergroup with a new id): the group
+    follows it, so every post queued for it does, and this one is sent again."""
     await session.execute(
         update(CohortGroup)
-        .where(CohortGroup.chat_id == old_chat_id)
-        .values(chat_id=new_chat_id)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.chat_id == old_chat_id,
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-        )
-        .values(chat_id=new_chat_id)
+        .where(CohortGroup.id == _group_of(message_id))
+        .values(chat_ref=new_chat_ref)
         .execution_options(synchronize_session=False)
     )
     await session.execute(
@@ -603,12 +648,18 @@ async def recover_interrupted(
     return ids
 
 
-async def drop_stale(session: AsyncSession, now: datetime) -> int:
+async def drop_stale(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    channel: Channel | Collection[Channel] = Channel.TELEGRAM,
+) -> int:
     """Drop pending messages whose moment has passed (a reminder for a day long gone).
 
-    One that passed while waiting for its recipient to join says so, since that is why it
-    did not arrive; one without an expiry stops waiting after `JOIN_WAIT_LIMIT`."""
-    waited = waiting_for_join()
+    One that passed while waiting for its recipient to join (on any of the sender's
+    channels) says so, since that is why it did not arrive; one without an expiry stops
+    waiting after `JOIN_WAIT_LIMIT`."""
+    waited = waiting_for_join(channel)
     result = await session.execute(
         update(OutboxMessage)
         .where(
@@ -637,14 +688,19 @@ async def drop_stale(session: AsyncSession, now: datetime) -> int:
     return dropped
 
 
-async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
+async def next_due(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    channel: Channel | Collection[Channel] = Channel.TELEGRAM,
+) -> datetime | None:
     """When the next pending message not yet due becomes due; None if there is none."""
     return await session.scalar(
         select(func.min(OutboxMessage.not_before)).where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.not_before > now,
             or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
-            ~waiting_for_join(),
+            ~waiting_for_join(channel),
         )
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import Channel, EvidenceKind
-from models import Base, ConversationState, Evidence, FormState
+from models import Base, Broadcast, Evidence, FormState
 from storage.evidence_store import StoredBlob
 
 _HEX = frozenset("0123456789abcdef")
@@ -49,15 +49,13 @@ async def unreferenced(session: AsyncSession, keys: Iterable[str]) -> set[str]:
             continue
         left -= set(await session.scalars(select(column).where(column.in_(left)).distinct()))
     for key in sorted(left):
-        # Someone else's draft may hold the same bytes (a forwarded photo): in a conversation's
-        # user data or in an open form.
-        for draft_column in (ConversationState.value, FormState.draft):
-            draft = await session.scalar(
-                select(func.count()).where(
-                    cast(draft_column, String).contains(key, autoescape=True)
-                )
+        # Someone else's open form may hold the same bytes in its draft (a forwarded photo),
+        # or an announcement its attachment (a file uploaded on the web desk).
+        for json_column in (FormState.draft, Broadcast.attachment):
+            held = await session.scalar(
+                select(func.count()).where(cast(json_column, String).contains(key, autoescape=True))
             )
-            if draft:
+            if held:
                 left.discard(key)
                 break
     return left

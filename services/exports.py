@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -33,6 +33,7 @@ from domain.timezones import stored_zone, zone_label
 from models import (
     Assignment,
     Cohort,
+    CohortGroup,
     FeedbackNote,
     Membership,
     Milestone,
@@ -526,8 +527,13 @@ async def _deliveries(session: AsyncSession, cohort_id: int) -> list[DeliveryRow
     """The cohort's messages, and those to its members that name no cohort (report relays)."""
     members = select(Membership.person_id).where(Membership.cohort_id == cohort_id)
     rows = await session.execute(
-        select(OutboxMessage, Person.full_name)
+        # A group's post names the group (its title, else its chat).
+        select(
+            OutboxMessage,
+            func.coalesce(Person.full_name, CohortGroup.title, CohortGroup.chat_ref),
+        )
         .outerjoin(Person, Person.id == OutboxMessage.recipient_id)
+        .outerjoin(CohortGroup, CohortGroup.id == OutboxMessage.group_id)
         .where(
             or_(
                 OutboxMessage.cohort_id == cohort_id,
@@ -540,7 +546,7 @@ async def _deliveries(session: AsyncSession, cohort_id: int) -> list[DeliveryRow
         DeliveryRow(
             id=m.id,
             created_at=m.created_at,
-            recipient=name if name is not None else str(m.chat_id or ""),
+            recipient=name or "",
             kind=m.kind,
             message_key=str((m.payload or {}).get("key", "")),
             status=m.status,

@@ -95,6 +95,8 @@ class FormContext:
     after_commit: Callable[[Callable[[], Awaitable[None]]], None]
     wake: Callable[[], None] = lambda: None
     state: OpenForm | None = None
+    # The channel account the person is answered on (where `screen` shows things).
+    account_id: int | None = None
 
     @property
     def session(self) -> AsyncSession:

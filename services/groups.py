@@ -1,4 +1,7 @@
-"""Telegram groups linked to cohorts, and which cohorts an organizer may act for."""
+"""Group chats linked to cohorts, and which cohorts an organizer may act for.
+
+A group is named by its channel and that channel's chat reference (`GroupChat`); only the
+channel's adapter knows what the reference means (Telegram: the chat id)."""
 
 from __future__ import annotations
 
@@ -6,13 +9,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.enums import Channel
 from domain.roles import Role
 from models import Cohort, CohortGroup, Membership
 from services import audit
 from services.errors import UserFacingError
+
+
+@dataclass(frozen=True)
+class GroupChat:
+    """A group chat as its channel names it."""
+
+    channel: Channel
+    chat_ref: str
+
+
+def _named(chat: GroupChat) -> ColumnElement[bool]:
+    return and_(CohortGroup.channel == chat.channel, CohortGroup.chat_ref == chat.chat_ref)
 
 
 @dataclass(frozen=True)
@@ -65,13 +81,14 @@ class LinkResult:
     outcome: LinkOutcome
     cohort_name: str
     previous_cohort_name: str | None = None
+    group_id: int = 0
 
 
 async def link_group(
     session: AsyncSession,
     *,
     cohort_id: int,
-    chat_id: int,
+    chat: GroupChat,
     title: str | None,
     by_person_id: int | None,
     now: datetime,
@@ -80,11 +97,16 @@ async def link_group(
     cohort = await session.get(Cohort, cohort_id)
     if cohort is None:
         raise UserFacingError("group.error.cohort_gone")
-    link = await session.scalar(select(CohortGroup).where(CohortGroup.chat_id == chat_id))
+    link = await session.scalar(select(CohortGroup).where(_named(chat)))
     previous: str | None = None
     if link is None:
         link = CohortGroup(
-            cohort_id=cohort_id, chat_id=chat_id, title=title, active=True, created_at=now
+            cohort_id=cohort_id,
+            channel=chat.channel,
+            chat_ref=chat.chat_ref,
+            title=title,
+            active=True,
+            created_at=now,
         )
         session.add(link)
         outcome = LinkOutcome.LINKED
@@ -106,19 +128,26 @@ async def link_group(
             at=now,
             actor_id=by_person_id,
             cohort_id=cohort_id,
-            details={"chat_id": chat_id, "title": title, "previous_cohort": previous},
+            details={
+                "channel": chat.channel.value,
+                "chat": chat.chat_ref,
+                "title": title,
+                "previous_cohort": previous,
+            },
         )
     await session.flush()
-    return LinkResult(outcome=outcome, cohort_name=cohort.name, previous_cohort_name=previous)
+    return LinkResult(
+        outcome=outcome, cohort_name=cohort.name, previous_cohort_name=previous, group_id=link.id
+    )
 
 
-async def linked_cohort(session: AsyncSession, chat_id: int) -> CohortChoice | None:
+async def linked_cohort(session: AsyncSession, chat: GroupChat) -> CohortChoice | None:
     """The cohort this group is actively linked to, if any."""
     row = (
         await session.execute(
             select(Cohort.id, Cohort.name)
             .join(CohortGroup, CohortGroup.cohort_id == Cohort.id)
-            .where(CohortGroup.chat_id == chat_id, CohortGroup.active.is_(True))
+            .where(_named(chat), CohortGroup.active.is_(True))
         )
     ).first()
     return CohortChoice(id=row[0], name=row[1]) if row else None
@@ -126,7 +155,7 @@ async def linked_cohort(session: AsyncSession, chat_id: int) -> CohortChoice | N
 
 async def unlink_group(
     session: AsyncSession,
-    chat_id: int,
+    chat: GroupChat,
     *,
     by_person_id: int | None,
     now: datetime,
@@ -135,7 +164,7 @@ async def unlink_group(
     """Switch a group's link off (kept for the record); the cohort's name, or None if the
     group was not linked."""
     link = await session.scalar(
-        select(CohortGroup).where(CohortGroup.chat_id == chat_id, CohortGroup.active.is_(True))
+        select(CohortGroup).where(_named(chat), CohortGroup.active.is_(True))
     )
     if link is None:
         return None
@@ -147,39 +176,50 @@ async def unlink_group(
         at=now,
         actor_id=by_person_id,
         cohort_id=link.cohort_id,
-        details={"chat_id": chat_id, "title": link.title, "reason": reason},
+        details={
+            "channel": chat.channel.value,
+            "chat": chat.chat_ref,
+            "title": link.title,
+            "reason": reason,
+        },
     )
     await session.flush()
     return cohort.name
 
 
-async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> bool:
-    """A group became a supergroup and got a new chat id: the link follows it.
+async def move_chat(session: AsyncSession, old: GroupChat, new_ref: str) -> bool:
+    """The group's chat got a new reference on its channel (a Telegram group that became a
+    supergroup): the link, and so every post queued for it, follows.
 
     Telegram sends the news in both chats, so the second call finds nothing to move.
     """
-    link = await session.scalar(select(CohortGroup).where(CohortGroup.chat_id == old_chat_id))
+    link = await session.scalar(select(CohortGroup).where(_named(old)))
     if link is None:
         return False
-    taken = await session.scalar(select(CohortGroup).where(CohortGroup.chat_id == new_chat_id))
+    taken = await session.scalar(select(CohortGroup).where(_named(GroupChat(old.channel, new_ref))))
     if taken is not None:
         return False
-    link.chat_id = new_chat_id
+    link.chat_ref = new_ref
     await session.flush()
     return True
 
 
 @dataclass(frozen=True)
 class GroupLine:
-    chat_id: int
+    id: int
+    channel: Channel
+    chat_ref: str
     title: str | None
 
 
 async def active_groups(session: AsyncSession, cohort_id: int) -> list[GroupLine]:
     """The groups a cohort's announcements also go to."""
     rows = await session.execute(
-        select(CohortGroup.chat_id, CohortGroup.title)
+        select(CohortGroup.id, CohortGroup.channel, CohortGroup.chat_ref, CohortGroup.title)
         .where(CohortGroup.cohort_id == cohort_id, CohortGroup.active.is_(True))
         .order_by(CohortGroup.id)
     )
-    return [GroupLine(chat_id=chat_id, title=title) for chat_id, title in rows.tuples()]
+    return [
+        GroupLine(id=group_id, channel=channel, chat_ref=chat_ref, title=title)
+        for group_id, channel, chat_ref, title in rows.tuples()
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,21 +39,36 @@ mark_on_commit: ContextVar[bool] = ContextVar("properbot_inbox_mark_on_commit", 
 
 
 @dataclass(frozen=True)
+class InboxEntry:
+    """One thing to store: its unique key on its channel, its lane and what it carries."""
+
+    key: str
+    lane: str
+    payload: dict[str, Any]
+    # Telegram's numeric update_id; None on channels whose keys are strings.
+    update_id: int | None = None
+
+
+@dataclass(frozen=True)
 class InboxRow:
     id: int
     channel: str
-    update_id: int
+    update_id: int | None
     lane: str
     payload: dict[str, Any]
     attempts: int
     received_at: datetime
+    # The channel's key (InboxUpdate.external_id): a wamid, "status:<wamid>:<status>", or
+    # Telegram's update_id in decimal.
+    key: str = ""
 
     @property
     def token_seed(self) -> str:
         """What the form step tokens this update draws derive from (domain.forms.tokens_from):
         the same for every attempt at it, different for every update, and not guessable from
         what the person sees (the moment of arrival, to the microsecond)."""
-        return f"{self.channel}:{self.update_id}:{self.id}:{self.received_at.isoformat()}"
+        key = self.key or self.update_id
+        return f"{self.channel}:{key}:{self.id}:{self.received_at.isoformat()}"
 
 
 def lane_of(payload: dict[str, Any]) -> str:
@@ -76,11 +92,11 @@ def lane_of(payload: dict[str, Any]) -> str:
 def _insert_ignoring_duplicates(dialect: str) -> Insert:
     if dialect == "postgresql":
         return postgresql.insert(InboxUpdate).on_conflict_do_nothing(
-            index_elements=["channel", "update_id"]
+            index_elements=["channel", "external_id"]
         )
     if dialect == "sqlite":
         return sqlite.insert(InboxUpdate).on_conflict_do_nothing(
-            index_elements=["channel", "update_id"]
+            index_elements=["channel", "external_id"]
         )
     raise NotImplementedError(f"no inbox for {dialect}: use SQLite or PostgreSQL")
 
@@ -88,10 +104,24 @@ def _insert_ignoring_duplicates(dialect: str) -> Insert:
 async def store(
     session: AsyncSession, channel: str, payload: dict[str, Any], now: datetime
 ) -> bool:
-    """Store one update; False when it was stored before (a retried post): nothing changes.
+    """Store one Telegram update; False when it was stored before (a retried post): nothing
+    changes.
 
     Call it in a transaction of its own, committed at once (the webhook answers after it)."""
     update_id = payload["update_id"]
+    entry = InboxEntry(str(update_id), lane_of(payload), payload, update_id)
+    return await store_entries(session, channel, [entry], now) == 1
+
+
+async def store_entries(
+    session: AsyncSession, channel: str, entries: Sequence[InboxEntry], now: datetime
+) -> int:
+    """Store what one post brought (a WhatsApp post may carry several messages and statuses);
+    how many were new: those stored before (a retried post) are left as they are.
+
+    Call it in a transaction of its own, committed at once (the webhook answers after it)."""
+    if not entries:
+        return 0
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         # Posts arrive at once (Telegram's max_connections, several instances), and a row's id
@@ -106,19 +136,24 @@ async def store(
             ),
             {"idle": str(STORE_IDLE_LIMIT_MS), "key": STORE_LOCK_KEY},
         )
-    result = await connection.execute(
-        _insert_ignoring_duplicates(connection.dialect.name),
-        {
-            "channel": channel,
-            "update_id": update_id,
-            "lane": lane_of(payload),
-            "payload": payload,
-            "status": PENDING,
-            "attempts": 0,
-            "received_at": now,
-        },
-    )
-    return bool(result.rowcount)
+    insert = _insert_ignoring_duplicates(connection.dialect.name)
+    new = 0
+    for entry in entries:
+        result = await connection.execute(
+            insert,
+            {
+                "channel": channel,
+                "external_id": entry.key,
+                "update_id": entry.update_id,
+                "lane": entry.lane,
+                "payload": entry.payload,
+                "status": PENDING,
+                "attempts": 0,
+                "received_at": now,
+            },
+        )
+        new += int(bool(result.rowcount))
+    return new
 
 
 async def pending(session: AsyncSession, *, after_id: int, limit: int) -> list[InboxRow]:
@@ -132,7 +167,16 @@ async def pending(session: AsyncSession, *, after_id: int, limit: int) -> list[I
         )
     ).all()
     return [
-        InboxRow(r.id, r.channel, r.update_id, r.lane, dict(r.payload), r.attempts, r.received_at)
+        InboxRow(
+            r.id,
+            r.channel,
+            r.update_id,
+            r.lane,
+            dict(r.payload),
+            r.attempts,
+            r.received_at,
+            r.external_id,
+        )
         for r in rows
     ]
 

@@ -36,22 +36,27 @@ class Button:
 
 @dataclass(frozen=True)
 class MessageRef:
-    """A message in a chat, as the channel names it (Telegram: chat id and message id)."""
+    """A message in a chat, as the channel names both (Telegram: the chat's and the message's
+    ids, in decimal; WhatsApp: the person's wa_id and the wamid)."""
 
-    chat_id: int
-    message_id: int
+    chat_ref: str
+    message_ref: str
 
-    def to_json(self) -> dict[str, int]:
-        return {"chat_id": self.chat_id, "message_id": self.message_id}
+    def to_json(self) -> dict[str, str]:
+        return {"chat": self.chat_ref, "message": self.message_ref}
 
     @classmethod
     def from_json(cls, data: Any) -> MessageRef | None:
         if not isinstance(data, dict):
             return None
+        chat, message = data.get("chat"), data.get("message")
+        if isinstance(chat, str) and isinstance(message, str) and chat and message:
+            return cls(chat, message)
+        # Queued before references were strings: Telegram's numbers.
         chat_id, message_id = data.get("chat_id"), data.get("message_id")
-        if not isinstance(chat_id, int) or not isinstance(message_id, int):
-            return None
-        return cls(chat_id, message_id)
+        if isinstance(chat_id, int) and isinstance(message_id, int):
+            return cls(str(chat_id), str(message_id))
+        return None
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,7 @@ async def enqueue(
     not_before: datetime,
     kind: str,
     recipient_id: int | None = None,
-    chat_id: int | None = None,
+    group_id: int | None = None,
     cohort_id: int | None = None,
     broadcast_id: int | None = None,
     expires_at: datetime | None = None,
@@ -214,15 +219,15 @@ async def enqueue(
     `now` is the injected clock's time, recorded as when the message was created (the
     database's own clock otherwise, which a demo or a test running on other time contradicts).
 
-    Either a person (`recipient_id`: their chat is looked up at send time) or a raw chat
-    (`chat_id`, for a cohort's group) receives it.
+    Either a person (`recipient_id`: their account and chat are looked up at send time) or a
+    cohort's group chat (`group_id`, a cohort_group row) receives it.
     """
-    if (recipient_id is None) == (chat_id is None):
-        raise ValueError("give exactly one of recipient_id and chat_id")
+    if (recipient_id is None) == (group_id is None):
+        raise ValueError("give exactly one of recipient_id and group_id")
     values = {
         "dedup_key": dedup_key,
         "recipient_id": recipient_id,
-        "chat_id": chat_id,
+        "group_id": group_id,
         "payload": message.to_payload(),
         "not_before": not_before,
         "status": OutboxStatus.PENDING,

@@ -115,10 +115,10 @@ async def person_by_account(
     return None if account is None else account.person
 
 
-def holds_account(person: Person, channel: Channel, external_user_ids: Collection[str]) -> bool:
-    """Whether one of the person's accounts is among these (e.g. the admins from settings)."""
-    account = person.account_on(channel)
-    return account is not None and account.external_user_id in external_user_ids
+def holds_account(person: Person, accounts: Collection[tuple[Channel, str]]) -> bool:
+    """Whether one of the person's accounts, as (channel, external user id), is among these
+    (e.g. the global admins from the settings)."""
+    return any((a.channel, a.external_user_id) in accounts for a in person.accounts)
 
 
 async def load_actor(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.enums import Channel, OutboxStatus
+from domain.enums import OutboxStatus
 from domain.nip import normalize_nip
 from domain.report_body import report_body
 from models import (
@@ -26,7 +26,6 @@ from models import (
     Broadcast,
     CodeAttempt,
     Cohort,
-    ConversationState,
     Evidence,
     FeedbackNote,
     FormState,
@@ -563,19 +562,6 @@ async def erase_person(
     for material_id, key in materials:
         material_ids.append(material_id)
         blobs.add(key)
-    # Telegram conversation rows are keyed by the user's and the chat's id.
-    telegram = person.account_on(Channel.TELEGRAM)
-    telegram_keys = (
-        {k for k in (telegram.external_user_id, telegram.chat_ref) if k} if telegram else set()
-    )
-    accounts = telegram_keys
-    if accounts:
-        for value in await session.scalars(
-            select(ConversationState.value).where(
-                ConversationState.kind == "user", ConversationState.key.in_(accounts)
-            )
-        ):
-            blobs |= blob_keys(value)
     # Their open form (services/forms.py) goes with its draft and the files in it.
     for value in await session.scalars(select(FormState.draft).where(FormState.person_id == pid)):
         blobs |= blob_keys(value)
@@ -608,13 +594,11 @@ async def erase_person(
         if a.chat_ref is not None
     ]
     await run(delete(RelayedMessage).where(or_(RelayedMessage.recipient_id == pid, *their_chats)))
-    await _forget_conversations(session, telegram_keys)
     # The live status of an announcement they sent sits in their chat: stop pointing at it.
-    telegram_chats = [int(k) for k in telegram_keys if k.lstrip("-").isdigit()]
     await run(
         update(Broadcast)
-        .where(Broadcast.status_chat_id.in_(telegram_chats))
-        .values(status_chat_id=None, status_message_id=None)
+        .where(Broadcast.status_account_id.in_([a.id for a in person.accounts]))
+        .values(status_account_id=None, status_message_ref=None)
     )
     for account in person.accounts:
         await run(
@@ -676,34 +660,6 @@ async def erase_person(
     return ErasureSummary(
         person_id=pid, label=label, cohorts=cohorts, counts=counts, blobs=tuple(sorted(orphaned))
     )
-
-
-async def _forget_conversations(session: AsyncSession, keys: set[str]) -> None:
-    """Half-written forms and per-user data of their Telegram account (bot/persistence.py rows),
-    by its user and chat ids."""
-    if not keys:
-        return
-    await session.execute(
-        delete(ConversationState)
-        .where(ConversationState.kind.in_(("user", "chat")), ConversationState.key.in_(keys))
-        .execution_options(synchronize_session=False)
-    )
-    rows = await session.execute(
-        select(ConversationState.kind, ConversationState.key).where(
-            ConversationState.kind.startswith("conv:")
-        )
-    )
-    for kind, key in rows.tuples():
-        try:
-            parts = json.loads(key)
-        except ValueError:
-            continue
-        if isinstance(parts, list) and keys & {str(p) for p in parts if isinstance(p, int)}:
-            await session.execute(
-                delete(ConversationState).where(
-                    ConversationState.kind == kind, ConversationState.key == key
-                )
-            )
 
 
 def _replace(value: Any, name: str, label: str) -> Any:

@@ -603,3 +603,41 @@ async def correct_report(
     participant = await session.get_one(Person, participant_id)
     advisors = await advisors_of(session, participant_id, update.milestone.project.cohort_id)
     return _report_view(update, participant), advisors
+
+
+async def relayed_to(
+    session: AsyncSession, recipient_id: int, update_id: int, note_id: int | None
+) -> tuple[ReportView, Recipient, NoteDelivery | None]:
+    """A report (and the note on it, if any) as relayed to `recipient_id`, to be sent to them
+    again; NotYours when they may no longer read it (no longer its advisor, not its author)."""
+    update = await _load_update(session, update_id)
+    participant = await session.get_one(Person, update.author_id)
+    cohort_id = update.milestone.project.cohort_id
+    view = _report_view(update, participant)
+
+    async def relation_of(person_id: int) -> str:
+        if person_id == participant.id:
+            return "participant"
+        relation = await advisor_relation(session, person_id, participant.id, cohort_id)
+        if relation is None:
+            raise NotYours()
+        return relation.value
+
+    me = Recipient.of(await session.get_one(Person, recipient_id), await relation_of(recipient_id))
+    if note_id is None:
+        if me.relation == "participant":
+            raise NotYours()  # a report is relayed to its advisors only
+        return view, me, None
+    note = await session.get(FeedbackNote, note_id)
+    if note is None or note.update_id != update.id or note.author_id == recipient_id:
+        raise NotYours()
+    author = await session.get_one(Person, note.author_id)
+    delivery = NoteDelivery(
+        note_id=note.id,
+        kind=note.kind,
+        text=note.text,
+        author=Recipient.of(author, await relation_of(author.id)),
+        recipient=me,
+        report=view,
+    )
+    return view, me, delivery

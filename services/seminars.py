@@ -470,9 +470,10 @@ def _prefix(seminar_id: int) -> str:
     return f"seminar:{seminar_id}:"
 
 
-def dedup_key(seminar_id: int, version: int, tag: str, person_id: int) -> str:
-    """ "seminar:<id>:<version>:<tag>:<person>"; a new version per change keeps keys unique."""
-    return f"seminar:{seminar_id}:{version}:{tag}:{person_id}"
+def dedup_key(seminar_id: int, version: int, tag: str, recipient: int | str) -> str:
+    """ "seminar:<id>:<version>:<tag>:<person or group chat>"; a new version per change keeps
+    keys unique."""
+    return f"seminar:{seminar_id}:{version}:{tag}:{recipient}"
 
 
 async def _next_version(session: AsyncSession, seminar_id: int) -> int:
@@ -647,11 +648,11 @@ async def _tell_groups(
     for group in groups:
         told += await outbox.enqueue(
             session,
-            dedup_key=dedup_key(seminar.id, version, f"{first}_group", group.chat_id),
+            dedup_key=dedup_key(seminar.id, version, f"{first}_group", group.chat_ref),
             message=Outgoing(f"seminar.group.{first}", params),
             not_before=send.not_before,
             kind=OUTBOX_KIND,
-            chat_id=group.chat_id,
+            group_id=group.id,
             cohort_id=seminar.cohort_id,
             expires_at=send.expires_at,
             now=now,

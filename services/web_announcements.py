@@ -5,6 +5,8 @@ Everything goes through services.broadcasts, as /umumkan does in the chat: the s
 rules, the same "broadcast.create" audit entry and one delivery-queue row per recipient.
 A form carries a random token; the audit entry's actor label names it ("web:<token>"), so a
 second submit of the same form finds the first announcement instead of making another.
+A file goes into the evidence store when the preview is asked for; the forms after it carry
+its key, and the sender uploads its bytes to every channel.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import markup
+from domain.evidence import MEGABYTE, EvidenceFile, EvidenceRejected, check_evidence
 from domain.i18n import Translator
 from domain.roles import Role
 from domain.text import InvalidText
@@ -28,9 +32,14 @@ from services.broadcasts import AUDIENCE_ROLES, Audience, AudiencePlan, Summary
 from services.errors import UserFacingError
 from services.groups import active_groups
 from services.web_desk import NotVisible
+from storage.evidence_store import EvidenceStore
 
 ACTOR_PREFIX = "web:"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Sent as a photo (shown in the chat) by both channels; any other accepted type is a document.
+PHOTO_MIME_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg", "image/png"})
+_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 _ROLES = {role.value: role for role in AUDIENCE_ROLES}
 
 
@@ -43,6 +52,32 @@ def token_ok(token: object) -> bool:
 
 
 @dataclass(frozen=True)
+class AnnouncementFile:
+    """A file to go with the announcement, already in the evidence store."""
+
+    kind: str  # "photo" or "document"
+    sha256: str
+    file_name: str
+    size: int
+
+    def to_attachment(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sha256": self.sha256, "file_name": self.file_name}
+
+    @classmethod
+    def carried(
+        cls, kind: object, sha256: object, name: object, size: object
+    ) -> AnnouncementFile | None:
+        """The file as the preview's hidden fields carry it; None when they are not a file."""
+        if kind not in ("photo", "document") or not isinstance(sha256, str):
+            return None
+        if not _SHA256.match(sha256) or not isinstance(name, str) or not isinstance(size, str):
+            return None
+        if not size.isdigit():
+            return None
+        return cls(str(kind), sha256, _clean_name(name), int(size))
+
+
+@dataclass(frozen=True)
 class AnnouncementForm:
     """The form as the organizer filled it in, so a refused one comes back as typed."""
 
@@ -50,6 +85,7 @@ class AnnouncementForm:
     roles: frozenset[Role] = frozenset(AUDIENCE_ROLES)
     seminar_group: str = ""  # "" is the whole cohort
     groups: bool = False
+    file: AnnouncementFile | None = None
 
     @property
     def audience(self) -> Audience:
@@ -62,7 +98,11 @@ class AnnouncementForm:
 
 
 def form_from(
-    text: object, roles: Sequence[object], seminar_group: object, groups: object
+    text: object,
+    roles: Sequence[object],
+    seminar_group: object,
+    groups: object,
+    file: AnnouncementFile | None = None,
 ) -> AnnouncementForm:
     """The fields as posted; unknown roles are ignored (only the offered ones can be chosen)."""
     return AnnouncementForm(
@@ -70,7 +110,39 @@ def form_from(
         roles=frozenset(_ROLES[r] for r in roles if isinstance(r, str) and r in _ROLES),
         seminar_group=seminar_group if isinstance(seminar_group, str) else "",
         groups=groups == "1",
+        file=file,
     )
+
+
+def _clean_name(name: str) -> str:
+    """A file name to show and to send: no folders, no control characters, not too long."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    printable = "".join(c for c in base if c.isprintable()).strip()
+    return printable[-120:] or "lampiran"
+
+
+async def store_upload(
+    store: EvidenceStore, data: bytes, file_name: str, content_type: str | None, *, max_bytes: int
+) -> AnnouncementFile | Problem:
+    """An uploaded file checked (the types taken as evidence in the chat, at most `max_bytes`)
+    and kept in the evidence store; the content decides photo or document, not the name."""
+    name = _clean_name(file_name)
+    claimed = (content_type or "").split(";", 1)[0].strip().lower()
+    sniffed = next((mime for magic, mime in _MAGIC.items() if data.startswith(magic)), None)
+    try:
+        check_evidence(
+            EvidenceFile("document", file_name=name, mime_type=sniffed or claimed, size=len(data)),
+            max_bytes=max_bytes,
+        )
+    except EvidenceRejected as exc:
+        if exc.code == "evidence.error.too_large":
+            return Problem("web.announce.error.file_size", {"mb": max_bytes // MEGABYTE})
+        return Problem("web.announce.error.file_type", {"name": name})
+    if not data:
+        return Problem("web.announce.error.file_empty", {"name": name})
+    stored = await store.put(data)
+    kind = "photo" if sniffed in PHOTO_MIME_TYPES else "document"
+    return AnnouncementFile(kind=kind, sha256=stored.sha256, file_name=name, size=len(data))
 
 
 @dataclass(frozen=True)
@@ -118,7 +190,9 @@ async def preview(
     """The checks `create_broadcast` makes, before anything is written."""
     author = await _author_name(session, author_id)
     try:
-        cleaned = broadcasts.check_text(form.text, cohort.name, author, with_file=False)
+        cleaned = broadcasts.check_text(
+            form.text, cohort.name, author, with_file=form.file is not None
+        )
     except InvalidText as exc:
         return Problem(exc.code, dict(exc.params))
     if not form.roles:
@@ -177,6 +251,7 @@ async def send(
         text=form.text,
         audience=form.audience,
         now=now,
+        attachment=form.file.to_attachment() if form.file else None,
         actor_label=label,
     )
     return queued.broadcast_id

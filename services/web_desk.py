@@ -9,7 +9,7 @@ exist, so a guessed id tells nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -34,7 +34,7 @@ from models import (
 )
 from services import portfolio
 from services.cohort_admin import CohortView, NotFound, list_cohorts, managed_cohort
-from services.cohorts import invites_for
+from services.cohorts import InviteLine, invites_for
 from services.errors import UserFacingError
 from services.people import holds_account
 from services.recap import Recap, cohort_recap
@@ -64,7 +64,7 @@ class Viewer:
 
 
 async def load_viewer(
-    session: AsyncSession, person_id: int, admin_telegram_ids: frozenset[int]
+    session: AsyncSession, person_id: int, admin_accounts: Collection[tuple[Channel, str]]
 ) -> Viewer | None:
     """The signed-in person with their active roles; None once erased."""
     person = await session.get(Person, person_id)
@@ -81,7 +81,7 @@ async def load_viewer(
         person_id=person.id,
         language=person.language,
         timezone=stored_zone(person.timezone),
-        global_admin=holds_account(person, Channel.TELEGRAM, {str(i) for i in admin_telegram_ids}),
+        global_admin=holds_account(person, admin_accounts),
         roles=roles,
     )
 
@@ -101,13 +101,6 @@ async def managed(session: AsyncSession, viewer: Viewer, cohort_id: int) -> Coho
 
 
 @dataclass(frozen=True)
-class PendingInvite:
-    name: str
-    role: Role
-    code: str
-
-
-@dataclass(frozen=True)
 class OverdueMilestone:
     participant_id: int
     participant_name: str
@@ -122,7 +115,7 @@ class CohortOverview:
     recap: Recap
     members: int
     joined: int
-    pending: list[PendingInvite]
+    pending: list[InviteLine]
     overdue: list[OverdueMilestone]
     # Per participant: when their oldest report still waiting for any answer came in.
     waiting_since: dict[int, datetime]
@@ -142,7 +135,7 @@ async def cohort_overview(
         recap=recap,
         members=len(invites),
         joined=sum(1 for i in invites if i.joined),
-        pending=[PendingInvite(i.name, i.role, i.code) for i in invites if not i.joined],
+        pending=[i for i in invites if not i.joined],
         overdue=await _overdue(session, cohort.id, ids, now),
         waiting_since=await _waiting_since(session, cohort.id, ids),
     )

@@ -13,6 +13,7 @@ from web.desk import DeskConfig, create_desk
 from web.health import Readiness
 from web.metrics import CONTENT_TYPE, exposition, refresh_inbox, refresh_outbox
 from web.telegram_webhook import TelegramWebhook
+from whatsapp.webhook import WhatsAppWebhook
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
@@ -25,9 +26,10 @@ def create_web_app(
     telegram_webhook: TelegramWebhook | None = None,
     readiness: Readiness | None = None,
     desk: DeskConfig | None = None,
+    whatsapp_webhook: WhatsAppWebhook | None = None,
 ) -> Starlette:
-    """The routes: health, readiness, metrics, Telegram's webhook in webhook mode, and the
-    organizer web desk under /dasbor when it is set up."""
+    """The routes: health, readiness, metrics, Telegram's webhook in webhook mode, WhatsApp's
+    webhook when WhatsApp is set up, and the organizer web desk under /dasbor when it is."""
     ready = readiness or Readiness(engine)
 
     async def healthz(request: Request) -> Response:
@@ -54,6 +56,10 @@ def create_web_app(
     ]
     if telegram_webhook is not None:
         routes.append(Route(telegram_webhook.path, telegram_webhook.receive, methods=["POST"]))
+    if whatsapp_webhook is not None:
+        # One path: Meta's GET handshake, then its signed POSTs.
+        routes.append(Route(whatsapp_webhook.path, whatsapp_webhook.verify, methods=["GET"]))
+        routes.append(Route(whatsapp_webhook.path, whatsapp_webhook.receive, methods=["POST"]))
     if desk is not None:
         routes.append(Mount(DESK_ROOT, app=create_desk(engine, desk)))
     return Starlette(routes=routes)

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -36,25 +38,36 @@ from starlette.staticfiles import StaticFiles
 from domain import markup
 from domain.clock import Clock
 from domain.cohort_csv import CohortFileError, CohortRow, describe_problem
+from domain.enums import Channel, SeminarKind
 from domain.i18n import (
     SUPPORTED_LANGUAGES,
     Translator,
     format_date,
     format_datetime,
+    format_time,
     translator,
 )
 from domain.project_term import ProjectTerm, term_for_programme
 from domain.roles import Role
 from domain.roster_xlsx import parse_roster
-from domain.timezones import zone_label
+from domain.timezones import ZONES_BY_LABEL, zone_label
 from models import Cohort
 from models.db import session_factory
-from services import audit, portfolio, web_announcements, web_audit, web_login, web_settings
+from services import (
+    audit,
+    portfolio,
+    web_announcements,
+    web_audit,
+    web_login,
+    web_seminars,
+    web_settings,
+)
 from services.broadcasts import AUDIENCE_ROLES
-from services.cohorts import import_cohort
+from services.cohorts import InviteLine, import_cohort, invite_links_text
 from services.errors import UserFacingError
 from services.exports import cohort_export, record_export
 from services.overview import advisee_summaries
+from services.seminars import Organizer, SeminarView
 from services.web_desk import (
     NotVisible,
     Viewer,
@@ -69,6 +82,7 @@ from services.web_desk import (
 )
 from storage.evidence_store import EvidenceStore
 from web.markup import web_html
+from web.qr import qr_svg
 from web.security import (
     COOKIE_NAME,
     SecurityHeadersMiddleware,
@@ -91,6 +105,10 @@ ROSTER_SUFFIXES = (".csv", ".xlsx")
 SETTINGS_FIELDS = len(web_settings.FIELD_NAMES) + 1
 # The announcement forms: text, five roles, seminar group, group chats, step, token, CSRF.
 ANNOUNCE_FIELDS = 16
+# The new-seminar form: a box per participant of a large cohort, the other fields, CSRF.
+SEMINAR_FIELDS = 400
+# Done notices on the seminars page, by the "selesai" word of its address.
+SEMINAR_DONE = {"jadwal": "add", "pindah": "move", "batal": "cancel"}
 # Columns the overview can be sorted by, each with its key.
 SORTS: dict[str, Callable[[Any], Any]] = {
     "name": lambda line: line.name.casefold(),
@@ -100,19 +118,43 @@ SORTS: dict[str, Callable[[Any], Any]] = {
     "last": lambda line: line.last_report_at.timestamp() if line.last_report_at else 0.0,
     "waiting": lambda line: line.waiting,
 }
+# The overview's filters (?tampil=): who needs a look, by what the organizer chases.
+FILTERS: dict[str, Callable[[Any], bool]] = {
+    "semua": lambda line: True,
+    "belum_gabung": lambda line: not line.joined,
+    "terlambat": lambda line: line.overdue > 0,
+    "menunggu": lambda line: line.waiting > 0,
+}
+
+
+@dataclass(frozen=True)
+class InviteLink:
+    channel: Channel
+    link: str
+    qr: Markup
+
+
+@dataclass(frozen=True)
+class Invitation:
+    invite: InviteLine
+    links: list[InviteLink]
+    text: str
 
 
 @dataclass(frozen=True)
 class DeskConfig:
     base_url: str
     secret: str
-    admin_ids: frozenset[int]
+    # Global admins: (channel, external user id) of their accounts.
+    admin_accounts: frozenset[tuple[Channel, str]]
     default_language: str
     default_zone: ZoneInfo
     evidence_store: EvidenceStore
     clock: Clock
     # The bot's username for invite links; asked late, since the bot learns it at start.
     bot_username: Callable[[], str | None] = lambda: None
+    # The WhatsApp business number (E.164): invitations give wa.me links when set.
+    whatsapp_number: str | None = None
     # Called after a page's transaction queued messages (an announcement): the sender goes at
     # once when this instance runs it, else it finds them on its next pass.
     wake_sender: Callable[[], None] = lambda: None
@@ -162,6 +204,11 @@ class ASGIDesk:
             Route(
                 "/angkatan/{cohort_id:int}/ekspor.xlsx",
                 self._signed_in(self.export),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/ikhtisar.csv",
+                self._signed_in(self.overview_csv),
                 methods=["GET"],
             ),
             Route(
@@ -222,6 +269,36 @@ class ASGIDesk:
                 self._signed_in(self.announce_counts),
                 methods=["GET"],
             ),
+            Route(
+                "/angkatan/{cohort_id:int}/seminar",
+                self._signed_in(self.seminars),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/seminar",
+                self._signed_in(self.seminar_add, form=True, max_fields=SEMINAR_FIELDS),
+                methods=["POST"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/seminar/{seminar_id:int}/pindah",
+                self._signed_in(self.seminar_move_form),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/seminar/{seminar_id:int}/pindah",
+                self._signed_in(self.seminar_move, form=True),
+                methods=["POST"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/seminar/{seminar_id:int}/batal",
+                self._signed_in(self.seminar_cancel_form),
+                methods=["GET"],
+            ),
+            Route(
+                "/angkatan/{cohort_id:int}/seminar/{seminar_id:int}/batal",
+                self._signed_in(self.seminar_cancel, form=True),
+                methods=["POST"],
+            ),
             Route("/templat-daftar.xlsx", self._signed_in(self.roster_template), methods=["GET"]),
             Route("/peserta/{participant_id:int}", self._signed_in(self.timeline), methods=["GET"]),
             Route(
@@ -273,7 +350,7 @@ class ASGIDesk:
                     await web_login.session_person(session, key, self.now()) if key else None
                 )
                 viewer = (
-                    await load_viewer(session, person_id, self.config.admin_ids)
+                    await load_viewer(session, person_id, self.config.admin_accounts)
                     if person_id is not None
                     else None
                 )
@@ -380,15 +457,15 @@ class ASGIDesk:
         if sort not in SORTS:
             sort = "name"
         descending = request.query_params.get("arah") == "turun"
-        lines = sorted(overview.recap.participants, key=SORTS[sort], reverse=descending)
-        username = self.config.bot_username()
-        invitations = [
-            (
-                invite,
-                f"https://t.me/{username}?start={invite.code}" if username else None,
-            )
-            for invite in overview.pending
-        ]
+        shown = request.query_params.get("tampil", "semua")
+        if shown not in FILTERS:
+            shown = "semua"
+        lines = sorted(
+            filter(FILTERS[shown], overview.recap.participants),
+            key=SORTS[sort],
+            reverse=descending,
+        )
+        invitations = [self._invitation(invite, visit.t) for invite in overview.pending]
         return self.page(
             "cohort.html",
             visit,
@@ -398,6 +475,32 @@ class ASGIDesk:
             descending=descending,
             columns=list(SORTS),
             invitations=invitations,
+            shown=shown,
+            filters=list(FILTERS),
+        )
+
+    def _invitation(self, invite: InviteLine, t: Translator) -> Invitation:
+        """The person's links (their roster channel's, or every configured one) with a QR code
+        each, and a ready invitation text to copy."""
+        links = invite.links(
+            bot_username=self.config.bot_username(), whatsapp_number=self.config.whatsapp_number
+        )
+        if links:
+            text = t(
+                "web.invite.text" if len(links) == 1 else "web.invite.text_choice",
+                name=invite.name,
+                link=invite_links_text(t, links, "\n"),
+                code=invite.code,
+            )
+        else:
+            text = t("web.invite.text_code", name=invite.name, code=invite.code)
+        return Invitation(
+            invite=invite,
+            links=[
+                InviteLink(channel, link, qr_svg(link, title=t(f"web.invite.qr.{channel.value}")))
+                for channel, link in links.items()
+            ],
+            text=text,
         )
 
     async def timeline(self, request: Request, visit: _Visit) -> Response:
@@ -701,6 +804,7 @@ class ASGIDesk:
             roles=AUDIENCE_ROLES,
             offered=await web_announcements.choices(visit.session, cohort.id),
             recent=await web_announcements.recent(visit.session, cohort.id),
+            max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
 
     async def announce_form(self, request: Request, visit: _Visit) -> Response:
@@ -710,9 +814,38 @@ class ASGIDesk:
     @staticmethod
     async def _announcement(request: Request) -> web_announcements.AnnouncementForm:
         fields = await request.form()  # parsed (and limited) by _signed_in already
-        return web_announcements.form_from(
-            fields.get("text"), fields.getlist("roles"), fields.get("group"), fields.get("groups")
+        carried = web_announcements.AnnouncementFile.carried(
+            fields.get("file_kind"),
+            fields.get("file_sha256"),
+            fields.get("file_name"),
+            fields.get("file_size"),
         )
+        return web_announcements.form_from(
+            fields.get("text"),
+            fields.getlist("roles"),
+            fields.get("group"),
+            fields.get("groups"),
+            file=None if fields.get("file_remove") == "1" else carried,
+        )
+
+    async def _with_upload(
+        self, request: Request, form: web_announcements.AnnouncementForm
+    ) -> web_announcements.AnnouncementForm | web_announcements.Problem:
+        """The form with a newly chosen file stored (it replaces the one carried so far)."""
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return form
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        stored = await web_announcements.store_upload(
+            self.config.evidence_store,
+            data,
+            upload.filename,
+            upload.content_type,
+            max_bytes=MAX_UPLOAD_BYTES,
+        )
+        if isinstance(stored, web_announcements.Problem):
+            return stored
+        return dataclasses.replace(form, file=stored)
 
     async def announce_preview(self, request: Request, visit: _Visit) -> Response:
         """The message as recipients will read it and every recipient by name; nothing is
@@ -721,6 +854,10 @@ class ASGIDesk:
         form = await self._announcement(request)
         if (await request.form()).get("step") == "edit":
             return await self._announce_page(visit, cohort, form)
+        uploaded = await self._with_upload(request, form)
+        if isinstance(uploaded, web_announcements.Problem):
+            return await self._announce_page(visit, cohort, form, problem=uploaded)
+        form = uploaded
         found = await web_announcements.preview(
             visit.session, cohort, visit.viewer.person_id, form, visit.t
         )
@@ -747,6 +884,12 @@ class ASGIDesk:
                 visit, cohort, form, problem=web_announcements.Problem("web.announce.stale", {})
             )
         assert isinstance(token, str)
+        if form.file is not None and await self.config.evidence_store.get(form.file.sha256) is None:
+            # Not what the preview stored (a forged field, or the store was emptied since).
+            problem = web_announcements.Problem("web.announce.error.file_gone", {})
+            return await self._announce_page(
+                visit, cohort, dataclasses.replace(form, file=None), problem=problem
+            )
         try:
             broadcast_id = await web_announcements.send(
                 visit.session, cohort.id, visit.viewer.person_id, form, token, self.now()
@@ -776,6 +919,227 @@ class ASGIDesk:
         """The counts alone, for the status page's polling; once nothing waits the fragment
         comes without its trigger and the polling stops."""
         return self.page("announcement_counts.html", visit, **await self._status(request, visit))
+
+    # --- the overview as CSV -----------------------------------------------------------------
+
+    async def overview_csv(self, request: Request, visit: _Visit) -> Response:
+        """The overview's progress table as CSV (UTF-8 with a BOM for Excel), in the page's
+        order; audited as the XLSX export is, since it names people."""
+        overview = await cohort_overview(
+            visit.session, visit.viewer, request.path_params["cohort_id"], self.now()
+        )
+        # The page's filter and order, as the link from the page carries them.
+        key = SORTS.get(request.query_params.get("urut", ""), SORTS["name"])
+        shown = FILTERS.get(request.query_params.get("tampil", ""), FILTERS["semua"])
+        descending = request.query_params.get("arah") == "turun"
+        lines = sorted(filter(shown, overview.recap.participants), key=key, reverse=descending)
+        now, zone, t = self.now(), visit.viewer.timezone, visit.t
+        audit.record(
+            visit.session,
+            "export",
+            at=now,
+            actor_id=visit.viewer.person_id,
+            actor_label="web",
+            cohort_id=overview.cohort_id,
+            details={"format": "csv", "tables": ["overview"], "rows": {"overview": len(lines)}},
+        )
+        label = zone_label(zone, now)
+
+        def moment(value: datetime | None) -> str:
+            return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(
+            [
+                t("web.column.name"),
+                t("web.column.progress"),
+                t("web.column.overdue"),
+                t("web.column.reports"),
+                t("web.overview_csv.with_zone", column=t("web.column.last"), zone=label),
+                t("web.column.waiting"),
+                t("web.overview_csv.with_zone", column=t("web.column.waiting_since"), zone=label),
+                t("web.column.joined"),
+            ]
+        )
+        for line in lines:
+            writer.writerow(
+                [
+                    _csv_text(line.name),
+                    line.progress,
+                    line.overdue,
+                    line.reports,
+                    moment(line.last_report_at),
+                    line.waiting,
+                    moment(overview.waiting_since.get(line.participant_id)),
+                    t("web.overview_csv.yes" if line.joined else "web.overview_csv.no"),
+                ]
+            )
+        name = t(
+            "web.overview_csv.file_name",
+            cohort=overview.cohort_name,
+            date=now.astimezone(zone).date().isoformat(),
+        )
+        return Response(
+            ("\ufeff" + out.getvalue()).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": _attachment(name)},
+        )
+
+    # --- seminars --------------------------------------------------------------------------
+
+    def _organizer(self, visit: _Visit) -> Organizer:
+        return web_seminars.organizer(visit.viewer.person_id, visit.viewer.global_admin)
+
+    async def _seminars_page(
+        self,
+        request: Request,
+        visit: _Visit,
+        cohort: Cohort,
+        *,
+        form: web_seminars.NewForm | None = None,
+        problems: list[web_seminars.Problem] | None = None,
+    ) -> Response:
+        by = self._organizer(visit)
+        zone = visit.viewer.timezone
+        found = await web_seminars.roster(visit.session, cohort.id, by)
+        done = SEMINAR_DONE.get(request.query_params.get("selesai", ""))
+        number = request.query_params.get("no", "")
+        return self.page(
+            "seminars.html",
+            visit,
+            cohort=cohort,
+            calendar=await web_seminars.calendar(visit.session, cohort.id, by, self.now(), zone),
+            roster=found,
+            groups=web_seminars.seminar_groups(found),
+            kinds=list(SeminarKind),
+            zones=list(ZONES_BY_LABEL),
+            form=form or web_seminars.NewForm(zone=zone_label(zone, self.now())),
+            problems=problems or [],
+            done=done if problems is None and number.isdigit() else None,
+            done_id=number,
+            when=_SeminarTimes(visit.t.language, zone),
+        )
+
+    async def seminars(self, request: Request, visit: _Visit) -> Response:
+        """The cohort's seminars by day in the viewer's zone, and the form for a new one."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        return await self._seminars_page(request, visit, cohort)
+
+    async def seminar_add(self, request: Request, visit: _Visit) -> Response:
+        """Scheduled by the chat's and the command line's service: the same notices, the same
+        audit entry. A refused form comes back as typed, with every problem, nothing written."""
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        fields = await request.form()  # parsed (and limited) by _signed_in already
+        form = web_seminars.new_form_from(
+            {k: v for k, v in fields.items() if isinstance(v, str)}, fields.getlist("presenters")
+        )
+        planned = await web_seminars.schedule(
+            visit.session,
+            cohort.id,
+            form,
+            by=self._organizer(visit),
+            now=self.now(),
+            language=visit.t.language,
+        )
+        if isinstance(planned, list):
+            # 200, not 422: HTMX swaps only successful answers, and the form must come back.
+            return await self._seminars_page(request, visit, cohort, form=form, problems=planned)
+        visit.queued = True
+        return self._seminar_done(cohort.id, "jadwal", planned.seminar_id)
+
+    @staticmethod
+    def _seminar_done(cohort_id: int, word: str, seminar_id: int) -> Response:
+        return RedirectResponse(
+            f"{ROOT}/angkatan/{cohort_id}/seminar?selesai={word}&no={seminar_id}",
+            status_code=303,
+        )
+
+    async def _seminar(self, request: Request, visit: _Visit) -> tuple[Cohort, SeminarView]:
+        cohort = await managed(visit.session, visit.viewer, request.path_params["cohort_id"])
+        view = await web_seminars.seminar_of(
+            visit.session, cohort.id, request.path_params["seminar_id"], self._organizer(visit)
+        )
+        return cohort, view
+
+    def _change_page(
+        self,
+        visit: _Visit,
+        cohort: Cohort,
+        view: SeminarView,
+        mode: str,
+        *,
+        form: web_seminars.MoveForm | None = None,
+        problems: list[web_seminars.Problem] | None = None,
+    ) -> Response:
+        late = web_seminars.unchangeable(view, self.now())
+        return self.page(
+            "seminar_change.html",
+            visit,
+            cohort=cohort,
+            seminar=view,
+            mode=mode,
+            form=form or web_seminars.move_form_of(view),
+            zones=list(ZONES_BY_LABEL),
+            problems=problems or ([late] if late else []),
+            closed=late is not None,
+            when=_SeminarTimes(visit.t.language, visit.viewer.timezone),
+        )
+
+    async def seminar_move_form(self, request: Request, visit: _Visit) -> Response:
+        cohort, view = await self._seminar(request, visit)
+        return self._change_page(visit, cohort, view, "move")
+
+    async def seminar_move(self, request: Request, visit: _Visit) -> Response:
+        """A new date and time (in the seminar's zone unless another is chosen): the pending
+        reminders dropped, a change notice to everyone concerned, the reminders planned anew."""
+        cohort, view = await self._seminar(request, visit)
+        fields = await request.form()
+        form = web_seminars.move_form_from({k: v for k, v in fields.items() if isinstance(v, str)})
+        planned = await web_seminars.move(
+            visit.session,
+            view,
+            form,
+            by=self._organizer(visit),
+            now=self.now(),
+            language=visit.t.language,
+        )
+        if isinstance(planned, list):
+            return self._change_page(visit, cohort, view, "move", form=form, problems=planned)
+        visit.queued = True
+        return self._seminar_done(cohort.id, "pindah", planned.seminar_id)
+
+    async def seminar_cancel_form(self, request: Request, visit: _Visit) -> Response:
+        """Asked once more before anything is sent: everyone concerned will be told."""
+        cohort, view = await self._seminar(request, visit)
+        return self._change_page(visit, cohort, view, "cancel")
+
+    async def seminar_cancel(self, request: Request, visit: _Visit) -> Response:
+        cohort, view = await self._seminar(request, visit)
+        planned = await web_seminars.cancel(
+            visit.session, view, by=self._organizer(visit), now=self.now()
+        )
+        if isinstance(planned, list):
+            return self._change_page(visit, cohort, view, "cancel", problems=planned)
+        visit.queued = True
+        return self._seminar_done(cohort.id, "batal", planned.seminar_id)
+
+
+@dataclass(frozen=True)
+class _SeminarTimes:
+    """A seminar's time of day in the viewer's zone, and in its own zone when that differs."""
+
+    language: str
+    zone: ZoneInfo
+
+    def of(self, view: SeminarView) -> str:
+        own = format_time(view.starts_at, self.zone, self.language)
+        if zone_label(view.zone, view.starts_at) == zone_label(self.zone, view.starts_at):
+            return own
+        return f"{own} ({format_time(view.starts_at, view.zone, self.language)})"
+
+    def full(self, view: SeminarView) -> str:
+        return format_datetime(view.starts_at, view.zone, self.language)
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula: never from our CSV.
@@ -818,8 +1182,13 @@ class _Formats:
         """How long ago, in whole hours below two days, else whole days."""
         if value is None:
             return "-"
-        delta = max(self.now - value, timedelta(0))
-        hours = int(delta.total_seconds() // 3600)
+        return self.duration(self.now - value)
+
+    def duration(self, delta: timedelta | None) -> str:
+        """A span in whole hours below two days, else whole days."""
+        if delta is None:
+            return "-"
+        hours = int(max(delta, timedelta(0)).total_seconds() // 3600)
         if hours < 48:
             return self.t.plural("web.duration.hours", hours)
         return self.t.plural("web.duration.days", hours // 24)

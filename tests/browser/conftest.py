@@ -144,7 +144,7 @@ class DeskServer:
                 config = DeskConfig(
                     base_url=self.base_url,
                     secret=SECRET,
-                    admin_ids=settings.admin_telegram_ids,
+                    admin_accounts=settings.admin_accounts,
                     default_language="id",
                     default_zone=settings.default_timezone,
                     evidence_store=Runtime.of(bot.app).evidence_store,

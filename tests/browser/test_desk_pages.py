@@ -151,10 +151,14 @@ def test_the_organizer_reads_the_sample_cohort_at_a_glance(
     pending = page.locator("details").filter(has_text="Hendra Saputra")
     pending.locator("summary").click()
     expect(pending.locator("textarea")).to_contain_text("https://t.me/properbot_test_bot?start=")
+    # A QR code of the link to scan from the screen, drawn inside the page's own policy.
+    expect(pending.locator("svg.qr").first).to_be_visible()
     screenshot(page, "cohort")
 
     # Sorted by progress, highest first: Sri, the only one who reported, comes first.
-    progress = page.get_by_role("link", name=text("web.column.progress"))
+    # (Its name ends with the sort arrow once sorted; the CSV link names "kemajuan" too.)
+    column = re.compile("^" + re.escape(text("web.column.progress")))
+    progress = page.get_by_role("link", name=column)
     progress.click()
     expect(progress).to_have_attribute("aria-sort", "ascending")
     progress.click()

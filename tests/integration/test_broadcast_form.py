@@ -81,7 +81,7 @@ async def test_an_announcement_is_written_step_by_step_and_sent_once(
     (made,) = await announcements(engine)
     assert made.text == WORDS and made.attachment is None
     assert admin.inbox[-2].plain == text("broadcast.queued", id=made.id)
-    assert made.status_message_id == admin.last.message_id
+    assert made.status_message_ref == str(admin.last.message_id)
     assert "Menunggu: 1" in admin.last.plain  # Budi; the others wait for joining
     assert await open_steps(engine) == []
     job_queue = bot.app.job_queue

@@ -14,16 +14,17 @@ from bot.cli_broadcast import broadcast
 from bot.harness import RunningBot
 from bot.settings import Settings
 from domain.clock import ManualClock
-from domain.enums import DeliveryFailure, OutboxStatus
+from domain.enums import Channel, DeliveryFailure, OutboxStatus
 from domain.i18n import translator
 from domain.roles import Role
 from fakegram import TINY_JPEG, FakeTelegram
 from handlers import broadcast as broadcast_handlers
-from models import AuditEntry, Broadcast, Membership, OutboxMessage, Person
+from models import AuditEntry, Broadcast, CohortGroup, Membership, OutboxMessage, Person
 from models.db import session_factory
 from services import broadcasts, groups
 from services.broadcasts import AUDIENCE_ROLES, Audience
 from services.errors import UnknownCohort, UserFacingError
+from services.groups import GroupChat
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, import_roster, telegram_account
 from tests.integration.helpers import press, press_data, say, text
@@ -41,6 +42,14 @@ GROUP_CHAT = -100123
 
 
 # --- data helpers ----------------------------------------------------------------------------
+
+
+async def chat_of(engine: AsyncEngine, row: OutboxMessage) -> int:
+    """The Telegram chat a group post goes to."""
+    async with session_factory(engine)() as session:
+        group = await session.get_one(CohortGroup, row.group_id)
+    assert group.channel is Channel.TELEGRAM
+    return int(group.chat_ref)
 
 
 async def person_id(engine: AsyncEngine, nip: str) -> int:
@@ -171,7 +180,7 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
         await groups.link_group(
             session,
             cohort_id=cid,
-            chat_id=GROUP_CHAT,
+            chat=GroupChat(Channel.TELEGRAM, str(GROUP_CHAT)),
             title="Grup PKP IV",
             by_person_id=None,
             now=now,
@@ -206,8 +215,8 @@ async def test_one_message_per_recipient_and_group_once_with_progress_and_summar
     )
     # An announcement is worth delivering for two weeks, to those who join late too.
     assert {r.expires_at for r in queued_rows} == {now + broadcasts.RELEVANT_FOR}
-    group_row = next(r for r in queued_rows if r.chat_id is not None)
-    assert group_row.recipient_id is None and group_row.chat_id == GROUP_CHAT
+    group_row = next(r for r in queued_rows if r.group_id is not None)
+    assert group_row.recipient_id is None and await chat_of(engine, group_row) == GROUP_CHAT
     assert all(r.kind == "broadcast" and r.cohort_id == cid for r in queued_rows)
     # No person signs from outside the bot: the cohort's organizer does.
     assert queued_rows[0].payload["key"] == "broadcast.message"
@@ -391,7 +400,7 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
         await groups.link_group(
             session,
             cohort_id=cid,
-            chat_id=GROUP_CHAT,
+            chat=GroupChat(Channel.TELEGRAM, str(GROUP_CHAT)),
             title="Grup PKP IV",
             by_person_id=None,
             now=now,
@@ -465,10 +474,10 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
         bid = made.id
         assert made.attachment is not None and made.attachment["kind"] == "photo"
         assert made.audience["seminar_group"] == "A" and made.audience["groups"] is True
-        status_id = made.status_message_id
+        status_ref = made.status_message_ref
     assert admin.inbox[-2].plain == text("broadcast.queued", id=bid)
     status = admin.last
-    assert status.message_id == status_id
+    assert str(status.message_id) == status_ref
     assert "Terkirim: 0 · Gagal: 0 · Menunggu: 3" in status.plain
     assert "Menunggu bergabung: 1" in status.plain
     budi_id, bambang_id, lina_id = [
@@ -499,7 +508,7 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
         bot.app.bot, runtime_sessions, bid, clock=clock
     )  # still running
     assert "Terkirim: 2 · Gagal: 0 · Menunggu: 1" in admin.last.plain
-    assert admin.last.message_id == status_id  # the same message, edited
+    assert str(admin.last.message_id) == status_ref  # the same message, edited
 
     # Bambang blocked the bot; the job's next tick shows the summary and stops itself.
     await settle_rows(
@@ -518,7 +527,7 @@ async def test_an_organizer_announces_with_a_photo_to_a_seminar_group_and_its_te
     await job.run(bot.app)
     assert job.removed
     final = admin.last
-    assert final.message_id == status_id
+    assert str(final.message_id) == status_ref
     assert final.plain.startswith(f"✅ Pengumuman #{bid} selesai — {COHORT}")
     assert "Terkirim: 2 · Gagal: 1 · Menunggu bergabung: 1" in final.plain
     # In the organizer's words; Telegram's own text is not shown.

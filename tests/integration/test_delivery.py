@@ -31,7 +31,8 @@ from fakegram import TINY_JPEG, FakeTelegram, RateLimits
 from models import ChannelAccount, Cohort, OutboxMessage, Person
 from models.db import session_factory
 from scheduler.runner import SWEEP_JOB_ID, Runner
-from services import delivery
+from services import delivery, groups
+from services.groups import GroupChat
 from services.outbox import Button, Outgoing, enqueue
 from services.people import AccountRef, ensure_admin_person
 from services.reminders import ReminderSweep
@@ -143,6 +144,20 @@ async def queue(
             session, dedup_key=key, message=message, not_before=not_before, kind="notice", **target
         )
         assert queued
+
+
+async def linked_group(engine: AsyncEngine, chat_id: int, cohort_id: int, now: datetime) -> int:
+    """A Telegram group linked to the cohort; its cohort_group id."""
+    async with session_factory(engine)() as session, session.begin():
+        linked = await groups.link_group(
+            session,
+            cohort_id=cohort_id,
+            chat=GroupChat(Channel.TELEGRAM, str(chat_id)),
+            title=None,
+            by_person_id=None,
+            now=now,
+        )
+    return linked.group_id
 
 
 async def rows(engine: AsyncEngine) -> dict[str, OutboxMessage]:
@@ -295,13 +310,14 @@ async def test_the_overall_per_chat_and_group_rates_are_kept(
         cohort.settings = {"language": "en", "timezone": "Asia/Makassar"}
         cohort_id = cohort.id
     group = server.group(GROUP_ID, "PKP Angkatan IV")
+    group_id = await linked_group(engine, GROUP_ID, cohort_id, now)
     people = await crowd(engine, server, 8)
     for i, person_id in enumerate(people):
         await queue(engine, f"m:{i}", greeting(f"P{i}", now), now, recipient_id=person_id)
     for extra in range(3):
         await queue(engine, f"one:{extra}", greeting("X", now), now, recipient_id=people[0])
         await queue(
-            engine, f"g:{extra}", greeting("G", now), now, chat_id=GROUP_ID, cohort_id=cohort_id
+            engine, f"g:{extra}", greeting("G", now), now, group_id=group_id, cohort_id=cohort_id
         )
 
     await run_until_empty(engine, bot, clock, rate_per_s=4, chat_rate_per_s=1)
@@ -452,7 +468,12 @@ async def test_a_bad_request_is_recorded_with_its_reason_and_never_retried(
     budi = await cast.join("budi", 1001)
     gone = Outgoing(NOTICE, greeting("X", now).params, media=[{"kind": "photo", "file_id": "x"}])
     await queue(engine, "bad:file", gone, now, recipient_id=cast.ids["budi"])
-    await queue(engine, "bad:chat", greeting("X", now), now, chat_id=-100999)  # no such group
+    # A group linked once that the bot is not in (Telegram: "chat not found").
+    async with session_factory(engine)() as session:
+        cohort_id = await session.scalar(select(Cohort.id))
+    assert cohort_id is not None
+    unknown_group = await linked_group(engine, -100999, cohort_id, now)
+    await queue(engine, "bad:chat", greeting("X", now), now, group_id=unknown_group)
 
     sender = Sender(bot, session_factory(engine), clock)
     first = await sender.drain_once()

@@ -46,7 +46,23 @@ async def test_demo_completes_and_shows_onboarding_in_both_languages(tmp_path: P
     assert "Nilai belum diumumkan oleh penyelenggara." in transcript
     assert "Nilai akhir (tertimbang): 85,95" in transcript
     assert (tmp_path / "berita-acara" / "berita-acara-seminar-1.pdf").exists()
-    assert "Skenario selesai: 22 langkah berhasil" in transcript
+    # A mixed cohort: Ridwan joins and reports with a photo on WhatsApp, his mentor answers on
+    # Telegram by reply, and a day later his reminder goes as the approved template. Each
+    # line says its channel.
+    assert "Setiap baris diawali kanalnya: TG = Telegram, WA = WhatsApp." in transcript
+    ridwan = "Ir. H. Muhammad Ridwan Effendi, M.T. (Peserta)"
+    assert f"WA │ {ridwan} ➜ DAFTAR " in transcript
+    assert f"WA │ {ridwan} ➜ [foto] Ruas jalan Prabumulih–Baturaja" in transcript
+    bambang = "Dr. Ir. H. Bambang Suprapto Wijaya, M.M. (Mentor)"
+    assert f"TG │   bot ➜ {bambang}: [foto] Ruas jalan Prabumulih–Baturaja" in transcript
+    assert f"TG │   bot ➜ {bambang}: 📋 Laporan kemajuan dari Ir. H. Muhammad Ridwan" in transcript
+    assert f"TG │ {bambang} ➜ (membalas) Bagus. Mohon lampirkan peta" in transcript
+    assert f"WA │   bot ➜ {ridwan}: 💬 *Umpan balik* dari Mentor" in transcript
+    assert f"WA │ {ridwan} ➜ (membalas) Siap Pak, peta menyusul besok pagi." in transcript
+    assert f"TG │   bot ➜ {bambang}: ↩️ Tanggapan dari Ir. H. Muhammad Ridwan" in transcript
+    assert f"WA │   bot ➜ {ridwan}: [templat properbot_reminder] Pengingat tahapan" in transcript
+    assert "Sosialisasi JALAN MULUS ke kecamatan ditargetkan selesai" in transcript
+    assert "Skenario selesai: 26 langkah berhasil" in transcript
     assert f"Berkas hasil demo (grafik PNG, XLSX, PDF) ada di folder: {tmp_path}" in transcript
 
     _check_files(tmp_path)

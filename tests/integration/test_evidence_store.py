@@ -220,7 +220,6 @@ async def test_erasure_deletes_the_persons_files_but_not_bytes_someone_else_sent
     await start_report(bot, budi, "Draf yang belum dikirim.")
     budi.send_photo(draft)
     await bot.settle()
-    await bot.app.update_persistence()
     assert stored_files(settings) == {sha(own), sha(shared), sha(draft)}
 
     # His data export lists each file by its key.

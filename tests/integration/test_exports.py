@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cli import main
 from bot.harness import RunningBot
 from domain.clock import ManualClock
-from domain.enums import DeliveryFailure, OutboxStatus, SeminarKind
+from domain.enums import Channel, DeliveryFailure, OutboxStatus, SeminarKind
 from fakegram import FakeTelegram
 from models import (
     AuditEntry,
@@ -32,9 +32,10 @@ from models import (
     SeminarPresenter,
 )
 from models.db import session_factory
-from services import outbox
+from services import groups, outbox
 from services.errors import UserFacingError
 from services.exports import cohort_export
+from services.groups import GroupChat
 from services.outbox import Outgoing
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, add_milestones, import_roster, on_telegram
@@ -402,7 +403,16 @@ async def test_the_service_gathers_seminars_deliveries_and_late_milestones(
             message=Outgoing("seminar.notice"),
             not_before=now,
             kind="seminar",
-            chat_id=-100123,
+            group_id=(
+                await groups.link_group(
+                    session,
+                    cohort_id=cohorts[COHORT],
+                    chat=GroupChat(Channel.TELEGRAM, "-100123"),
+                    title=None,
+                    by_person_id=None,
+                    now=now,
+                )
+            ).group_id,
             cohort_id=cohorts[COHORT],
         )
         await outbox.enqueue(

@@ -53,7 +53,7 @@ class MemoryScreen:
         self, prompt: Prompt, *, token: str | None, in_place: bool = True
     ) -> MessageRef | None:
         self.shown.append(Shown(prompt, token))
-        return MessageRef(1, len(self.shown))
+        return MessageRef("1", str(len(self.shown)))
 
     async def alert(self, text: str) -> None:
         self.alerts.append(text)
@@ -133,7 +133,7 @@ class MemoryChannel:
     async def choose(self, label: str, shown: Shown | None = None) -> Outcome:
         shown = shown or self.last
         assert shown.token is not None
-        self.screen.pressed = MessageRef(1, self.screen.shown.index(shown) + 1)
+        self.screen.pressed = MessageRef("1", str(self.screen.shown.index(shown) + 1))
         return await self.give(FormButton(shown.token, shown.value_of(label)))
 
     async def send_file(self, ref: str, data: bytes) -> Outcome:

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.harness import RunningBot
+from domain.enums import Channel
 from fakegram import FakeTelegram
 from models import AuditEntry, ChannelAccount, CohortGroup, Person
 from models.db import session_factory
 from services import broadcasts, groups
 from services.broadcasts import AUDIENCE_ROLES, Audience
+from services.groups import GroupChat
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, add_milestones, import_roster, on_telegram
 from tests.integration.helpers import press, press_data, say, text
@@ -27,17 +29,32 @@ from tests.integration.stories import (
 )
 
 GROUP = -100123
+
+
+def tg(chat_id: int) -> GroupChat:
+    return GroupChat(Channel.TELEGRAM, str(chat_id))
+
+
 BOT_LINK = "https://t.me/properbot_test_bot"
 
 
 async def links(engine: AsyncEngine) -> list[tuple[int, int, str | None, bool]]:
+    """(cohort, Telegram chat id, title, active) of every group link."""
     async with session_factory(engine)() as session:
         rows = await session.execute(
             select(
-                CohortGroup.cohort_id, CohortGroup.chat_id, CohortGroup.title, CohortGroup.active
+                CohortGroup.cohort_id,
+                CohortGroup.channel,
+                CohortGroup.chat_ref,
+                CohortGroup.title,
+                CohortGroup.active,
             ).order_by(CohortGroup.id)
         )
-        return [tuple(r) for r in rows.tuples()]  # type: ignore[misc]
+        found = []
+        for cohort, channel, chat_ref, title, active in rows.tuples():
+            assert channel is Channel.TELEGRAM
+            found.append((cohort, int(chat_ref), title, active))
+        return found
 
 
 async def test_an_organizer_links_the_group_by_name_and_announcements_can_go_there(
@@ -215,9 +232,9 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_link(
     cid = await cohort_id(engine)
     async with session_factory(engine)() as session, session.begin():
         await groups.link_group(
-            session, cohort_id=cid, chat_id=-4001, title="Grup", by_person_id=None, now=now
+            session, cohort_id=cid, chat=tg(-4001), title="Grup", by_person_id=None, now=now
         )
     async with session_factory(engine)() as session, session.begin():
-        assert await groups.move_chat(session, -4001, -1004001)
-        assert not await groups.move_chat(session, -4001, -1004001)  # the second notice
+        assert await groups.move_chat(session, tg(-4001), "-1004001")
+        assert not await groups.move_chat(session, tg(-4001), "-1004001")  # the second notice
     assert await links(engine) == [(cid, -1004001, "Grup", True)]

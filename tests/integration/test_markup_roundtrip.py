@@ -14,6 +14,7 @@ from services import outbox
 from services.outbox import Outgoing
 from tests.factories import SMALL_ROSTER, import_roster
 from tests.integration.helpers import press, say
+from tests.integration.stories import person_id
 
 HOSTILE = "A*B_<C>"
 # Budi's roster row with a name and an agency that would be markup (or HTML) if not escaped.
@@ -63,7 +64,7 @@ async def test_a_participant_named_with_markup_characters_is_shown_literally(
             ),
             not_before=now,
             kind="broadcast",
-            chat_id=1001,
+            recipient_id=await person_id(engine, member.nip),
             now=now,
         )
     await bot.deliver()

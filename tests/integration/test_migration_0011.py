@@ -85,7 +85,8 @@ async def test_the_previous_release_keeps_everyone_and_every_thread(
     await migrate(empty_engine, "0010")
     await _fill_previous_release(empty_engine)
 
-    await migrate(empty_engine, "head")
+    # Up to the release before group posts point at their group (0019 has its own test).
+    await migrate(empty_engine, "0018")
 
     # Every person, and the two joined ones plus the admin as Telegram accounts.
     assert await rows(empty_engine, "SELECT id, full_name FROM person ORDER BY id") == [

@@ -191,7 +191,7 @@ async def test_a_relay_given_up_after_its_last_attempt_tells_its_author_once(
             author.id,
             "relay.undelivered.report",
             {"milestone": "Rapat", "name": MENTOR, "relation": {"key": "role.mentor"}},
-            MessageRef(7001, 42),
+            MessageRef("7001", "42"),
         )
         await enqueue(
             session,
@@ -225,5 +225,5 @@ async def test_a_relay_given_up_after_its_last_attempt_tells_its_author_once(
     )
     assert notice.payload["key"] == "relay.undelivered.report"
     assert notice.payload["params"]["reason"] == {"key": DeliveryFailure.NETWORK.message_key}
-    assert notice.payload["reply_to"] == {"chat_id": 7001, "message_id": 42}
+    assert notice.payload["reply_to"] == {"chat": "7001", "message": "42"}
     assert len(rows) == 2

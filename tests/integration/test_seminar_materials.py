@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.harness import RunningBot
 from bot.sender import Sender
 from domain.clock import ManualClock
-from domain.enums import OutboxStatus, SeminarKind
+from domain.enums import Channel, OutboxStatus, SeminarKind
 from domain.schedule import InvalidReminderSettings, ReminderSettings
 from domain.timezones import WIB, WIT
 from fakegram import FakeTelegram
-from models import Cohort, OutboxMessage
+from models import Cohort, CohortGroup, OutboxMessage
 from models.db import session_factory
 from services import groups, vacations
+from services.groups import GroupChat
 from services.seminars import (
     NewSeminar,
     Organizer,
@@ -102,7 +103,12 @@ async def materials(
 async def link(engine: AsyncEngine, chat_id: int, cohort_id: int, now: datetime) -> None:
     async with session_factory(engine)() as session, session.begin():
         await groups.link_group(
-            session, cohort_id=cohort_id, chat_id=chat_id, title="Grup", by_person_id=None, now=now
+            session,
+            cohort_id=cohort_id,
+            chat=GroupChat(Channel.TELEGRAM, str(chat_id)),
+            title="Grup",
+            by_person_id=None,
+            now=now,
         )
 
 
@@ -112,7 +118,7 @@ async def group_rows(engine: AsyncEngine) -> dict[str, OutboxMessage]:
             m.dedup_key: m
             for m in await session.scalars(
                 select(OutboxMessage)
-                .where(OutboxMessage.chat_id.is_not(None))
+                .where(OutboxMessage.group_id.is_not(None))
                 .order_by(OutboxMessage.id)
             )
         }
@@ -299,7 +305,7 @@ async def test_linked_groups_hear_of_a_seminar_its_move_and_its_cancellation(
     queued = await group_rows(engine)
     notice = queued[f"seminar:{seminar_id}:1:notice_group:{GROUP}"]
     assert set(queued) == {notice.dedup_key}
-    assert notice.chat_id == GROUP and notice.recipient_id is None
+    assert notice.group_id is not None and notice.recipient_id is None
     assert notice.cohort_id == cohort_id and notice.not_before == now
     assert notice.payload["key"] == "seminar.group.notice"
     text_ = rendered(notice)
@@ -327,7 +333,15 @@ async def test_linked_groups_hear_of_a_seminar_its_move_and_its_cancellation(
     assert gone.payload["key"] == "seminar.group.cancel"
     assert gone.status is OutboxStatus.PENDING
     assert rendered(gone, "en").startswith("❌ <b>Cancelled: seminar rancangan")
-    assert {m.chat_id for m in (await group_rows(engine)).values()} == {GROUP}
+    async with session_factory(engine)() as session:
+        chats = set(
+            await session.scalars(
+                select(CohortGroup.chat_ref).join(
+                    OutboxMessage, OutboxMessage.group_id == CohortGroup.id
+                )
+            )
+        )
+    assert chats == {str(GROUP)}
 
 
 async def test_the_group_and_the_presenter_receive_them_through_the_sender(

@@ -19,7 +19,7 @@ from bot.harness import RunningBot
 from bot.sender import Sender
 from bot.settings import Settings
 from domain.clock import ManualClock
-from domain.enums import OutboxStatus, SeminarStatus
+from domain.enums import Channel, OutboxStatus, SeminarStatus
 from domain.i18n import translator
 from domain.timezones import WIT
 from fakegram import FakeTelegram
@@ -27,6 +27,7 @@ from models import AuditEntry, Cohort, OutboxMessage, Seminar
 from models.db import create_engine, session_factory
 from services import groups
 from services.errors import UserFacingError
+from services.groups import GroupChat
 from services.outbox import Outgoing
 from services.seminars import (
     Organizer,
@@ -593,7 +594,7 @@ def test_the_organizer_is_told_when_linked_groups_hear_of_it_too(
                 await groups.link_group(
                     session,
                     cohort_id=cohort_id,
-                    chat_id=-100555,
+                    chat=GroupChat(Channel.TELEGRAM, "-100555"),
                     title="Grup PKP IV",
                     by_person_id=None,
                     now=now,

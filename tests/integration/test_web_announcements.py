@@ -5,6 +5,7 @@ but the cohort's organizers reaches any of it."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, import_roster
 from tests.integration.helpers import text
 from tests.integration.stories import EXPORT_ROSTER as OTHER_ROSTER
-from tests.integration.stories import OTHER_COHORT, join
+from tests.integration.stories import OTHER_COHORT, join, photo_bytes, sha
 from tests.integration.web_desk_client import (  # noqa: F401 (the fixtures)
     Browser,
     audits,
@@ -239,3 +240,79 @@ async def test_only_the_cohorts_organizers_reach_its_announcements(
         assert (await signed["admin"].post(path, data=fields)).status_code == 403
     assert len(await made(engine)) == 2
     assert len(await audits(engine, "broadcast.create")) == 2
+
+
+async def test_an_announcement_with_a_photo_and_files_that_are_refused(
+    bot: RunningBot,
+    telegram: FakeTelegram,
+    engine: AsyncEngine,
+    now: datetime,
+    browsers: Any,
+    desk_app: Any,
+) -> None:
+    team = await import_roster(engine, now)
+    budi = await join(bot, telegram, 1001, team["budi"].code)
+    browser = browsers()
+    assert (await sign_in(bot, telegram.user(ADMIN_ID, "Yulia"), browser)).status_code == 303
+    base = f"/dasbor/angkatan/{await cohort_id(engine)}/pengumuman"
+    csrf = await browser.csrf()
+    fields = {"csrf": csrf, "text": WORDS, "roles": ["participant"]}
+    form = await browser.get(base)
+    assert 'enctype="multipart/form-data"' in form.text and 'type="file"' in form.text
+
+    # Not a photo or document (a program, whatever it claims to be), too large, or empty:
+    # refused with the reason, the words kept, nothing stored or written.
+    for name, data, reason in (
+        ("jadwal.exe", b"MZ\x90\x00", text("web.announce.error.file_type", name="jadwal.exe")),
+        (
+            "besar.pdf",
+            b"%PDF-1.4" + b"0" * (5 * 1024 * 1024),
+            text("web.announce.error.file_size", mb=5),
+        ),
+        ("kosong.pdf", b"", text("web.announce.error.file_empty", name="kosong.pdf")),
+    ):
+        refused = await browser.post(
+            base, data=fields, files={"file": (name, data, "application/pdf")}
+        )
+        assert refused.status_code == 200 and reason in html.unescape(refused.text)
+        assert f">{WORDS}</textarea>" in refused.text
+    assert await made(engine) == []
+
+    # A photo named like a document is still a photo: what it holds decides.
+    photo = photo_bytes()
+    preview = await browser.post(
+        base, data=fields, files={"file": ("undangan.pdf", photo, "application/pdf")}
+    )
+    assert preview.status_code == 200
+    kb = -(-len(photo) // 1024)
+    assert text("web.announce.file.photo", name="undangan.pdf", kb=kb) in preview.text
+    carried = dict(re.findall(r'name="(file_\w+)" value="([^"]*)"', preview.text))
+    assert carried["file_kind"] == "photo" and carried["file_sha256"] == sha(photo)
+
+    # A forged key on "Kirim" sends nothing and asks for the file again.
+    forged = {**fields, **carried, "file_sha256": "0" * 64, "token": token_of(preview)}
+    gone = await browser.post(f"{base}/kirim", data=forged)
+    assert gone.status_code == 200 and text("web.announce.error.file_gone") in gone.text
+    assert await made(engine) == []
+
+    sent = await browser.post(
+        f"{base}/kirim", data={**fields, **carried, "token": token_of(preview)}
+    )
+    assert sent.status_code == 303
+    (announcement,) = await made(engine)
+    assert announcement.attachment == {
+        "kind": "photo",
+        "sha256": sha(photo),
+        "file_name": "undangan.pdf",
+    }
+    (entry,) = await audits(engine, "broadcast.create")
+    assert entry.details["attachment"] == "photo"
+
+    # Budi gets the photo, uploaded from the evidence store, with the announcement as caption.
+    await bot.deliver()
+    message = budi.last
+    assert message.kind == "photo" and WORDS in message.plain
+    stored = telegram.file(message.file_id)
+    assert stored is not None and stored.data == photo
+    listed = await browser.get(base)
+    assert text("web.announce.file.tag") in listed.text

@@ -27,6 +27,8 @@ from web.desk import DeskConfig
 
 BASE_URL = "https://desk.example.go.id"
 SECRET = "s" * 40
+# The bot's WhatsApp business number: invitations give wa.me links too.
+BUSINESS_NUMBER = "+6281110002000"
 LINK = re.compile(r"https://desk\.example\.go\.id/dasbor/masuk\?token=([A-Za-z0-9_-]+)")
 
 
@@ -37,6 +39,7 @@ def desk_settings(tmp_path: Path) -> Settings:
         evidence_dir=tmp_path / "evidence",
         web_base_url=BASE_URL,
         web_session_secret=SECRET,
+        whatsapp_phone_number=BUSINESS_NUMBER,
     )
 
 
@@ -53,12 +56,13 @@ def desk_app_fixture(
     config = DeskConfig(
         base_url=BASE_URL,
         secret=SECRET,
-        admin_ids=settings.admin_telegram_ids,
+        admin_accounts=settings.admin_accounts,
         default_language="id",
         default_zone=settings.default_timezone,
         evidence_store=Runtime.of(bot.app).evidence_store,
         clock=clock,
         bot_username=lambda: "properbot_test_bot",
+        whatsapp_number=settings.whatsapp_phone_number,
         wake_sender=lambda: sender_wakes.append("woken"),
     )
     app = create_web_app(engine, desk=config)

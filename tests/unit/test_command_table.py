@@ -16,7 +16,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    DictPersistence,
 )
 
 from bot.app import register_handlers
@@ -41,7 +40,7 @@ def _flatten(handlers: list[BaseHandler[Any, Any, Any]]) -> Iterator[BaseHandler
 @pytest.fixture(scope="module")
 def registered() -> list[BaseHandler[Any, Any, Any]]:
     """Every handler the composition root registers, conversations opened up."""
-    app = Application.builder().token("123:TEST").persistence(DictPersistence()).build()
+    app = Application.builder().token("123:TEST").build()
     register_handlers(app)
     return list(_flatten([h for group in app.handlers.values() for h in group]))
 

@@ -144,3 +144,17 @@ def test_every_bad_cell_of_a_file_is_listed_at_once() -> None:
         (2, "phone.error.invalid"),
         (2, "roster.error.unknown_channel"),
     ]
+
+
+def test_a_number_on_two_rows_is_named_on_the_second_with_the_first() -> None:
+    [problem] = problems(
+        "role;name;nip;mentor_nip;phone",
+        f"mentor;Dr. Bambang Wijaya;{MENTOR};;0812-3456-7890",
+        f"peserta;Sri Wahyuni;{PARTICIPANT};{MENTOR};+62 812 3456 7890",
+    )
+    assert problem.line == 3 and problem.code == "csv.error.duplicate_phone"
+    text = describe_problem(problem, translator("id"))
+    assert text.startswith("Baris 3") and "0812-3456-7890" in text and "baris 2" in text
+    # Two different numbers, or none at all, are fine.
+    assert len(two("phone", "0812-3456-7890", "0813-1111-2222")) == 2
+    assert len(two("phone", "", "")) == 2

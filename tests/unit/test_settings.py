@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import Settings, SettingsError
+from domain.enums import Channel
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -76,3 +77,59 @@ def test_update_concurrency_defaults_to_four_and_one_means_sequential() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_mapping({"UPDATE_CONCURRENCY": "0"})
     assert caught.value.key == "settings.problem.update_concurrency"
+
+
+WHATSAPP = {
+    "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_ACCESS_TOKEN": "EAAGm0PX4ZCpsBA-secret",
+    "WHATSAPP_APP_SECRET": "app-secret-value",
+    "WHATSAPP_VERIFY_TOKEN": "verify-me",
+}
+
+
+def test_whatsapp_is_off_without_its_number_id_and_parsed_with_it() -> None:
+    assert Settings.from_mapping({}).whatsapp is None
+    settings = Settings.from_mapping(
+        {**WHATSAPP, "WHATSAPP_TIER_LIMIT": "2000", "WHATSAPP_API_ROOT": "http://127.0.0.1:9/"}
+    )
+    whatsapp = settings.whatsapp
+    assert whatsapp is not None
+    assert whatsapp.phone_number_id == "106540352242922"
+    assert whatsapp.webhook_path == "/whatsapp" and whatsapp.rate_per_s == 72
+    assert whatsapp.tier_limit == 2000 and whatsapp.api_root == "http://127.0.0.1:9"
+    # Neither the access token nor the app secret is ever printed.
+    assert "secret" not in repr(settings) and "verify-me" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        ({"WHATSAPP_ACCESS_TOKEN": ""}, "WHATSAPP_ACCESS_TOKEN"),
+        ({"WHATSAPP_APP_SECRET": ""}, "WHATSAPP_APP_SECRET"),
+        ({"WHATSAPP_VERIFY_TOKEN": ""}, "WHATSAPP_VERIFY_TOKEN"),
+        ({"WHATSAPP_PHONE_NUMBER_ID": "+62811"}, "WHATSAPP_PHONE_NUMBER_ID"),
+        ({"WHATSAPP_BUSINESS_ACCOUNT_ID": "waba"}, "WHATSAPP_BUSINESS_ACCOUNT_ID"),
+        ({"WHATSAPP_WEBHOOK_PATH": "/healthz"}, "WHATSAPP_WEBHOOK_PATH"),
+        ({"WHATSAPP_WEBHOOK_PATH": "whatsapp"}, "WHATSAPP_WEBHOOK_PATH"),
+        ({"WHATSAPP_API_ROOT": "graph.facebook.com"}, "WHATSAPP_API_ROOT"),
+        ({"WHATSAPP_TIER_LIMIT": "0"}, "WHATSAPP_TIER_LIMIT"),
+    ],
+)
+def test_a_bad_whatsapp_setting_is_named(changed: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping({**WHATSAPP, **changed})
+    assert caught.value.name == named
+
+
+def test_global_admins_are_accounts_on_either_channel() -> None:
+    settings = Settings.from_mapping(
+        {"ADMIN_TELEGRAM_IDS": "12", "ADMIN_WHATSAPP_NUMBERS": "0812-3456-7890, +6281110002000"}
+    )
+    assert settings.admin_accounts == {
+        (Channel.TELEGRAM, "12"),
+        (Channel.WHATSAPP, "6281234567890"),
+        (Channel.WHATSAPP, "6281110002000"),
+    }
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping({"ADMIN_WHATSAPP_NUMBERS": "0812, 12345"})
+    assert caught.value.name == "ADMIN_WHATSAPP_NUMBERS"

@@ -1,0 +1,163 @@
+"""The WhatsApp front end under test: fakewa posts signed webhooks to the real web app, whose
+webhook stores them in the inbox; a worker loop hands each row to the WhatsApp adapter the way
+bot/worker.py does (bot.worker.handle_row, in its lane), on the test's database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pywa_async import WhatsApp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.processor import Lane, PerUserUpdateProcessor
+from bot.worker import handle_row
+from domain.clock import ManualClock
+from domain.enums import Channel
+from domain.timezones import WIB
+from fakewa import FakePerson, FakeWhatsApp, OutgoingMessage
+from models import ChannelAccount, Person
+from models.db import session_factory
+from services import inbox
+from services.onboarding import GuessLimits
+from storage.evidence_store import MemoryStore
+from web.app import create_web_app
+from web.server import WebServer, bind
+from whatsapp.dispatch import whatsapp_work
+from whatsapp.runtime import WHATSAPP_KEY, WhatsAppRuntime
+from whatsapp.webhook import WhatsAppWebhook, inbox_store
+
+VERIFY_TOKEN = "verify-properbot"
+
+
+@dataclass
+class WhatsAppBot:
+    """The adapter running against fakewa; `woken` counts the sender being told to look."""
+
+    wa: FakeWhatsApp
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: ManualClock
+    runtime: WhatsAppRuntime
+    store: MemoryStore
+    arrived: asyncio.Event
+    processor: PerUserUpdateProcessor
+    woken: list[int] = field(default_factory=list)
+
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until every webhook is stored and every stored row handled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.wa.wait_delivered(timeout)
+            await self.processor.wait_idle()
+            async with self.sessions() as session:
+                left = await inbox.depth(session)
+            if not left[inbox.PENDING] and not self.wa.pending_webhooks:
+                return
+            if loop.time() > deadline:
+                raise AssertionError(f"inbox not drained: {left}")
+            await asyncio.sleep(0.02)
+
+
+async def _work(bot: WhatsAppBot, stop: asyncio.Event) -> None:
+    """bot/worker.py's dispatch loop, for WhatsApp rows only."""
+    last_id = 0
+    tasks: set[asyncio.Task[None]] = set()
+    while not stop.is_set():
+        bot.arrived.clear()
+        async with bot.sessions() as session:
+            rows = await inbox.pending(session, after_id=last_id, limit=200)
+        for row in rows:
+            last_id = row.id
+            bot_data = {WHATSAPP_KEY: bot.runtime}  # read per row: a test may change it
+            work = handle_row(bot.sessions, bot.clock, row, whatsapp_work(bot_data, row))
+            task = asyncio.create_task(bot.processor.do_process_update(Lane(row.lane), work))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(bot.arrived.wait(), 0.2)
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def running_whatsapp(engine: AsyncEngine, clock: ManualClock) -> AsyncIterator[WhatsAppBot]:
+    async with FakeWhatsApp(clock=clock) as wa:
+        wa.webhook_retry_delay = 0.01
+        sessions = session_factory(engine)
+        arrived = asyncio.Event()
+        webhook = WhatsAppWebhook(
+            path="/whatsapp",
+            phone_number_id=wa.phone_number_id,
+            app_secret=wa.app_secret,
+            verify_token=VERIFY_TOKEN,
+            store=inbox_store(sessions, clock, arrived.set),
+        )
+        sock = bind("127.0.0.1", 0)
+        server = WebServer(create_web_app(engine, whatsapp_webhook=webhook), sock)
+        await server.start()
+        http = wa.httpx_client()
+        store = MemoryStore()
+        woken: list[int] = []
+        runtime = WhatsAppRuntime(
+            client=WhatsApp(
+                phone_id=wa.phone_number_id,
+                token=wa.access_token,
+                session=http,
+                server=None,
+                verify_token=None,
+            ),
+            sessions=sessions,
+            clock=clock,
+            default_language="id",
+            default_zone=WIB,
+            guess_limits=GuessLimits(max_failures=5, lockout=timedelta(minutes=15)),
+            wake=lambda: woken.append(1),
+            evidence_store=store,
+        )
+        bot = WhatsAppBot(
+            wa, engine, sessions, clock, runtime, store, arrived, PerUserUpdateProcessor(8), woken
+        )
+        stop = asyncio.Event()
+        worker = asyncio.create_task(_work(bot, stop))
+        try:
+            await wa.set_webhook(f"http://127.0.0.1:{server.port}/whatsapp", VERIFY_TOKEN)
+            yield bot
+        finally:
+            stop.set()
+            await worker
+            await wa.remove_webhook()
+            await server.stop()
+            sock.close()
+            await http.aclose()
+
+
+async def join(bot: WhatsAppBot, person: FakePerson, code: str) -> list[OutgoingMessage]:
+    """DAFTAR with the invite code and "Setuju": the messages of the welcome."""
+    person.send(f"DAFTAR {code}")
+    consent = await person.next_reply()
+    person.press(consent, "Setuju")
+    welcome = [await person.next_reply() for _ in range(3)]
+    await bot.settle()
+    return welcome
+
+
+async def whatsapp_account(bot: WhatsAppBot, wa_id: str) -> ChannelAccount | None:
+    async with bot.sessions() as session:
+        return await session.scalar(
+            select(ChannelAccount).where(
+                ChannelAccount.channel == Channel.WHATSAPP,
+                ChannelAccount.external_user_id == wa_id,
+            )
+        )
+
+
+async def person_id(bot: WhatsAppBot, nip: str) -> int:
+    async with bot.sessions() as session:
+        found = await session.scalar(select(Person.id).where(Person.nip == nip))
+        assert found is not None
+        return found

@@ -1,0 +1,75 @@
+"""What people type on WhatsApp instead of commands: keywords in Indonesian and English, the
+"DAFTAR <code>" of an invitation link, and the ids of the "Menu" list's rows."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from services.cohorts import WHATSAPP_KEYWORD
+
+
+class Keyword(StrEnum):
+    REPORT = "report"
+    STATUS = "status"
+    HELP = "help"
+    CANCEL = "cancel"
+    MENU = "menu"
+    DONE = "done"  # ends a step that takes several files
+    ADVISEES = "advisees"
+    LANGUAGE = "language"
+
+
+# Typed alone, in any letter case, with or without a leading "/" (Telegram habits).
+WORDS: dict[str, Keyword] = {
+    "lapor": Keyword.REPORT,
+    "report": Keyword.REPORT,
+    "status": Keyword.STATUS,
+    "bantuan": Keyword.HELP,
+    "help": Keyword.HELP,
+    "batal": Keyword.CANCEL,
+    "cancel": Keyword.CANCEL,
+    "menu": Keyword.MENU,
+    "selesai": Keyword.DONE,
+    "done": Keyword.DONE,
+    "peserta": Keyword.ADVISEES,
+    "participants": Keyword.ADVISEES,
+    "bahasa": Keyword.LANGUAGE,
+    "language": Keyword.LANGUAGE,
+}
+# The Menu list's rows answer with these ids.
+MENU_ROW = "mn1"
+_MENU_ID = re.compile(rf"^{MENU_ROW}:([a-z]+)$")
+_JOIN = re.compile(rf"^\s*/?{WHATSAPP_KEYWORD}\b[\s:]*(\S.*)?$", re.IGNORECASE)
+
+
+def keyword(text: str | None) -> Keyword | None:
+    """The keyword a message is, if it is one word that names one."""
+    if text is None:
+        return None
+    word = text.strip().lstrip("/").rstrip(".!?").strip().lower()
+    return WORDS.get(word)
+
+
+def join_code(text: str | None) -> str | None:
+    """The code after "DAFTAR" (what a wa.me invitation types for the person); "" when the word
+    came without one; None for any other text."""
+    match = _JOIN.match(text or "")
+    if match is None:
+        return None
+    return (match.group(1) or "").strip()
+
+
+def menu_id(word: Keyword) -> str:
+    return f"{MENU_ROW}:{word.value}"
+
+
+def menu_keyword(data: str | None) -> Keyword | None:
+    """The keyword a Menu row stands for, from the row's id."""
+    match = _MENU_ID.match(data or "")
+    if match is None:
+        return None
+    try:
+        return Keyword(match.group(1))
+    except ValueError:
+        return None
