@@ -41,6 +41,8 @@ WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 DEFAULT_WEBHOOK_MAX_CONNECTIONS = 40
 # Paths the web server answers itself; a webhook there would hide them.
 RESERVED_WEB_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# The web desk's pages (web/desk.py ROOT): no webhook below it.
+DESK_PATH = "/dasbor"
 LOG_FORMATS = ("console", "json")
 DEFAULT_WORKER_LOCK_CHECK_S = 1
 MAX_WORKER_LOCK_CHECK_S = 4
@@ -229,6 +231,13 @@ class Settings:
             raise SettingsError("LOG_FORMAT", "log_format", choices=", ".join(LOG_FORMATS))
 
         web_base_url, web_session_secret = _web_desk(get)
+        whatsapp = _whatsapp(get)
+        telegram_path = urlsplit(webhook_url).path or "/" if webhook_url else None
+        if whatsapp is not None and whatsapp.webhook_path == telegram_path:
+            # One path cannot take both channels' posts.
+            raise SettingsError(
+                "WHATSAPP_WEBHOOK_PATH", "web_path_taken", value=whatsapp.webhook_path
+            )
         return cls(
             telegram_bot_token=token,
             telegram_bot_username=username,
@@ -257,7 +266,7 @@ class Settings:
             web_base_url=web_base_url,
             web_session_secret=web_session_secret,
             whatsapp_phone_number=_whatsapp_phone_number(get),
-            whatsapp=_whatsapp(get),
+            whatsapp=whatsapp,
         )
 
 
@@ -319,7 +328,8 @@ def _whatsapp(get: Callable[[str], str | None]) -> WhatsAppSettings | None:
     if urlsplit(api_root).scheme not in ("http", "https") or not urlsplit(api_root).netloc:
         raise SettingsError("WHATSAPP_API_ROOT", "url", value=api_root)
     path = get("WHATSAPP_WEBHOOK_PATH") or DEFAULT_WHATSAPP_WEBHOOK_PATH
-    if not re.fullmatch(r"/[A-Za-z0-9/_-]*", path) or path in RESERVED_WEB_PATHS:
+    desk = path == DESK_PATH or path.startswith(DESK_PATH + "/")
+    if not re.fullmatch(r"/[A-Za-z0-9/_-]*", path) or path in RESERVED_WEB_PATHS or desk:
         raise SettingsError("WHATSAPP_WEBHOOK_PATH", "web_path", value=path)
     tier = _positive_int(get, "WHATSAPP_TIER_LIMIT", WHATSAPP_TIERS[0])
     return WhatsAppSettings(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.settings import DESK_PATH, Settings, SettingsError
 from domain.enums import Channel
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -111,6 +111,15 @@ def test_whatsapp_is_off_without_its_number_id_and_parsed_with_it() -> None:
         ({"WHATSAPP_BUSINESS_ACCOUNT_ID": "waba"}, "WHATSAPP_BUSINESS_ACCOUNT_ID"),
         ({"WHATSAPP_WEBHOOK_PATH": "/healthz"}, "WHATSAPP_WEBHOOK_PATH"),
         ({"WHATSAPP_WEBHOOK_PATH": "whatsapp"}, "WHATSAPP_WEBHOOK_PATH"),
+        ({"WHATSAPP_WEBHOOK_PATH": "/dasbor/wa"}, "WHATSAPP_WEBHOOK_PATH"),
+        (
+            {
+                "WHATSAPP_WEBHOOK_PATH": "/hook",
+                "TELEGRAM_WEBHOOK_URL": "https://bot.example.go.id/hook",
+                "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+            },
+            "WHATSAPP_WEBHOOK_PATH",
+        ),
         ({"WHATSAPP_API_ROOT": "graph.facebook.com"}, "WHATSAPP_API_ROOT"),
         ({"WHATSAPP_TIER_LIMIT": "0"}, "WHATSAPP_TIER_LIMIT"),
     ],
@@ -133,3 +142,9 @@ def test_global_admins_are_accounts_on_either_channel() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_mapping({"ADMIN_WHATSAPP_NUMBERS": "0812, 12345"})
     assert caught.value.name == "ADMIN_WHATSAPP_NUMBERS"
+
+
+def test_the_desk_path_the_settings_keep_free_is_the_desk_s() -> None:
+    from web.desk import ROOT
+
+    assert DESK_PATH == ROOT
