@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -88,7 +88,14 @@ class WhatsAppFront:
                 raise TimeoutError(f"WhatsApp updates not handled: {left}")
             await asyncio.sleep(0.02)
 
-    async def work(self, app: Application, clock: Clock, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    async def work(
+        self,
+        bot_data: Callable[[], MutableMapping[str, Any]],
+        clock: Clock,
+        stop: asyncio.Event,
+    ) -> None:
+        """bot/worker.py's dispatch loop for WhatsApp rows only; `bot_data` is read per row
+        (the application's, where the WhatsApp runtime is installed)."""
         last_id = 0
         tasks: set[asyncio.Task[None]] = set()
         while not stop.is_set():
@@ -97,7 +104,7 @@ class WhatsAppFront:
                 rows = await inbox.pending(session, after_id=last_id, limit=200)
             for row in rows:
                 last_id = row.id
-                work = handle_row(self.sessions, clock, row, whatsapp_work(app.bot_data, row))
+                work = handle_row(self.sessions, clock, row, whatsapp_work(bot_data(), row))
                 task = asyncio.create_task(self.processor.do_process_update(Lane(row.lane), work))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
@@ -122,7 +129,7 @@ async def whatsapp_front(
     server = WebServer(create_web_app(engine, whatsapp_webhook=webhook), sock)
     await server.start()
     stop = asyncio.Event()
-    worker = asyncio.create_task(front.work(app, clock, stop))
+    worker = asyncio.create_task(front.work(lambda: app.bot_data, clock, stop))
     try:
         await wa.set_webhook(
             f"http://127.0.0.1:{server.port}{settings.whatsapp.webhook_path}",

@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.harness import RunningBot
 from domain.roles import Role
 from fakegram import FakeTelegram
-from models import Broadcast, Cohort, OutboxMessage, Person
+from models import Broadcast, OutboxMessage, Person
 from models.db import session_factory
 from services import broadcasts
 from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, import_roster
 from tests.integration.helpers import text
 from tests.integration.stories import EXPORT_ROSTER as OTHER_ROSTER
-from tests.integration.stories import OTHER_COHORT, join, photo_bytes, sha
+from tests.integration.stories import OTHER_COHORT, cohort_id, join, photo_bytes, sha
 from tests.integration.web_desk_client import (  # noqa: F401 (the fixtures)
     Browser,
     audits,
@@ -35,13 +35,6 @@ from tests.integration.web_desk_client import (  # noqa: F401 (the fixtures)
 )
 
 WORDS = "Rapat pleno Senin pukul 09.00 WIB di aula BPSDM."
-
-
-async def cohort_id(engine: AsyncEngine, name: str = COHORT) -> int:
-    async with session_factory(engine)() as session:
-        cid = await session.scalar(select(Cohort.id).where(Cohort.name == name))
-    assert cid is not None
-    return int(cid)
 
 
 async def made(engine: AsyncEngine) -> list[Broadcast]:

@@ -23,7 +23,7 @@ from bot.harness import RunningBot
 from domain.clock import ManualClock
 from domain.enums import OutboxStatus, SeminarStatus
 from fakegram import FakeTelegram
-from models import AuditEntry, Cohort, Membership, OutboxMessage, Person, Seminar
+from models import AuditEntry, Membership, OutboxMessage, Person, Seminar
 from models.db import session_factory
 from services import seminars
 from services.errors import UserFacingError
@@ -32,7 +32,7 @@ from tests.conftest import ADMIN_ID
 from tests.factories import COHORT, import_roster
 from tests.integration.helpers import text
 from tests.integration.stories import EXPORT_ROSTER as OTHER_ROSTER
-from tests.integration.stories import OTHER_COHORT, join
+from tests.integration.stories import OTHER_COHORT, cohort_id, join
 from tests.integration.web_desk_client import (  # noqa: F401 (the fixtures)
     Browser,
     audits,
@@ -57,13 +57,6 @@ FORM = {
     "nips": "",
     "examiner": "",
 }
-
-
-async def cohort_id(engine: AsyncEngine, name: str = COHORT) -> int:
-    async with session_factory(engine)() as session:
-        found = await session.scalar(select(Cohort.id).where(Cohort.name == name))
-    assert found is not None
-    return int(found)
 
 
 async def people(engine: AsyncEngine, team: dict[str, Any]) -> dict[str, int]:

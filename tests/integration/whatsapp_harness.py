@@ -14,20 +14,17 @@ from pywa_async import WhatsApp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.processor import Lane, PerUserUpdateProcessor
-from bot.worker import handle_row
+from bot.demo_whatsapp import WhatsAppFront
 from domain.clock import ManualClock
 from domain.enums import Channel
 from domain.timezones import WIB
 from fakewa import FakePerson, FakeWhatsApp, OutgoingMessage
 from models import ChannelAccount, Person
 from models.db import session_factory
-from services import inbox
 from services.onboarding import GuessLimits
 from storage.evidence_store import MemoryStore
 from web.app import create_web_app
 from web.server import WebServer, bind
-from whatsapp.dispatch import whatsapp_work
 from whatsapp.runtime import WHATSAPP_KEY, WhatsAppRuntime
 from whatsapp.webhook import WhatsAppWebhook, inbox_store
 
@@ -36,7 +33,8 @@ VERIFY_TOKEN = "verify-properbot"
 
 @dataclass
 class WhatsAppBot:
-    """The adapter running against fakewa; `woken` counts the sender being told to look."""
+    """The adapter running against fakewa; `woken` counts the sender being told to look.
+    Its webhook and worker loop are the demo's (bot/demo_whatsapp.py WhatsAppFront)."""
 
     wa: FakeWhatsApp
     engine: AsyncEngine
@@ -44,44 +42,12 @@ class WhatsAppBot:
     clock: ManualClock
     runtime: WhatsAppRuntime
     store: MemoryStore
-    arrived: asyncio.Event
-    processor: PerUserUpdateProcessor
+    front: WhatsAppFront
     woken: list[int] = field(default_factory=list)
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until every webhook is stored and every stored row handled."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            await self.wa.wait_delivered(timeout)
-            await self.processor.wait_idle()
-            async with self.sessions() as session:
-                left = await inbox.depth(session)
-            if not left[inbox.PENDING] and not self.wa.pending_webhooks:
-                return
-            if loop.time() > deadline:
-                raise AssertionError(f"inbox not drained: {left}")
-            await asyncio.sleep(0.02)
-
-
-async def _work(bot: WhatsAppBot, stop: asyncio.Event) -> None:
-    """bot/worker.py's dispatch loop, for WhatsApp rows only."""
-    last_id = 0
-    tasks: set[asyncio.Task[None]] = set()
-    while not stop.is_set():
-        bot.arrived.clear()
-        async with bot.sessions() as session:
-            rows = await inbox.pending(session, after_id=last_id, limit=200)
-        for row in rows:
-            last_id = row.id
-            bot_data = {WHATSAPP_KEY: bot.runtime}  # read per row: a test may change it
-            work = handle_row(bot.sessions, bot.clock, row, whatsapp_work(bot_data, row))
-            task = asyncio.create_task(bot.processor.do_process_update(Lane(row.lane), work))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(bot.arrived.wait(), 0.2)
-    await asyncio.gather(*tasks, return_exceptions=True)
+        await self.front.settle(timeout)
 
 
 @contextlib.asynccontextmanager
@@ -89,13 +55,13 @@ async def running_whatsapp(engine: AsyncEngine, clock: ManualClock) -> AsyncIter
     async with FakeWhatsApp(clock=clock) as wa:
         wa.webhook_retry_delay = 0.01
         sessions = session_factory(engine)
-        arrived = asyncio.Event()
+        front = WhatsAppFront(wa, sessions)
         webhook = WhatsAppWebhook(
             path="/whatsapp",
             phone_number_id=wa.phone_number_id,
             app_secret=wa.app_secret,
             verify_token=VERIFY_TOKEN,
-            store=inbox_store(sessions, clock, arrived.set),
+            store=inbox_store(sessions, clock, front.arrived.set),
         )
         sock = bind("127.0.0.1", 0)
         server = WebServer(create_web_app(engine, whatsapp_webhook=webhook), sock)
@@ -119,11 +85,10 @@ async def running_whatsapp(engine: AsyncEngine, clock: ManualClock) -> AsyncIter
             wake=lambda: woken.append(1),
             evidence_store=store,
         )
-        bot = WhatsAppBot(
-            wa, engine, sessions, clock, runtime, store, arrived, PerUserUpdateProcessor(8), woken
-        )
+        bot = WhatsAppBot(wa, engine, sessions, clock, runtime, store, front, woken)
         stop = asyncio.Event()
-        worker = asyncio.create_task(_work(bot, stop))
+        # The runtime is read per row: a test may change it.
+        worker = asyncio.create_task(front.work(lambda: {WHATSAPP_KEY: bot.runtime}, clock, stop))
         try:
             await wa.set_webhook(f"http://127.0.0.1:{server.port}/whatsapp", VERIFY_TOKEN)
             yield bot
