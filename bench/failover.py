@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
 import aiohttp
 from aiohttp import web
 from scratch import scratch_database

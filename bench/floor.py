@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
 from scratch import scratch_database
 from sqlalchemy import select, update
 from telegram import Bot

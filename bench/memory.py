@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
+
 from fakegram import FakeTelegram
 
 TOKEN = "424242424:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

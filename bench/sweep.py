@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
 import asyncpg
 from scratch import scratch_database
 from sqlalchemy import func, insert, select, text

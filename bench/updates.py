@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
 from likeforlike import Recording, like_for_like_application
 from scratch import scratch_database
 from sqlalchemy import event, func, select

@@ -8,6 +8,8 @@ import sys
 import types
 from typing import Any
 
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
+
 FIXES = ("sniffio", "noping", "concurrent")
 HELP = {
     "sniffio": "stub the sniffio module httpcore imports (and fails to find) on every request",

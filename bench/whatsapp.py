@@ -41,7 +41,6 @@ free form) made straight with pywa_async, one task started every 1/cap seconds, 
 The last line printed is one JSON object.
 """
 
-# ruff: noqa: E402 (the project's imports must follow the sys.path fix below)
 from __future__ import annotations
 
 import argparse
@@ -61,15 +60,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# This file's name shadows the project's `whatsapp` package when bench/ is sys.path[0] (as
-# bench/web.py's does `web`): the project first, bench/ last (scratch.py is still found).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [
-    str(_HERE.parent),
-    *(p for p in sys.path if Path(p or ".").resolve() != _HERE),
-    str(_HERE),
-]
-
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
 from pywa_async import WhatsApp
 from pywa_async.types.templates import TemplateLanguage
 from scratch import scratch_database

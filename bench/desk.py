@@ -14,15 +14,14 @@ which sets the session cookie. Then, one request at a time, the cohort overview
 each with httpx; a sample is the time from sending the request to having the whole body. The
 client runs in the same process and event loop, so its own work is included.
 
-    .venv/bin/python bench/web.py --db sqlite
-    .venv/bin/python bench/web.py --db postgresql   # creates/drops properbot_bench_web
-    .venv/bin/python bench/web.py --db sqlite --profile   # cProfile of the timed requests
+    .venv/bin/python bench/desk.py --db sqlite
+    .venv/bin/python bench/desk.py --db postgresql   # creates/drops properbot_bench_web
+    .venv/bin/python bench/desk.py --db sqlite --profile   # cProfile of the timed requests
 
 On PostgreSQL the tables are analyzed after seeding, as autovacuum does soon after such a load;
 --no-analyze measures the minute before, without planner statistics.
 """
 
-# ruff: noqa: E402 (the project's imports must follow the sys.path fix below)
 from __future__ import annotations
 
 import argparse
@@ -45,15 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# This file's name shadows the project's `web` package when bench/ is sys.path[0]: the project
-# first, bench/ last (scratch.py is still found).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [
-    str(_HERE.parent),
-    *(p for p in sys.path if Path(p or ".").resolve() != _HERE),
-    str(_HERE),
-]
-
+import _bench_path  # noqa: F401 (first: the project's packages before bench/)
 import asyncpg
 import httpx
 from scratch import scratch_database
