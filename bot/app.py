@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Bot
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -107,6 +109,25 @@ def build_application(
     )
     if owned:
         app.bot_data[_OWNED_ENGINE] = engine
+    app.bot_data.update(
+        shared_services(settings, sessions, clock, telegram=app.bot, background=background)
+    )
+    register_handlers(app)
+    return app
+
+
+def shared_services(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    telegram: Bot | None,
+    background: bool = True,
+) -> dict[str, Any]:
+    """What every front reads from its bot_data: the sender (with WhatsApp's delivery when
+    WhatsApp is set up, and Telegram's when `telegram` is given), the reminder sweep, the
+    scheduler's runner, the handlers' runtime and the WhatsApp adapter's."""
+    shared: dict[str, Any] = {}
     evidence_store = open_store(settings.evidence_dir)
     channels = []
     whatsapp_client = None
@@ -117,7 +138,7 @@ def build_application(
         from whatsapp.sender import WhatsAppDelivery
 
         whatsapp_http = http_client(settings.whatsapp.api_root)
-        app.bot_data[_WHATSAPP_HTTP] = whatsapp_http
+        shared[_WHATSAPP_HTTP] = whatsapp_http
         whatsapp_client = create_client(settings.whatsapp, whatsapp_http)
         channels.append(
             WhatsAppDelivery(
@@ -133,7 +154,7 @@ def build_application(
             )
         )
     sender = Sender(
-        app.bot,
+        telegram,
         sessions,
         clock,
         rate_per_s=settings.delivery_rate_per_s,
@@ -144,12 +165,12 @@ def build_application(
         evidence_store=evidence_store,
         channels=channels,
     )
-    app.bot_data[SENDER] = sender
+    shared[SENDER] = sender
     sweeper = ReminderSweep(sessions, clock, wake=sender.wake, plan=observed_sweep(sweep))
-    app.bot_data[SWEEPER] = sweeper
+    shared[SWEEPER] = sweeper
     if background:
-        app.bot_data[RUNNER] = Runner(sweep=sweeper, sender=sender)
-    app.bot_data[RUNTIME_KEY] = Runtime(
+        shared[RUNNER] = Runner(sweep=sweeper, sender=sender)
+    shared[RUNTIME_KEY] = Runtime(
         sessions=sessions,
         clock=clock,
         admin_ids=settings.admin_telegram_ids,
@@ -165,9 +186,28 @@ def build_application(
     if whatsapp_client is not None:
         from whatsapp.runtime import install
 
-        install(app.bot_data, whatsapp_client, settings.admin_whatsapp_numbers)
-    register_handlers(app)
-    return app
+        install(shared, whatsapp_client, settings.admin_whatsapp_numbers)
+    return shared
+
+
+class WhatsAppOnly:
+    """The active worker's application when only WhatsApp is set up (no TELEGRAM_BOT_TOKEN):
+    the sender, the scheduler and the WhatsApp adapter's runtime, with no Telegram bot."""
+
+    telegram = None
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
+        assert settings.whatsapp is not None
+        self.bot_data = shared_services(
+            settings, session_factory(engine), clock, telegram=None, background=True
+        )
+
+    async def start(self) -> None:
+        self.bot_data[RUNNER].start()
+        log.info("WhatsApp ready (no Telegram bot set up)")
+
+    async def stop(self) -> None:
+        await close_shared(self.bot_data)
 
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
@@ -251,12 +291,17 @@ async def startup(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    runner: Runner | None = app.bot_data.pop(RUNNER, None)
+    await close_shared(app.bot_data)
+
+
+async def close_shared(bot_data: MutableMapping[str, Any]) -> None:
+    """Stop the scheduler and the sender, close WhatsApp's connections and an owned engine."""
+    runner: Runner | None = bot_data.pop(RUNNER, None)
     if runner is not None:
         await runner.shutdown()
-    engine: Any = app.bot_data.pop(_OWNED_ENGINE, None)
+    engine: Any = bot_data.pop(_OWNED_ENGINE, None)
     if engine is not None:
         await engine.dispose()
-    whatsapp_http: Any = app.bot_data.pop(_WHATSAPP_HTTP, None)
+    whatsapp_http: Any = bot_data.pop(_WHATSAPP_HTTP, None)
     if whatsapp_http is not None:
         await whatsapp_http.aclose()

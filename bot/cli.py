@@ -202,7 +202,7 @@ def _run(settings: Settings, t: Translator) -> int:
     from web.app import HEALTH_PATH, METRICS_PATH, READY_PATH
     from web.server import bind
 
-    settings.require_token()
+    settings.require_channel()
     # SQLite serves one instance: held until this process ends (however it ends).
     lock_path = lock_path_for(settings.database_url)
     instance_lock = None if lock_path is None else SingleInstanceLock(lock_path)
@@ -233,10 +233,16 @@ def _run(settings: Settings, t: Translator) -> int:
         paths_text = ", ".join(p for p in paths if p)
         web_line = t("cli.run.web", host=settings.web_host, port=port, paths=paths_text)
         print(web_line, file=sys.stderr)
-        if settings.telegram_webhook_url is None:
+        whatsapp = settings.whatsapp
+        if not settings.telegram_bot_token:
+            assert whatsapp is not None  # require_channel
+            print(t("cli.run.starting_whatsapp", path=whatsapp.webhook_path), file=sys.stderr)
+        elif settings.telegram_webhook_url is None:
             print(t("cli.run.starting"), file=sys.stderr)
         else:
             print(t("cli.run.starting_webhook", url=settings.telegram_webhook_url), file=sys.stderr)
+        if settings.telegram_bot_token and whatsapp is not None:
+            print(t("cli.run.whatsapp_too", path=whatsapp.webhook_path), file=sys.stderr)
         asyncio.run(serve(settings, sock))
         return 0
     finally:

@@ -186,7 +186,7 @@ class Sender:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: Bot | None,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         *,
@@ -202,10 +202,12 @@ class Sender:
         evidence_store: EvidenceStore | None = None,
         channels: Collection[ChannelDelivery] = (),
     ) -> None:
+        # None when only WhatsApp is set up: Telegram's messages then stay queued.
         self._bot = bot
         # Other channels' deliveries, by channel; Telegram's is this class itself.
         self._others = {c.channel: c for c in channels}
-        self._channels = (Channel.TELEGRAM, *self._others)
+        telegram = () if bot is None else (Channel.TELEGRAM,)
+        self._channels = (*telegram, *self._others)
         # Files that came by another channel are uploaded from here.
         self._store = evidence_store
         self._sessions = sessions
@@ -283,6 +285,14 @@ class Sender:
                     blocked_until.append(limiter.paused_until)
                     continue
                 problem = message.problem
+                if paced and problem is None and message.chat_ref is not None:
+                    # Rendering costs more than this look: a row the limits hold back now is
+                    # not rendered, so a long queue costs only what goes (the least a message
+                    # can cost is one call; the full cost is checked once it is rendered).
+                    chat = int(message.chat_ref)
+                    if not limiter.allows(chat, message.is_group, t):
+                        blocked_until.append(limiter.next_allowed(chat, message.is_group, t))
+                        continue
                 cause: DeliveryFailure | None = None  # None: what the problem's text says
                 rendered = None
                 if problem is None:
@@ -600,6 +610,7 @@ class Sender:
         """Files first (albums of photos, then of documents), then the text with the buttons
         under its last part; every message sent, in order (the text's last part last)."""
         bot = self._bot
+        assert bot is not None  # only Telegram's messages come here, and only with a bot
         answer = (
             ReplyParameters(rendered.reply_to, allow_sending_without_reply=True)
             if rendered.reply_to is not None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import WhatsAppOnly, build_application
 from bot.settings import Settings
 from bot.worker import (
     ActiveWorker,
@@ -22,6 +22,8 @@ from bot.worker import (
     PostgresAdvisoryLock,
     Receiving,
     SingleInstance,
+    TelegramWorkerApp,
+    WorkerApp,
     WorkerLock,
     WorkerStatus,
     instance_name,
@@ -99,6 +101,7 @@ async def serve(
 ) -> None:
     """Run until SIGINT or SIGTERM (or `stop`): serve the web app and store updates in the
     inbox at once; handle them, send and sweep while this instance is the active worker.
+    Telegram, WhatsApp or both, as set up (settings.require_channel).
 
     Stopping goes in the reverse order: no new webhook posts, then the updates already started
     finish, then the worker lets go of its lock. `clock` and `built` (told of each application
@@ -117,11 +120,13 @@ async def serve(
         clock=clock,
     )
 
-    def build() -> Application:  # type: ignore[type-arg]
+    def build() -> WorkerApp:
+        if not settings.telegram_bot_token:
+            return WhatsAppOnly(settings, engine, clock)
         app = build_application(settings, engine=engine, clock=clock)
         if built is not None:
             built(app)
-        return app
+        return TelegramWorkerApp(app)
 
     worker = ActiveWorker(
         build=build,

@@ -154,6 +154,11 @@ class Settings:
     def bot_file_url(self) -> str:
         return f"{self.telegram_api_root}/file/bot"
 
+    def require_channel(self) -> None:
+        """`properbot run` needs a Telegram bot, a WhatsApp number, or both."""
+        if not self.telegram_bot_token and self.whatsapp is None:
+            raise SettingsError("TELEGRAM_BOT_TOKEN", "no_channel")
+
     def require_token(self) -> str:
         if not self.telegram_bot_token:
             raise SettingsError("TELEGRAM_BOT_TOKEN", "missing_token")

@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -51,7 +51,6 @@ MAX_IN_FLIGHT = 1000
 # often (an arrival at this instance wakes the worker at once).
 INBOX_LOOK_S = 0.2
 
-BuildApplication = Callable[[], Application]  # type: ignore[type-arg]
 # Heartbeats older than these make the active worker not ready: the sweep runs every minute,
 # the sender comes round at least every minute (bot/sender.py IDLE_LOOK).
 SWEEP_STALE = timedelta(minutes=2, seconds=30)
@@ -188,6 +187,46 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
+class WorkerApp(Protocol):
+    """What the active worker runs: the shared services in `bot_data` (bot/app.py's
+    shared_services: sender, sweep, scheduler, runtimes) and Telegram's application when a
+    Telegram bot is set up."""
+
+    @property
+    def bot_data(self) -> MutableMapping[str, Any]: ...
+
+    @property
+    def telegram(self) -> Application | None: ...  # type: ignore[type-arg]
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None:
+        """After start, or after a start that failed half-way."""
+
+
+class TelegramWorkerApp:
+    """Telegram's application (with WhatsApp's adapter in its bot_data when set up)."""
+
+    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+        self.telegram = app
+        self.bot_data = app.bot_data
+        self._started = False
+
+    async def start(self) -> None:
+        app = self.telegram
+        await app.initialize()  # now that no one else acts
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        await _stop_application(self.telegram, self._started)
+
+
+BuildApplication = Callable[[], WorkerApp]
+
+
 class Receiving(Protocol):
     """How updates reach the inbox while this instance is the worker: polling or webhook."""
 
@@ -286,13 +325,8 @@ class ActiveWorker:
         app = self._build()
         processor = PerUserUpdateProcessor(self._concurrency)
         handling: set[asyncio.Task[None]] = set()
-        started = False
         try:
-            await app.initialize()  # now that no one else acts
-            if app.post_init is not None:
-                await app.post_init(app)
             await app.start()
-            started = True
             async with self._sessions() as session, session.begin():
                 await coordination.set_flag(
                     session,
@@ -303,7 +337,8 @@ class ActiveWorker:
             self._status.set_active(True)
             self._status.heartbeats = _heartbeats_of(app)
             self._wake = app.bot_data[SENDER].wake
-            await self._receiving.start(app)
+            if app.telegram is not None:
+                await self._receiving.start(app.telegram)
             log.info("%s is the active worker", self._status.instance)
             await self._dispatch(app, processor, handling, stop, lost)
         finally:
@@ -321,7 +356,7 @@ class ActiveWorker:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
-            await _stop_application(app, started)
+            await app.stop()
 
     async def _watch(self, lost: asyncio.Event) -> None:
         while True:
@@ -337,7 +372,7 @@ class ActiveWorker:
             self._status.lock_checked_at = time.monotonic()
             await asyncio.sleep(self._status.check_every)
 
-    async def _halt(self, app: Application, handling: set[asyncio.Task[None]]) -> None:  # type: ignore[type-arg]
+    async def _halt(self, app: WorkerApp, handling: set[asyncio.Task[None]]) -> None:
         """Lock lost: nothing more may reach Telegram or the database from here."""
         runner = app.bot_data.get(RUNNER)
         if runner is not None:
@@ -348,7 +383,7 @@ class ActiveWorker:
 
     async def _dispatch(
         self,
-        app: Application,  # type: ignore[type-arg]
+        app: WorkerApp,
         processor: PerUserUpdateProcessor,
         handling: set[asyncio.Task[None]],
         stop: asyncio.Event,
@@ -371,9 +406,14 @@ class ActiveWorker:
                     work = handle_row(
                         self._sessions, self._clock, row, whatsapp_work(app.bot_data, row)
                     )
+                elif app.telegram is None:
+                    # Stored while Telegram was set up; nothing here can answer it now.
+                    lane = Lane(row.lane)
+                    work = handle_row(self._sessions, self._clock, row, _no_telegram(row))
                 else:
-                    lane = update = Update.de_json(row.payload, app.bot)
-                    process = functools.partial(app.process_update, update)
+                    telegram = app.telegram
+                    lane = update = Update.de_json(row.payload, telegram.bot)
+                    process = functools.partial(telegram.process_update, update)
                     work = handle_row(self._sessions, self._clock, row, process)
                 # Created in order; each joins its lane before its first await (processor.py).
                 task = asyncio.create_task(processor.do_process_update(lane, work))
@@ -433,8 +473,18 @@ async def handle_row(
         log.exception("update %s could not be marked handled", name)
 
 
+def _no_telegram(row: inbox.InboxRow) -> Callable[[], Awaitable[None]]:
+    async def skip() -> None:
+        log.warning(
+            "update %s came by Telegram, which is not set up (TELEGRAM_BOT_TOKEN): skipped",
+            row.key or row.update_id,
+        )
+
+    return skip
+
+
 def _heartbeats_of(
-    app: Application,  # type: ignore[type-arg]
+    app: WorkerApp,
 ) -> Callable[[], tuple[datetime | None, datetime | None]]:
     sweeper, sender = app.bot_data[SWEEPER], app.bot_data[SENDER]
     return lambda: (sweeper.last, sender.heartbeat)

@@ -10,6 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
+import httpx
+
 # The start-up line names where the web server listens (WEB_PORT=0 takes any free port).
 _WEB_LINE = re.compile(r"http://127\.0\.0\.1:(\d+)")
 START_TIMEOUT_S = 60
@@ -26,6 +28,19 @@ async def web_port(stderr: asyncio.StreamReader, seen: list[str]) -> int:
         found = _WEB_LINE.search(line)
         if found:
             return int(found.group(1))
+
+
+async def until_listening(base: str) -> None:
+    """`properbot run` and `web` name their port before they have migrated and listen."""
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(START_TIMEOUT_S * 10):
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"nothing listening at {base}")
 
 
 async def drain(stderr: asyncio.StreamReader, seen: list[str]) -> None:

@@ -26,7 +26,7 @@ from fakegram import TINY_JPEG
 from fakewa import SIGNATURE_HEADER, FakePerson, FakeWhatsApp
 from models import InboxUpdate
 from models.db import session_factory
-from tests.integration.processes import drain, web_port
+from tests.integration.processes import drain, until_listening, web_port
 from web.app import create_web_app
 from web.server import WebServer, bind
 from whatsapp.webhook import MAX_BODY_BYTES
@@ -219,19 +219,6 @@ async def test_forged_oversized_and_broken_posts_store_nothing(
     assert [r.payload["message"]["text"]["body"] for r in rows] == ["Halo"]
 
 
-async def _until_listening(base: str) -> None:
-    """`properbot web` names its port before it has migrated and started listening."""
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(600):
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"nothing listening at {base}")
-
-
 async def test_properbot_web_serves_the_webhook_and_stores_for_the_worker(
     wa: FakeWhatsApp, database_url: str, tmp_path: Path, budi: FakePerson, engine: AsyncEngine
 ) -> None:
@@ -257,7 +244,7 @@ async def test_properbot_web_serves_the_webhook_and_stores_for_the_worker(
     try:
         port = await asyncio.wait_for(web_port(process.stderr, seen), 60)
         reading = asyncio.create_task(drain(process.stderr, seen))
-        await _until_listening(f"http://127.0.0.1:{port}")
+        await until_listening(f"http://127.0.0.1:{port}")
         await wa.set_webhook(f"http://127.0.0.1:{port}{PATH}", verify_token=VERIFY_TOKEN)
         sent = budi.send("DAFTAR AB23CD45")
         await wa.wait_delivered(timeout=30)
