@@ -140,6 +140,36 @@ class FakePerson:
         audio = {"mime_type": "audio/ogg; codecs=opus", "sha256": media.sha256, "id": media.id}
         return self._post("audio", {"audio": {**audio, "voice": True}}, None)
 
+    def send_audio(
+        self, data: bytes = b"ID3\x04\x00fake-audio", *, mime_type: str = "audio/mpeg"
+    ) -> IncomingMessage:
+        """Send an audio file (a recording picked from the phone, not a voice note): Meta
+        posts it as type "audio" with ``voice`` false."""
+        media = self.server._store_media(data, mime_type, None, "incoming")
+        audio = {"mime_type": mime_type, "sha256": media.sha256, "id": media.id}
+        return self._post("audio", {"audio": {**audio, "voice": False}}, None)
+
+    def send_video(
+        self,
+        data: bytes = b"\x00\x00\x00\x18ftypmp42fake-video",
+        caption: str | None = None,
+        *,
+        mime_type: str = "video/mp4",
+        reply_to: OutgoingMessage | str | None = None,
+    ) -> IncomingMessage:
+        """Send a video; like a photo, the bot gets a media id it can download."""
+        media = self.server._store_media(data, mime_type, None, "incoming")
+        video: dict[str, Any] = {"mime_type": mime_type, "sha256": media.sha256, "id": media.id}
+        if caption:
+            video["caption"] = caption
+        return self._post("video", {"video": video}, reply_to)
+
+    def send_batch(self, texts: list[str]) -> list[IncomingMessage]:
+        """Several texts that reach the bot in one webhook POST (``messages[]`` with one item
+        each), as Meta posts messages sent in a quick burst."""
+        with self.server.batch():
+            return [self.send(text) for text in texts]
+
     def send_sticker(self, data: bytes = b"RIFF\x00\x00\x00\x00WEBP") -> IncomingMessage:
         media = self.server._store_media(data, "image/webp", None, "incoming")
         sticker = {"mime_type": "image/webp", "sha256": media.sha256, "id": media.id}

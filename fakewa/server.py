@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -135,6 +135,8 @@ class FakeWhatsApp:
         self._runner: web.AppRunner | None = None
         self._api_root: str | None = None
         self._delivery = WebhookDelivery(self)
+        # While a `batch()` block runs: the value (contacts, messages, statuses) it collects.
+        self._batch: dict[str, list[dict[str, Any]]] | None = None
 
     def clock(self) -> float:
         """Now, in epoch seconds, from the clock given at construction."""
@@ -287,6 +289,29 @@ class FakeWhatsApp:
         post = post or next(p for p in reversed(self.webhook_posts) if p.ok)
         self._queue_webhook(post.kind, post.body)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Post what people do inside the block as one webhook, as Meta does for a burst:
+        every message (of any person, in order) and status in one ``value`` of one change,
+        ``contacts[]`` naming each sender once. Posted when the block ends (nothing when it
+        collected nothing); blocks do not nest."""
+        if self._batch is not None:
+            raise RuntimeError("fakewa: a batch is already being collected")
+        collected: dict[str, list[dict[str, Any]]] = {
+            "contacts": [],
+            "messages": [],
+            "statuses": [],
+        }
+        self._batch = collected
+        try:
+            yield
+        finally:
+            self._batch = None
+        value = {key: items for key, items in collected.items() if items}
+        if value.get("messages") or value.get("statuses"):
+            kind = "messages" if value.get("messages") else "statuses"
+            self._queue_webhook(kind, encode(envelope(self, value)))
+
     def webhook(self, payload: dict[str, Any], kind: str = "messages") -> None:
         """Queue any payload (already enveloped) for delivery, signed."""
         self._queue_webhook(kind, encode(payload))
@@ -400,6 +425,9 @@ class FakeWhatsApp:
             at=self.clock(),
         )
         self.incoming.append(record)
+        if self._batch is not None:
+            self._add_to_batch(person.contact, message=message)
+            return record
         value = {"contacts": [person.contact], "messages": [message]}
         self._queue_webhook("messages", encode(envelope(self, value)))
         return record
@@ -428,8 +456,32 @@ class FakeWhatsApp:
         # missing when the number is not on WhatsApp.
         person = self.people.get(msg.to)
         contact = {"wa_id": msg.to} | ({"user_id": person.bsuid} if person else {})
+        if self._batch is not None:
+            self._add_to_batch(contact, status=item)
+            return
         value: dict[str, Any] = {"statuses": [item], "contacts": [contact]}
         self._queue_webhook("statuses", encode(envelope(self, value)))
+
+    def _add_to_batch(
+        self,
+        contact: dict[str, Any],
+        *,
+        message: dict[str, Any] | None = None,
+        status: dict[str, Any] | None = None,
+    ) -> None:
+        assert self._batch is not None
+        contacts = self._batch["contacts"]
+        for index, known in enumerate(contacts):
+            if known.get("wa_id") == contact.get("wa_id"):
+                # A status names the recipient without a profile; a message adds the name.
+                contacts[index] = known | contact
+                break
+        else:
+            contacts.append(contact)
+        if message is not None:
+            self._batch["messages"].append(message)
+        if status is not None:
+            self._batch["statuses"].append(status)
 
     def _store_media(self, data: bytes, mime_type: str, filename: str | None, origin: str) -> Media:
         media = Media(
