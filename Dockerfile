@@ -8,7 +8,9 @@ RUN python -m venv /opt/properbot
 WORKDIR /src
 # .dockerignore lets in only pyproject.toml, README.md and the packages.
 COPY . .
+# pip and setuptools are not needed to run (11 MB): removed once the install is done.
 RUN /opt/properbot/bin/pip install . \
+    && /opt/properbot/bin/pip uninstall --yes pip setuptools \
     && find /opt/properbot -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- runtime: the same Python, the virtualenv, nothing else -----------------------------------

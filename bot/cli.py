@@ -112,7 +112,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
     except UserFacingError as exc:
         print(t(exc.key, **exc.params), file=sys.stderr)
-    except (OperationalError, DBAPIError, OSError) as exc:
+    except OSError as exc:
+        if exc.filename is None:
+            # No file named: a connection (PostgreSQL refused or unreachable).
+            print(t("cli.error.database", reason=str(exc).splitlines()[0]), file=sys.stderr)
+        else:
+            # A file the command reads or writes (SQLite's own are DBAPIErrors below).
+            reason = exc.strerror or type(exc).__name__
+            print(t("cli.error.file", path=exc.filename, reason=reason), file=sys.stderr)
+    except (OperationalError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         print(t("cli.error.database", reason=reason), file=sys.stderr)
     return EXIT_USER_ERROR

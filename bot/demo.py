@@ -27,7 +27,7 @@ from bot.settings import Settings, default_evidence_dir
 from domain.clock import ManualClock
 from domain.cohort_csv import parse_cohort_csv
 from domain.enums import Channel, Horizon, SeminarKind
-from domain.i18n import Translator, format_datetime, translator
+from domain.i18n import DEFAULT_LANGUAGE, Translator, format_datetime, translator
 from domain.roles import Role
 from domain.timezones import WIB
 from fakegram import TINY_JPEG, FakeTelegram
@@ -41,7 +41,8 @@ from services.people import person_by_account
 from services.projects import add_milestone
 from services.seminars import NewSeminar, Organizer, reschedule_seminar, schedule_seminar
 
-SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+# Inside the package (package data), so `properbot demo` works from any install, the image too.
+SAMPLE = Path(__file__).resolve().parent / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 COHORT = "PKN II Angkatan XXXVII"
 ORGANIZER = "BPSDM Provinsi Sumatera Selatan"
 ADMIN_TELEGRAM_ID = 700001
@@ -84,6 +85,11 @@ class Transcript:
         self.steps = 0
         self.step_title = ""
         self.saved: list[Path] = []
+
+    def t_for(self, who: Actor) -> Translator:
+        """The catalog in `who`'s language (their Telegram's, else the bot's default): the
+        buttons they press are labelled in it, whatever language the transcript is in."""
+        return translator(getattr(who.user, "language_code", None) or DEFAULT_LANGUAGE)
 
     def step(self, title: str) -> None:
         self.steps += 1
@@ -592,9 +598,10 @@ async def _delivery_story(
     asked = await tr.say(admin, "/umumkan")
     tr.expect(asked is not None, "the organizer is asked for the text")
     await tr.say(admin, "Pengumpulan laporan akhir paling lambat Jumat pukul 16.00 WIB.")
-    await tr.press(admin, t("broadcast.button.skip"))
-    await tr.press(admin, t("broadcast.button.next"))
-    await tr.press(admin, t("broadcast.button.send"))
+    admin_t = tr.t_for(admin)
+    await tr.press(admin, admin_t("broadcast.button.skip"))
+    await tr.press(admin, admin_t("broadcast.button.next"))
+    await tr.press(admin, admin_t("broadcast.button.send"))
     await tr.deliver()
     async with sessions() as session:
         broadcast_id = await session.scalar(select(func.max(Broadcast.id)))

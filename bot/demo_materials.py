@@ -19,7 +19,7 @@ async def materials_story(tr: Transcript, presenter: Actor, mentor: Actor, admin
     tr.step("Bahan seminar dari penyaji / the presenter sends her report")
     asked = await tr.say(presenter, "/bahan")
     tr.expect(asked is not None and bool(asked.button_texts), "the presenter picks a kind")
-    await tr.press(presenter, t("materials.kind.laporan"))
+    await tr.press(presenter, tr.t_for(presenter)("materials.kind.laporan"))
     tr.line(presenter, t("demo.user_document", who=presenter.label, name=LAPORAN_NAME))
     presenter.user.send_document(LAPORAN, LAPORAN_NAME, "application/pdf")
     await tr.bot.settle()
@@ -34,7 +34,7 @@ async def materials_story(tr: Transcript, presenter: Actor, mentor: Actor, admin
     )
 
     tr.step("Mentor menjawab undangan seminar / the mentor answers the seminar notice")
-    present = t("attendance.button.hadir")
+    present = tr.t_for(mentor)("attendance.button.hadir")
     invitation = next((m for m in reversed(mentor.user.inbox) if present in m.button_texts), None)
     tr.expect(invitation is not None, "the notice carries the attendance buttons")
     await tr.press(mentor, present, invitation)
@@ -47,9 +47,10 @@ async def materials_story(tr: Transcript, presenter: Actor, mentor: Actor, admin
     assert detail_button is not None
     detail = await tr.press(admin, detail_button[1], detail_button[0])
     text = detail.plain if detail is not None else ""
+    seen = tr.t_for(admin)  # the detail is in the organizer's language
     tr.expect(
-        f"{t('materials.kind.laporan')}: versi 1" in text or "version 1" in text,
+        f"{seen('materials.kind.laporan')}: versi 1" in text or "version 1" in text,
         "the organizer sees the laporan",
     )
-    tr.expect(t("attendance.answer.hadir") in text, "the organizer sees the mentor's answer")
+    tr.expect(seen("attendance.answer.hadir") in text, "the organizer sees the mentor's answer")
     await tr.say(admin, "/batal")  # /seminar also offered to plan a new one

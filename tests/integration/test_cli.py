@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 
-SAMPLE = Path(__file__).parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+SAMPLE = Path(__file__).parents[2] / "bot" / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 COHORT = "PKN II Angkatan XXXVII"
 
 
@@ -117,3 +117,26 @@ def test_every_command_has_help(args: list[str]) -> None:
         [sys.executable, "-m", "bot.cli", *args, "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "penggunaan: properbot" in done.stdout
+
+
+def test_a_file_problem_is_named_as_one_and_a_refused_connection_as_the_database(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.cli
+
+    def missing(*_: object) -> int:
+        raise FileNotFoundError(2, "No such file or directory", "/opt/x/sample.csv")
+
+    monkeypatch.setattr(bot.cli, "_dispatch", missing)
+    assert main(["demo"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "Berkas tidak dapat digunakan: /opt/x/sample.csv (No such file or directory)"
+    )
+
+    def refused(*_: object) -> int:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(bot.cli, "_dispatch", refused)
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Basis data tidak dapat digunakan") and "5432" in err

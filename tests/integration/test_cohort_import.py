@@ -16,7 +16,7 @@ from models import Assignment, AuditEntry, Cohort, Invite, Membership, Person, P
 from models.db import session_factory
 from services.cohorts import import_cohort, invites_for
 
-SAMPLE = Path(__file__).parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+SAMPLE = Path(__file__).parents[2] / "bot" / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 COHORT = "PKN II Angkatan XXXVII"
 
 

@@ -81,3 +81,18 @@ def _check_files(folder: Path) -> None:
     pdf_text = "\n".join(page.extract_text() for page in PdfReader(portfolio_path).pages)
     assert "Peluncuran aplikasi SIPANDU di 5 kabupaten" in pdf_text
     assert "Luar biasa" in pdf_text  # the mentor's feedback
+
+
+async def test_demo_in_english_completes_with_each_person_pressing_in_their_language(
+    tmp_path: Path,
+) -> None:
+    """`properbot demo --language en`: the transcript is in English, while people whose chats
+    are in Indonesian still press Indonesian buttons (the organizer, the presenter)."""
+    out = io.StringIO()
+
+    assert await run_demo(out, language="en", folder=tmp_path) == 0
+
+    transcript = out.getvalue()
+    assert "Scenario completed: 26 steps passed" in transcript
+    assert "Admin BPSDM (Organizer (penyelenggara)) presses [Lewati]" in transcript
+    assert "presses [Laporan]" in transcript

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from bot.cli import main
 from documents.roster_template import FIRST_DATA_ROW, HEADER_ROW, TEMPLATE_COLUMNS
 
-SAMPLE = Path(__file__).parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+SAMPLE = Path(__file__).parents[2] / "bot" / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 COHORT = "PKN II Angkatan XXXVII"
 
 

@@ -30,7 +30,7 @@ from services.exports import cohort_export
 from tests.factories import telegram_account
 from tests.integration.helpers import press, say, text
 
-SAMPLE = Path(__file__).parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+SAMPLE = Path(__file__).parents[2] / "bot" / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 COHORT = "PKN II Angkatan XXXVII"
 
 SRI = "197203181998032005"  # group 1, mentor Bambang, coach Lina

@@ -191,6 +191,19 @@ def test_dockerignore_lets_in_only_the_package() -> None:
     assert packages | {"pyproject.toml", project["project"]["readme"]} == let_in
 
 
+def test_the_demo_s_sample_cohort_is_installed_with_the_package() -> None:
+    """`properbot demo` in the image (a `pip install .`, not editable) reads its sample from the
+    installed package: it must be package data, not a file beside the packages."""
+    from bot.demo import SAMPLE
+
+    assert SAMPLE.is_file()
+    package, relative = SAMPLE.relative_to(ROOT).parts[0], SAMPLE.relative_to(ROOT / "bot")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = project["tool"]["setuptools"]["package-data"]
+    patterns = [*data.get(package, []), *data.get("*", [])]
+    assert package == "bot" and any(relative.match(p) for p in patterns if "/" in p), patterns
+
+
 # --- systemd --------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from domain.roles import Role
 from domain.timezones import WIB, WIT, WITA
 
 TODAY = date(2025, 3, 1)
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 
 MENTOR = "19660812 199203 1 004"
 COACH = "19671103 199303 2 003"

@@ -39,7 +39,7 @@ from domain.roster_xlsx import OLE_MAGIC, parse_roster
 from domain.timezones import WIB, WIT
 
 TODAY = date(2025, 3, 1)
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pkn2-sumsel-angkatan-xxxvii.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "samples" / "pkn2-sumsel-angkatan-xxxvii.csv"
 
 MENTOR = "19660812 199203 1 004"
 COACH = "19671103 199303 2 003"
