@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import replace
 from enum import StrEnum
 
+from domain.i18n import Translator, translator
 from services.cohorts import WHATSAPP_KEYWORD
 
 
@@ -73,3 +76,38 @@ def menu_keyword(data: str | None) -> Keyword | None:
         return Keyword(match.group(1))
     except ValueError:
         return None
+
+
+# Telegram's commands that have a keyword here. The catalogs are written for both channels and
+# name the command ("kirim laporan dengan /lapor"); WhatsApp shows the keyword instead, in the
+# reader's language (typed, "/lapor" works too, but it is not what WhatsApp people know).
+COMMAND_KEYWORDS: dict[str, Keyword] = {
+    "lapor": Keyword.REPORT,
+    "status": Keyword.STATUS,
+    "peserta": Keyword.ADVISEES,
+    "bantuan": Keyword.HELP,
+    "batal": Keyword.CANCEL,
+    "bahasa": Keyword.LANGUAGE,
+}
+# A command where a sentence names it: not inside a link or a path ("t.me/x/lapor").
+_COMMAND = re.compile(rf"(?<![\w/])/({'|'.join(COMMAND_KEYWORDS)})\b(?![/@])")
+
+
+def commands_as_keywords(text: str, catalog: Translator) -> str:
+    """`text` with each command that has a keyword named by its keyword in `catalog`'s
+    language ("/lapor" -> "LAPOR" or "REPORT")."""
+
+    def keyword_text(match: re.Match[str]) -> str:
+        return catalog.template(f"wa.keyword.{COMMAND_KEYWORDS[match.group(1)].value}")
+
+    return _COMMAND.sub(keyword_text, text)
+
+
+@functools.cache
+def whatsapp_translator(language: str) -> Translator:
+    """The catalog of `language` as WhatsApp shows it: its texts name keywords where they
+    name a command that has one. Only the texts change, never what fills them (a person's
+    own words that mention /lapor stay as written)."""
+    catalog = translator(language)
+    messages = {key: commands_as_keywords(text, catalog) for key, text in catalog.messages.items()}
+    return replace(catalog, messages=messages)

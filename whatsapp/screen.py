@@ -17,10 +17,10 @@ from pywa import errors as wa_errors
 from pywa_async import WhatsApp, types
 
 from domain.forms import MediaInput, Prompt
-from domain.i18n import translator
 from domain.markup import Markup, escape_params, to_plain, to_whatsapp
 from services.forms import OpenForm
 from services.outbox import MessageRef
+from whatsapp.keywords import whatsapp_translator
 from whatsapp.shaping import (
     MAX_ROWS,
     ROW_TITLE_MAX,
@@ -51,7 +51,7 @@ class WhatsAppTexts:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self.translate = translator(language)
+        self.translate = whatsapp_translator(language)
 
     def __call__(self, key: str, /, **params: object) -> str:
         return self.translate(key, **escape_params(params))

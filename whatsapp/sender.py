@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.sender import DrainResult, catalog_markup
 from domain.clock import Clock
 from domain.enums import Channel, DeliveryFailure, OutboxStatus
-from domain.i18n import translator
 from domain.markup import escape, to_plain, to_whatsapp
 from domain.ratelimit import DeliveryLimiter, RetryPolicy
 from domain.timezones import UnknownZone, parse_zone
@@ -44,6 +43,7 @@ from services import coordination, delivery, reports
 from services.delivery import DueMessage
 from services.outbox import RELAY, Outgoing, settled
 from storage.evidence_store import EvidenceStore
+from whatsapp.keywords import whatsapp_translator
 from whatsapp.statuses import apply_early_statuses
 from whatsapp.templates import (
     FORCE_TEMPLATE,
@@ -176,7 +176,7 @@ class WhatsAppDelivery:
             raise ValueError("a WhatsApp message needs its recipient's wa_id")
         outgoing = Outgoing.from_payload(message.payload)
         language = message.language or self._default_language
-        t = translator(language)
+        t = whatsapp_translator(language)
         source = catalog_markup(outgoing, t, self._zone(message.timezone))
         buttons, urls = [], []
         for row in outgoing.buttons:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import ManualClock
 from domain.enums import Channel
-from domain.i18n import translator
 from domain.markup import to_whatsapp
 from fakegram import TINY_JPEG
 from fakewa import FakePerson, IncomingMessage
@@ -21,10 +20,11 @@ from models import FormState, ProgressUpdate
 from models.inbox import InboxUpdate
 from tests.factories import add_milestones, import_roster
 from tests.integration.whatsapp_harness import WhatsAppBot, join, running_whatsapp
+from whatsapp.keywords import whatsapp_translator
 
 BUDI = "6281234567890"
 NUR = "6282199998888"
-T = translator("id")
+T = whatsapp_translator("id")
 
 
 def text(key: str, **params: object) -> str:

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain import actions
 from domain.clock import ManualClock
 from domain.enums import Channel, FeedbackKind, OutboxStatus
-from domain.i18n import translator
 from domain.markup import to_whatsapp
 from fakegram import TINY_JPEG
 from fakewa import FakePerson, OutgoingMessage
@@ -30,10 +29,11 @@ from tests.integration.whatsapp_harness import (
     running_whatsapp,
     whatsapp_account,
 )
+from whatsapp.keywords import whatsapp_translator
 
 BUDI = "6281234567890"
 BAMBANG = "6281122223333"
-T = translator("id")
+T = whatsapp_translator("id")
 
 
 def text(key: str, **params: object) -> str:
@@ -275,7 +275,9 @@ async def test_a_member_s_unknown_text_gets_the_menu_and_status_answers(
     languages = await budi.next_reply()
     assert languages.button_titles == ["✓ Bahasa Indonesia", "English"]
     budi.press(languages, "English")
-    assert (await budi.next_reply()).text == to_whatsapp(translator("en")("language.changed"))
+    assert (await budi.next_reply()).text == to_whatsapp(
+        whatsapp_translator("en")("language.changed")
+    )
     budi.send("MENU")
     assert (await budi.next_reply()).row_titles == ["Report progress", "Project status", "Help"]
 

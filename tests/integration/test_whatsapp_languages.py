@@ -27,14 +27,15 @@ from services import projects, reports
 from services.relays import excerpt
 from tests.factories import HEADER, Member, add_milestones, import_roster, telegram_account
 from tests.integration.whatsapp_harness import WhatsAppBot, join, person_id, running_whatsapp
+from whatsapp.keywords import whatsapp_translator
 
 BUDI = "6281234567890"
 ANDI = "6281355554444"
 NUR = "6282199998888"
 BAMBANG = "6281122223333"
 LINA = "6281177776666"
-ID = translator("id")
-EN = translator("en")
+ID = whatsapp_translator("id")
+EN = whatsapp_translator("en")
 MILESTONE = "Rapat koordinasi tim efektif"
 
 
@@ -155,6 +156,9 @@ async def test_bahasa_switches_to_english_and_the_whole_report_is_in_english(
         text=excerpt("Briefed 12 agencies on the app."),
         limit=MAX_REPORT_TEXT,
     )
+    # Telegram's text names /batal; WhatsApp's names the keyword, in English.
+    assert "/batal" in translator("en")("correction.ask_text", milestone="m", text="t", limit=1)
+    assert "CANCEL" in (correction.text or "") and "/batal" not in (correction.text or "")
     budi.send("cancel")  # the English keyword for BATAL
     assert (await budi.next_reply()).text == en("conversation.cancelled")
     await bot.settle()
