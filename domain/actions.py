@@ -75,6 +75,13 @@ def correct_report(update_id: int) -> str:
     return f"{REPORT}:{CORRECT}:{update_id}"
 
 
+# /jeda's list (both channels): "ct1:x:<vacation id>" cancels that pause (its owner only).
+VACATION = "ct1"
+CANCEL_VACATION = "x"
+# /zona's buttons (both channels): "tz1:<label>" (WIB, WITA, WIT).
+ZONE = "tz1"
+
+
 # Under /proyek and its milestone menus: the buttons that open its screens and form (the ids
 # are checked again on press: only the participant's own milestones).
 PROJECT = "pj1"

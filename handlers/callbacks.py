@@ -13,7 +13,7 @@ _SHAPE = re.compile(r"^([a-z]{2}\d):([A-Za-z0-9_:-]{1,56})$")
 
 CONSENT = "ob1"
 LANGUAGE = "lg1"
-ZONE = "tz1"
+ZONE = domain.actions.ZONE
 
 
 def pack(kind: str, *fields: str) -> str:
@@ -90,4 +90,4 @@ SEMINAR = domain.actions.SEMINAR
 # /hubungkan in a group: the cohort to link (anyone in the group can press; checked again).
 GROUP_LINK = "gr1"
 # /jeda: "ct1:x:<vacation id>" cancels that pause (ownership checked on press).
-VACATION = "ct1"
+VACATION = domain.actions.VACATION

@@ -4,6 +4,7 @@ keyboards, edited in place after a press; a pressed button is answered exactly o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -86,6 +87,9 @@ class TelegramScreen:
         else:
             shown = await self.bot.send_message(chat.id, text, reply_markup=markup)
         return telegram_ref(shown.chat_id, shown.message_id)
+
+    async def settle(self, prompt: Prompt) -> None:
+        await self.show(dataclasses.replace(prompt, choices=()), token=None)
 
     async def alert(self, text: str) -> None:
         query = self.update.callback_query

@@ -5,51 +5,25 @@ are services/project_form.py, run by the form engine through the Telegram adapte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from domain import actions
 from domain.roles import Role
 from handlers import callbacks
 from handlers.forms import enter
 from handlers.runtime import Context
 from handlers.turn import Turn, turn
 from services import project_form
-from services.forms import FormContext
+from services.project_form import opened_by
 
 PARTICIPANTS = frozenset({Role.PARTICIPANT})
-
-Begin = Callable[[FormContext], Coroutine[Any, Any, None]]
 
 
 async def project_command(update: Update, context: Context, current: Turn) -> None:
     """/proyek: the project at hand, ready to edit."""
     await enter(update, context, current, project_form.overview)
-
-
-def opened_by(data: str | None) -> Begin | None:
-    """What a /proyek button opens, or None for data that is none of them (forged, stale).
-    The ids are only read here; the screens check that they are the presser's."""
-    fields = callbacks.unpack(data, callbacks.PROJECT, 2) or callbacks.unpack(
-        data, callbacks.PROJECT, 3
-    )
-    match fields:
-        case [actions.EDIT_PROJECT, field]:
-            return lambda c: project_form.edit_project(c, field)
-        case [actions.ADD_MILESTONE, "new"]:
-            return project_form.add_milestone
-        case [actions.MILESTONE_MENU, number] if number.isdigit():
-            return lambda c: project_form.milestone_menu(c, int(number))
-        case [actions.EDIT_MILESTONE, number, part] if number.isdigit():
-            return lambda c: project_form.edit_milestone(c, int(number), part)
-        case [actions.ASK_REMOVE, number] if number.isdigit():
-            return lambda c: project_form.ask_remove(c, int(number))
-        case [actions.REMOVE, number] if number.isdigit():
-            return lambda c: project_form.remove(c, int(number) or None)
-    return None
 
 
 @turn(roles=PARTICIPANTS)

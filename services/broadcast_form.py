@@ -8,7 +8,6 @@ date) is its Desk, set by the composition root."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
@@ -245,7 +244,7 @@ async def _file_sent(ctx: FormContext, media: MediaInput) -> None:
 
 async def _file_skipped(ctx: FormContext, draft: BroadcastDraft) -> None:
     """ "Lewati" under the file prompt: the question stays, without its button."""
-    await ctx.show(dataclasses.replace(_file_question(ctx), choices=()))
+    await ctx.settle(_file_question(ctx))
     draft.attachment = None
     return await _ask_audience(ctx, draft)
 
@@ -365,7 +364,7 @@ async def _audience_done(ctx: FormContext, draft: BroadcastDraft) -> None:
     # Those who have not joined count: the announcement waits for them (as from the CLI).
     if plan.reachable == 0 and not plan.not_joined:
         return await ctx.screen.alert(ctx.t("broadcast.nobody", not_joined=len(plan.not_joined)))
-    await ctx.show(dataclasses.replace(_audience_question(ctx, draft), choices=()))
+    await ctx.settle(_audience_question(ctx, draft))
     _goto(ctx, Step.CONFIRM, draft)
     await _say(ctx, "broadcast.preview.title")
     assert draft.text is not None
@@ -413,7 +412,7 @@ async def _confirmed(ctx: FormContext, choice: BroadcastChoice) -> None:
     question = _confirm_question(ctx, draft, await _plan(ctx, draft))
     if choice.action is BroadcastAction.CANCEL:
         return await _cancelled(ctx, question)
-    await ctx.show(dataclasses.replace(question, choices=()))
+    await ctx.settle(question)
     if choice.action is BroadcastAction.CHANGE:
         return await _ask_audience(ctx, draft)
     ctx.close()
@@ -498,7 +497,7 @@ def _reason(t: Translator, reason: DeliveryFailure | None) -> str:
 
 async def _cancelled(ctx: FormContext, question: Prompt) -> None:
     """ "Batal" under the audience or the preview: the question stays without its buttons."""
-    await ctx.show(dataclasses.replace(question, choices=()))
+    await ctx.settle(question)
     ctx.close()
     await _say(ctx, "broadcast.cancelled")
 

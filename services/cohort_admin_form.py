@@ -7,7 +7,6 @@ outside the form are the actions of domain/actions.py, checked again here on eve
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -303,7 +302,7 @@ async def _confirmed(ctx: FormContext, value: str) -> None:
         return
     # The read-back stays as it read, without its buttons.
     read_back = await _read_back(ctx, draft)
-    await ctx.show(dataclasses.replace(read_back, choices=()))
+    await ctx.settle(read_back)
     if value == Answer.CHANGE:
         return await _ask_dates(ctx, draft)
     ctx.close()

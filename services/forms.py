@@ -44,6 +44,11 @@ class Screen(Protocol):
         pressed prompt may turn into this one (one message instead of two). Returns where it
         is shown, when the channel knows."""
 
+    async def settle(self, prompt: Prompt) -> None:
+        """After a press: the pressed question stays as it read, without its buttons, where
+        the channel can edit a sent message; where it cannot, the question stays as sent (its
+        buttons are stale by their token) and nothing is shown again."""
+
     async def alert(self, text: str) -> None:
         """Tell the person something short about their last input (a refusal, "stale")."""
 
@@ -112,6 +117,10 @@ class FormContext:
     def close(self) -> None:
         if self.state is not None:
             self.state.closed = True
+
+    async def settle(self, question: Prompt) -> None:
+        """The pressed `question` is answered: it loses its buttons (Screen.settle)."""
+        await self.screen.settle(question)
 
     async def show(self, prompt: Prompt, *, in_place: bool = True) -> MessageRef | None:
         """Show a prompt whose choices answer the current step."""
@@ -229,6 +238,18 @@ async def peek_account(
         return None
     form, step, draft, token = found
     return OpenForm(form=form, step=step, draft=dict(draft), token=token)
+
+
+async def enter(ctx: FormContext, begin: Callable[[FormContext], Awaitable[object]]) -> None:
+    """Open a form from outside it (a command, a keyword, a button that is not the form's),
+    replacing an open one: the open form is loaded first when the caller has not."""
+    if ctx.state is None:
+        ctx.state = await load(ctx.session, ctx.person_id, ctx.now)
+
+    async def run(c: FormContext) -> None:
+        await begin(c)
+
+    await start(ctx, run)
 
 
 async def start(ctx: FormContext, begin: Callable[[FormContext], Awaitable[None]]) -> None:

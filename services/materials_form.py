@@ -8,7 +8,6 @@ outside the forms are the actions of domain/actions.py, checked again here on ev
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -176,7 +175,7 @@ async def _kind_chosen(ctx: FormContext, value: str) -> None:
     draft.kind = kind
     ctx.state.draft = draft.to_json()
     ctx.state.goto(Step.FILE)
-    await ctx.show(dataclasses.replace(await _kind_prompt(ctx, seminar), choices=()))
+    await ctx.settle(await _kind_prompt(ctx, seminar))
     limit = ctx.max_evidence_bytes // (1024 * 1024)
     await ctx.show(
         Prompt(

@@ -8,7 +8,8 @@ outside the form are the actions of domain/actions.py, checked again here on eve
 
 from __future__ import annotations
 
-import dataclasses
+import re
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -276,6 +277,38 @@ async def edit_milestone(ctx: FormContext, milestone_id: int, part: str) -> None
     return await _ask(ctx, chosen.step)
 
 
+Begin = Callable[[FormContext], Coroutine[Any, Any, None]]
+# A field of a project button: letters, digits, "_" or "-" (the layout of domain/actions.py).
+_FIELD = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def opened_by(data: str | None) -> Begin | None:
+    """What a project button opens (on any channel), or None for data that is none of them
+    (forged, stale). The ids are only read here; the screens check that they are the
+    presser's."""
+    kind, *fields = (data or "").split(":")
+    if kind != actions.PROJECT or not 2 <= len(fields) <= 3:
+        return None
+    if not all(_FIELD.match(f) for f in fields):
+        return None
+    if any(f.isdigit() and int(f) > actions.ID_MAX for f in fields):
+        return None  # a number no database id can be
+    match fields:
+        case [actions.EDIT_PROJECT, field]:
+            return lambda c: edit_project(c, field)
+        case [actions.ADD_MILESTONE, "new"]:
+            return add_milestone
+        case [actions.MILESTONE_MENU, number] if number.isdigit():
+            return lambda c: milestone_menu(c, int(number))
+        case [actions.EDIT_MILESTONE, number, part] if number.isdigit():
+            return lambda c: edit_milestone(c, int(number), part)
+        case [actions.ASK_REMOVE, number] if number.isdigit():
+            return lambda c: ask_remove(c, int(number))
+        case [actions.REMOVE, number] if number.isdigit():
+            return lambda c: remove(c, int(number) or None)
+    return None
+
+
 # --- the steps --------------------------------------------------------------------------------
 
 
@@ -452,7 +485,7 @@ async def _ask(ctx: FormContext, step: Step) -> None:
 async def _answered(ctx: FormContext, step: Step, draft: ProjectDraft) -> None:
     """The pressed question stays as it read, without its buttons."""
     question = await _question(ctx, step, draft)
-    await ctx.show(dataclasses.replace(question, choices=()))
+    await ctx.settle(question)
 
 
 async def _question(ctx: FormContext, step: Step, draft: ProjectDraft) -> Prompt:

@@ -8,7 +8,6 @@ outside the form are the actions of domain/actions.py, checked again here on eve
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -557,7 +556,7 @@ async def _confirmed(ctx: FormContext, value: str) -> None:
 
 async def _answered(ctx: FormContext, question: Prompt) -> None:
     """The pressed read-back stays as it read, without its buttons."""
-    await ctx.show(dataclasses.replace(question, choices=()))
+    await ctx.settle(question)
 
 
 # A seminar moved.

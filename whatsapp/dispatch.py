@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,7 +57,7 @@ from services.people import (
 )
 from services.relay_view import queue_view
 from services.status_text import status_text
-from whatsapp import keywords
+from whatsapp import keywords, personal_flows, seminar_flows
 from whatsapp.incoming import Incoming, Kind, parse
 from whatsapp.keywords import Keyword
 from whatsapp.runtime import WhatsAppRuntime, runtime_of
@@ -105,6 +105,11 @@ class Turn:
     @property
     def t(self) -> WhatsAppTexts:
         return self.screen.t
+
+    async def role_required(self, roles: frozenset[Role]) -> None:
+        """The polite refusal naming the roles that may do this."""
+        names = ", ".join(self.t(r.message_key) for r in sorted(roles, key=ROLE_ORDER.index))
+        await self.say("access.role_required", roles=names)
 
     async def say(self, key: str, /, **params: object) -> None:
         await self.screen.say(self.t(key, **params))
@@ -428,6 +433,10 @@ async def _press(turn: Turn) -> None:
     if press is not None and incoming.context_id is not None:
         on = Relayed(Channel.WHATSAPP, incoming.wa_id, incoming.context_id)
         return await _advisor_press(turn, ctx, on, press)
+    if await personal_flows.pressed(turn, ctx, data):
+        return None
+    if await seminar_flows.press(turn, ctx):
+        return None
     return await turn.say("wa.stale")
 
 
@@ -438,7 +447,7 @@ async def _advisor_press(
     form), approval and "sudah dibaca" act at once. Only for the person it was sent to, on the
     message it came with (the services check both)."""
     if press.action in (actions.GIVE_FEEDBACK, actions.ASK_REVISION):
-        return await _enter(ctx, lambda c: begin_feedback(c, on, press))
+        return await forms.enter(ctx, lambda c: begin_feedback(c, on, press))
     person = ctx.person_id
     try:
         await reports.check_advisor_button(
@@ -482,23 +491,10 @@ async def _view(turn: Turn, outbox_id: int) -> None:
 async def _report_action(turn: Turn, ctx: FormContext, action: str, number: int) -> None:
     """ "Lapor sekarang" under a reminder, "Koreksi laporan" under a receipt."""
     if not turn.actor.has_any(PARTICIPANTS):
-        return await _role_required(turn, PARTICIPANTS)
+        return await turn.role_required(PARTICIPANTS)
     if action == actions.REPORT_NOW:
-        return await _enter(ctx, lambda c: report_form.report_now(c, number))
-    return await _enter(ctx, lambda c: report_form.correct(c, number))
-
-
-async def _enter(
-    ctx: FormContext, begin: Callable[[FormContext], Coroutine[Any, Any, object]]
-) -> None:
-    """Open a form from outside it (replacing an open one), the form loaded first."""
-    if ctx.state is None:
-        ctx.state = await forms.load(ctx.session, ctx.person_id, ctx.now)
-
-    async def run(c: FormContext) -> None:
-        await begin(c)
-
-    await forms.start(ctx, run)
+        return await forms.enter(ctx, lambda c: report_form.report_now(c, number))
+    return await forms.enter(ctx, lambda c: report_form.correct(c, number))
 
 
 def _allowed(ctx: FormContext, actor: Actor) -> bool:
@@ -547,6 +543,9 @@ async def _member_input(turn: Turn) -> None:
             return await turn.say("wa.use_choices")
     if word is not None:
         return await _keyword(turn, ctx, word)
+    dates = keywords.pause_dates(incoming.text) if incoming.kind is Kind.TEXT else None
+    if dates is not None:
+        return await personal_flows.pause(turn, dates)  # "JEDA 24/12 - 2/1"
     if incoming.kind is Kind.MEDIA:
         return await _file_outside_form(turn, ctx)
     await turn.say("wa.unknown")
@@ -560,7 +559,7 @@ async def _file_outside_form(turn: Turn, ctx: FormContext) -> None:
         return await turn.say("feedback.not_forwarded" if advisor else "text.unsupported")
     media = turn.incoming.media
     caption = media.caption if media is not None else None
-    return await _enter(ctx, lambda c: report_form.offer(c, media, caption))
+    return await forms.enter(ctx, lambda c: report_form.offer(c, media, caption))
 
 
 async def _keyword(turn: Turn, ctx: FormContext, word: Keyword) -> None:
@@ -573,11 +572,11 @@ async def _keyword(turn: Turn, ctx: FormContext, word: Keyword) -> None:
         return await _help(turn)
     if word is Keyword.REPORT:
         if not turn.actor.has_any(PARTICIPANTS):
-            return await _role_required(turn, PARTICIPANTS)
-        return await _enter(ctx, report_form.begin)
+            return await turn.role_required(PARTICIPANTS)
+        return await forms.enter(ctx, report_form.begin)
     if word is Keyword.STATUS:
         if not turn.actor.has_any(PARTICIPANTS):
-            return await _role_required(turn, PARTICIPANTS)
+            return await turn.role_required(PARTICIPANTS)
         assert turn.actor.person_id is not None
         text = await status_text(
             turn.session,
@@ -589,9 +588,13 @@ async def _keyword(turn: Turn, ctx: FormContext, word: Keyword) -> None:
         return await turn.screen.say(text)
     if word is Keyword.LANGUAGE:
         return await _choose_language(turn)
+    if word in seminar_flows.KEYWORDS:
+        return await seminar_flows.keyword(turn, ctx, word)
+    if word in personal_flows.KEYWORDS:
+        return await personal_flows.keyword(turn, ctx, word)
     if word is Keyword.ADVISEES:
         if not turn.actor.has_any(ADVISORS):
-            return await _role_required(turn, ADVISORS)
+            return await turn.role_required(ADVISORS)
         return await _advisees(turn)
     return await _menu(turn)
 
@@ -618,17 +621,14 @@ async def _language_chosen(turn: Turn, language: str) -> None:
     return await turn.say("language.changed")
 
 
-async def _role_required(turn: Turn, roles: frozenset[Role]) -> None:
-    names = ", ".join(turn.t(role.message_key) for role in sorted(roles, key=ROLE_ORDER.index))
-    await turn.say("access.role_required", roles=names)
-
-
 def _menu_words(actor: Actor) -> list[Keyword]:
     words: list[Keyword] = []
     if actor.has_any(PARTICIPANTS):
         words += [Keyword.REPORT, Keyword.STATUS]
     if actor.has_any(ADVISORS):
         words.append(Keyword.ADVISEES)
+    words += personal_flows.menu_words(actor)
+    words += seminar_flows.menu_words(actor)
     words.append(Keyword.HELP)
     return words
 
@@ -657,6 +657,8 @@ async def _help(turn: Turn) -> None:
         lines += [t("wa.help.report"), t("wa.help.status")]
     if turn.actor.has_any(ADVISORS):
         lines.append(t("wa.help.advisees"))
+    lines += [t(f"wa.help.{word.value}") for word in personal_flows.help_words(turn.actor)]
+    lines += [t(f"wa.help.{word.value}") for word in seminar_flows.menu_words(turn.actor)]
     lines.append(t("wa.help.common"))
     await turn.screen.say("\n".join(lines))
 

@@ -21,6 +21,11 @@ class Keyword(StrEnum):
     DONE = "done"  # ends a step that takes several files
     ADVISEES = "advisees"
     LANGUAGE = "language"
+    MATERIALS = "materials"  # a presenter's seminar files (Telegram's /bahan)
+    SCHEDULE = "schedule"  # coming seminars and target dates (/jadwal)
+    PAUSE = "pause"  # a pause of reminders (/jeda, /cuti)
+    PROJECT = "project"  # the project and its milestones, to edit (/proyek)
+    ZONE = "zone"  # the time zone (/zona)
 
 
 # Typed alone, in any letter case, with or without a leading "/" (Telegram habits).
@@ -39,6 +44,17 @@ WORDS: dict[str, Keyword] = {
     "participants": Keyword.ADVISEES,
     "bahasa": Keyword.LANGUAGE,
     "language": Keyword.LANGUAGE,
+    "bahan": Keyword.MATERIALS,
+    "materials": Keyword.MATERIALS,
+    "jadwal": Keyword.SCHEDULE,
+    "schedule": Keyword.SCHEDULE,
+    "jeda": Keyword.PAUSE,
+    "cuti": Keyword.PAUSE,
+    "pause": Keyword.PAUSE,
+    "proyek": Keyword.PROJECT,
+    "project": Keyword.PROJECT,
+    "zona": Keyword.ZONE,
+    "zone": Keyword.ZONE,
 }
 # The Menu list's rows answer with these ids.
 MENU_ROW = "mn1"
@@ -61,6 +77,19 @@ def join_code(text: str | None) -> str | None:
     if match is None:
         return None
     return (match.group(1) or "").strip()
+
+
+# JEDA with the dates after it ("JEDA 24/12 - 2/1"): the word alone is a keyword like the others.
+_PAUSE = re.compile(
+    rf"^\s*/?(?:{'|'.join(w for w, k in WORDS.items() if k is Keyword.PAUSE)})\b[\s:]*(\S.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def pause_dates(text: str | None) -> str | None:
+    """The dates typed after JEDA / CUTI / PAUSE; None for any other text (and the word alone)."""
+    match = _PAUSE.match(text or "")
+    return None if match is None else match.group(1).strip()
 
 
 def menu_id(word: Keyword) -> str:
@@ -88,6 +117,12 @@ COMMAND_KEYWORDS: dict[str, Keyword] = {
     "bantuan": Keyword.HELP,
     "batal": Keyword.CANCEL,
     "bahasa": Keyword.LANGUAGE,
+    "bahan": Keyword.MATERIALS,
+    "jadwal": Keyword.SCHEDULE,
+    "jeda": Keyword.PAUSE,
+    "cuti": Keyword.PAUSE,
+    "proyek": Keyword.PROJECT,
+    "zona": Keyword.ZONE,
 }
 # A command where a sentence names it: not inside a link or a path ("t.me/x/lapor").
 _COMMAND = re.compile(rf"(?<![\w/])/({'|'.join(COMMAND_KEYWORDS)})\b(?![/@])")

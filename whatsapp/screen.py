@@ -119,6 +119,10 @@ class WhatsAppScreen:
         await self.send(ListOut(body, t.list_button, t.section, rows_shown))
         return True
 
+    async def settle(self, prompt: Prompt) -> None:
+        """WhatsApp cannot take the buttons off a sent message: the question stays as sent
+        (a later tap on it is stale by its token) and is not sent again."""
+
     async def alert(self, text: str) -> None:
         await self.say(text)
 

@@ -4,6 +4,7 @@ form's state lives in the database between inputs, so each input may come to ano
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +55,9 @@ class MemoryScreen:
     ) -> MessageRef | None:
         self.shown.append(Shown(prompt, token))
         return MessageRef("1", str(len(self.shown)))
+
+    async def settle(self, prompt: Prompt) -> None:
+        self.shown.append(Shown(dataclasses.replace(prompt, choices=()), None))
 
     async def alert(self, text: str) -> None:
         self.alerts.append(text)

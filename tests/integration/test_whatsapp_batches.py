@@ -13,23 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import ManualClock
 from domain.enums import Channel
-from domain.markup import to_whatsapp
 from fakegram import TINY_JPEG
 from fakewa import FakePerson, IncomingMessage
 from models import FormState, ProgressUpdate
 from models.inbox import InboxUpdate
 from tests.factories import add_milestones, import_roster
-from tests.integration.whatsapp_harness import WhatsAppBot, join, running_whatsapp
-from whatsapp.keywords import whatsapp_translator
+from tests.integration.test_whatsapp_flows import PARTICIPANT_MENU
+from tests.integration.whatsapp_harness import WhatsAppBot, join, running_whatsapp, text
 
 BUDI = "6281234567890"
 NUR = "6282199998888"
-T = whatsapp_translator("id")
-
-
-def text(key: str, **params: object) -> str:
-    """A catalog text as WhatsApp shows it."""
-    return to_whatsapp(T(key, **params))
 
 
 @pytest.fixture
@@ -83,7 +76,7 @@ async def test_three_messages_in_one_post_are_three_rows_each_answered_once(
     # Each answered, in the order they were sent.
     assert "LAPOR" in (help_.text or "")
     assert "Layanan Aduan Warga Terpadu" in (status.text or "")
-    assert menu.row_titles == ["Lapor kemajuan", "Status proyek", "Bantuan"]
+    assert menu.row_titles == PARTICIPANT_MENU
 
     # Meta posts the same batch again: nothing new is stored, nothing answered twice.
     answered, posted = len(budi.inbox), len(bot.wa.webhook_posts)

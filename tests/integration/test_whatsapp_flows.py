@@ -27,6 +27,7 @@ from tests.integration.whatsapp_harness import (
     join,
     person_id,
     running_whatsapp,
+    text,
     whatsapp_account,
 )
 from whatsapp.keywords import whatsapp_translator
@@ -34,11 +35,16 @@ from whatsapp.keywords import whatsapp_translator
 BUDI = "6281234567890"
 BAMBANG = "6281122223333"
 T = whatsapp_translator("id")
-
-
-def text(key: str, **params: object) -> str:
-    """A catalog text as WhatsApp shows it."""
-    return to_whatsapp(T(key, **params))
+# What a participant may do on WhatsApp, in the Menu's order.
+PARTICIPANT_MENU = [
+    "Lapor kemajuan",
+    "Status proyek",
+    "Proyek & tahapan",
+    "Jeda pengingat",
+    "Kirim bahan seminar",
+    "Jadwal seminar",
+    "Bantuan",
+]
 
 
 @pytest.fixture
@@ -70,7 +76,7 @@ async def test_a_stranger_joins_by_the_invitation_text_and_consent(
     assert "PKP Angkatan IV" in (joined.text or "")
     menu = await budi.next_reply()
     assert menu.list_button == "Menu"
-    assert menu.row_titles == ["Lapor kemajuan", "Status proyek", "Bantuan"]
+    assert menu.row_titles == PARTICIPANT_MENU
     await bot.settle()
 
     account = await whatsapp_account(bot, BUDI)
@@ -261,7 +267,7 @@ async def test_a_member_s_unknown_text_gets_the_menu_and_status_answers(
     budi.send("Selamat pagi, Pak.")
     assert (await budi.next_reply()).text == text("wa.unknown")
     menu = await budi.next_reply()
-    assert menu.row_titles == ["Lapor kemajuan", "Status proyek", "Bantuan"]
+    assert menu.row_titles == PARTICIPANT_MENU
     budi.choose(menu, "Status proyek")
     status = await budi.next_reply()
     assert "Layanan Aduan Warga Terpadu" in (status.text or "")
@@ -279,7 +285,15 @@ async def test_a_member_s_unknown_text_gets_the_menu_and_status_answers(
         whatsapp_translator("en")("language.changed")
     )
     budi.send("MENU")
-    assert (await budi.next_reply()).row_titles == ["Report progress", "Project status", "Help"]
+    assert (await budi.next_reply()).row_titles == [
+        "Report progress",
+        "Project status",
+        "Project & milestones",
+        "Pause reminders",
+        "Send seminar files",
+        "Seminar schedule",
+        "Help",
+    ]
 
 
 async def _relayed_report(bot: WhatsAppBot, engine: AsyncEngine, now: datetime) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.demo_whatsapp import WhatsAppFront
 from domain.clock import ManualClock
 from domain.enums import Channel
+from domain.markup import to_whatsapp
 from domain.timezones import WIB
 from fakewa import FakePerson, FakeWhatsApp, OutgoingMessage
 from models import ChannelAccount, Person
@@ -25,10 +26,16 @@ from services.onboarding import GuessLimits
 from storage.evidence_store import MemoryStore
 from web.app import create_web_app
 from web.server import WebServer, bind
+from whatsapp.keywords import whatsapp_translator
 from whatsapp.runtime import WHATSAPP_KEY, WhatsAppRuntime
 from whatsapp.webhook import WhatsAppWebhook, inbox_store
 
 VERIFY_TOKEN = "verify-properbot"
+
+
+def text(key: str, /, **params: object) -> str:
+    """An Indonesian catalog text as WhatsApp shows it (keywords for commands, its markup)."""
+    return to_whatsapp(whatsapp_translator("id")(key, **params))
 
 
 @dataclass

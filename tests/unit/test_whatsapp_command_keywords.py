@@ -40,12 +40,14 @@ def test_commands_without_a_keyword_links_and_longer_words_stay() -> None:
         "https://t.me/properbot_bot/lapor",
         "/lapor@properbot_bot",
         "/laporan",
-        "/proyek",
+        "/portofolio",
         "a/lapor",
     ):
         assert commands_as_keywords(text, id_) == text
     overdue = whatsapp_translator("id")("reminder.milestone.overdue", title="T", due_date="x")
-    assert "LAPOR" in overdue and "/proyek" in overdue  # WhatsApp has no PROYEK keyword
+    assert "LAPOR" in overdue and "PROYEK" in overdue and "/proyek" not in overdue
+    # A command WhatsApp has no keyword for stays as written.
+    assert "/undang" in whatsapp_translator("id").template("invite.cohort")
 
 
 def test_every_keyword_shown_is_one_the_adapter_reads() -> None:
