@@ -38,7 +38,7 @@ def unpack(data: str | None, kind: str, arity: int) -> list[str] | None:
 
 # Every id in a button is a database integer (PostgreSQL INTEGER is 32-bit signed): a number
 # beyond it was never ours, and passed on it would crash the query instead of reading "stale".
-ID_MAX = 2**31 - 1
+ID_MAX = domain.actions.ID_MAX
 _NUMBER = re.compile(r"^-?\d+$")
 
 

@@ -30,13 +30,11 @@ from services.seminar_materials import AttendanceSheet, SeminarDetail
 from services.seminars import SeminarView
 
 ADMINS = frozenset({Role.ADMIN})
-# Ids in button data are database integers: anything larger is forged, never looked up.
-MAX_ID = 2**31 - 1
 SEMINAR_BUTTONS = 20
 
 
 def _id(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    return int(value) if value.isdigit() and 0 < int(value) <= actions.ID_MAX else None
 
 
 def _message(update: Update) -> Message:

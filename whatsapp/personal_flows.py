@@ -40,8 +40,6 @@ VACATION = actions.VACATION
 ZONE = actions.ZONE
 _CANCEL = re.compile(rf"^{VACATION}:{actions.CANCEL_VACATION}:(\d{{1,10}})$")
 _ZONE = re.compile(rf"^{ZONE}:([A-Z]{{2,4}})$")
-# Database ids are 32-bit signed integers: a bigger number was never ours.
-ID_MAX = 2**31 - 1
 
 
 async def keyword(turn: Turn, ctx: FormContext, word: Keyword) -> None:
@@ -146,7 +144,7 @@ async def _cancel_pause(turn: Turn, vacation_id: int) -> None:
     if not turn.actor.has_any(PAUSE_ROLES):
         return await turn.role_required(PAUSE_ROLES)
     assert turn.actor.person_id is not None
-    if vacation_id > ID_MAX:
+    if vacation_id > actions.ID_MAX:
         return await turn.say("button.stale")
     today = _today(turn)
     try:
