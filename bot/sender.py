@@ -575,25 +575,19 @@ class Sender:
     async def _retry_later(
         self, message: DueMessage, outcome: DrainResult, exc: Exception, *, maybe_repeated: bool
     ) -> None:
-        async with self._sessions() as session, session.begin():
-            retrying = await delivery.mark_retry(
-                session,
-                message.id,
-                now=self._clock.now(),
-                error=f"{type(exc).__name__}: {exc}",
-                maybe_repeated=maybe_repeated,
-                policy=self._retry,
-                reason=(
-                    DeliveryFailure.NETWORK
-                    if isinstance(exc, NetworkError)
-                    else DeliveryFailure.INTERNAL
-                ),
-            )
-        if retrying:
-            outcome.retried = 1
-        else:
-            log.warning("outbox message %s failed after its last attempt: %r", message.id, exc)
-            outcome.failed = 1
+        reason = (
+            DeliveryFailure.NETWORK if isinstance(exc, NetworkError) else DeliveryFailure.INTERNAL
+        )
+        await retry_later(
+            self._sessions,
+            self._clock,
+            self._retry,
+            message,
+            outcome,
+            exc,
+            reason,
+            maybe_repeated=maybe_repeated,
+        )
 
     async def _file(self, item: dict[str, str]) -> str | InputFile:
         """What Telegram is given for a file: its file_id when it came by Telegram, else the
@@ -707,6 +701,36 @@ class Sender:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._wake.clear()
+
+
+async def retry_later(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    policy: RetryPolicy,
+    message: DueMessage,
+    outcome: DrainResult,
+    exc: Exception,
+    reason: DeliveryFailure,
+    *,
+    maybe_repeated: bool = False,
+) -> None:
+    """A send that failed for a passing reason (any channel): tried again later by `policy`,
+    or failed once its attempts are spent; counted in `outcome` either way."""
+    async with sessions() as session, session.begin():
+        retrying = await delivery.mark_retry(
+            session,
+            message.id,
+            now=clock.now(),
+            error=f"{type(exc).__name__}: {exc}",
+            maybe_repeated=maybe_repeated,
+            policy=policy,
+            reason=reason,
+        )
+    if retrying:
+        outcome.retried = 1
+    else:
+        log.warning("outbox message %s failed after its last attempt: %r", message.id, exc)
+        outcome.failed = 1
 
 
 def forbidden_reason(description: str, *, group: bool) -> DeliveryFailure:

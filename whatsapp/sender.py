@@ -32,7 +32,7 @@ from pywa_async.types.templates import TemplateLanguage
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sender import DrainResult, catalog_markup
+from bot.sender import DrainResult, catalog_markup, retry_later
 from domain.clock import Clock
 from domain.enums import Channel, DeliveryFailure, OutboxStatus
 from domain.markup import escape, to_plain, to_whatsapp
@@ -466,21 +466,16 @@ class WhatsAppDelivery:
         *,
         maybe_repeated: bool = False,
     ) -> None:
-        async with self._sessions() as session, session.begin():
-            retrying = await delivery.mark_retry(
-                session,
-                message.id,
-                now=self._clock.now(),
-                error=f"{type(exc).__name__}: {exc}",
-                maybe_repeated=maybe_repeated,
-                policy=self._retry,
-                reason=reason,
-            )
-        if retrying:
-            outcome.retried = 1
-        else:
-            log.warning("outbox message %s failed after its last attempt: %r", message.id, exc)
-            outcome.failed = 1
+        await retry_later(
+            self._sessions,
+            self._clock,
+            self._retry,
+            message,
+            outcome,
+            exc,
+            reason,
+            maybe_repeated=maybe_repeated,
+        )
 
     def _seconds(self, moment: datetime) -> float:
         return (moment - self._epoch).total_seconds()
