@@ -4,6 +4,7 @@ a report to the mentor and its scheduler runs. With neither channel set up it re
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,11 +17,12 @@ from bot.cli import main
 from domain.enums import Channel
 from domain.i18n import translator
 from fakewa import FakePerson, FakeWhatsApp, OutgoingMessage
-from models import InboxUpdate
+from models import InboxUpdate, RelayedMessage
 from models.db import session_factory
 from services import inbox
 from tests.factories import add_milestones, import_roster
 from tests.integration.processes import RunProcess, until_listening
+from tests.integration.whatsapp_harness import text
 
 BUDI = "6281234567890"
 BAMBANG = "6281122223333"
@@ -58,6 +60,17 @@ async def _join(person: FakePerson, code: str) -> None:
 
 async def _answer(person: FakePerson) -> OutgoingMessage:
     return await person.next_reply(timeout=REPLY_TIMEOUT)
+
+
+async def _recorded(engine: AsyncEngine, wamid: str) -> None:
+    """Until the relay sent as `wamid` is recorded (replies to it then thread)."""
+    query = select(RelayedMessage.id).where(RelayedMessage.message_ref == wamid)
+    for _ in range(int(REPLY_TIMEOUT * 10)):
+        async with session_factory(engine)() as session:
+            if await session.scalar(query) is not None:
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"relay {wamid} not recorded within {REPLY_TIMEOUT} s")
 
 
 async def test_run_on_whatsapp_alone_answers_reports_and_relays(
@@ -98,8 +111,12 @@ async def test_run_on_whatsapp_alone_answers_reports_and_relays(
             relay = await _answer(bambang)
             assert "Sosialisasi aplikasi ke 12 OPD." in (relay.text or "")
             assert "✏️ Minta revisi" in relay.button_titles
+            # A person answers after the sender has recorded the relay (fakewa shows it the
+            # moment Meta accepts it, a little before the sender's record is committed).
+            await _recorded(engine, relay.wamid)
             bambang.send("Bagus. Mohon lampirkan daftar hadir.", reply_to=relay)
-            await _answer(bambang)  # sent to Budi
+            sent = await _answer(bambang)
+            assert sent.text == text("note.sent", relation="Peserta", name=team["budi"].name)
             note = await _answer(budi)
             assert "Mohon lampirkan daftar hadir." in (note.text or "")
         finally:
