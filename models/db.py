@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models import sqlite_inline
+
 
 class DatabaseUrlError(ValueError):
     """DATABASE_URL names no database this project can use."""
@@ -37,12 +39,21 @@ def normalize_url(url: str) -> str:
     raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 
+def _connect_on_loop_thread(
+    dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> Any:
+    # SQLAlchemy's aiosqlite adapter takes the driver connection from `async_creator_fn` (what
+    # create_async_engine's async_creator becomes), called with the URL's arguments.
+    return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=sqlite_inline.connect, **cparams)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers run beside the one writer.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # No busy wait in C: it would stop the event loop (models/sqlite_inline.py waits instead).
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.close()
 
 
@@ -80,6 +91,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # never pinged.
     engine = create_async_engine(normalize_url(url), echo=echo)
     if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "do_connect", _connect_on_loop_thread)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
         event.listen(engine.sync_engine, "checkin", _note_checkin)
