@@ -8,7 +8,7 @@ is fetched) and the texts; the forms themselves (services/report_form.py, ...) k
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -158,9 +158,15 @@ class Outcome(Enum):
 
 # The statements of every form step, built once and run with parameters: building one costs
 # SQLAlchemy about twice what running it does (docs/PERFORMANCE.md).
-_LOAD = select(
-    FormState.form, FormState.step, FormState.draft, FormState.token, FormState.expires_at
-).where(FormState.person_id == bindparam("person_id"))
+# What `load` reads; the actor's query (services/people.py) reads the same columns ahead.
+FORM_COLUMNS = (
+    FormState.form,
+    FormState.step,
+    FormState.draft,
+    FormState.token,
+    FormState.expires_at,
+)
+_LOAD = select(*FORM_COLUMNS).where(FormState.person_id == bindparam("person_id"))
 _SAVED_COLUMNS = ("form", "step", "draft", "token", "updated_at", "expires_at")
 # A bound parameter of an UPDATE may not take the name of one of its table's columns.
 _SAVE = (
@@ -184,12 +190,28 @@ def _save_params(values: dict[str, Any]) -> dict[str, Any]:
     return {f"new_{name}": values[name] for name in _SAVED_COLUMNS}
 
 
+# Where a form row read ahead waits in the session's info until `load` takes it.
+_READ_AHEAD = "properbot.form_read_ahead"
+
+
+def read_ahead(session: AsyncSession, person_id: int, row: Sequence[Any] | None) -> None:
+    """Keep the person's form row (FORM_COLUMNS; None: no form) that a query of the update's
+    turn read anyway, so the turn's `load` need not read it again. Taken once; `save` and
+    `discard` drop it, so a later `load` reads what was written."""
+    session.info[_READ_AHEAD] = (person_id, row)
+
+
 async def load(session: AsyncSession, person_id: int, now: datetime) -> OpenForm | None:
     """The person's open form; one past its lifetime is dropped, as if never opened.
 
     Plain columns, and `save` writes with one statement: this runs on nearly every update, and
-    an ORM object (loaded, then looked up and flushed again) cost several times as much."""
-    found = (await session.execute(_LOAD, {"person_id": person_id})).first()
+    an ORM object (loaded, then looked up and flushed again) cost several times as much. The
+    first load of a turn takes the row the actor's query read ahead (`read_ahead`)."""
+    ahead = session.info.pop(_READ_AHEAD, None)
+    if ahead is not None and ahead[0] == person_id:
+        found = ahead[1]
+    else:
+        found = (await session.execute(_LOAD, {"person_id": person_id})).first()
     if found is None:
         return None
     form, step, draft, token, expires_at = found
@@ -201,6 +223,7 @@ async def load(session: AsyncSession, person_id: int, now: datetime) -> OpenForm
 
 async def save(session: AsyncSession, person_id: int, state: OpenForm, now: datetime) -> None:
     """Write the form as it is now (or remove it once closed), in the caller's transaction."""
+    session.info.pop(_READ_AHEAD, None)
     if state.closed:
         await discard(session, person_id)
         return
@@ -219,6 +242,7 @@ async def save(session: AsyncSession, person_id: int, state: OpenForm, now: date
 
 async def discard(session: AsyncSession, person_id: int) -> bool:
     """Close the person's open form without a word (/batal, erasure). True if one was open."""
+    session.info.pop(_READ_AHEAD, None)
     result = await session.execute(delete(FormState).where(FormState.person_id == person_id))
     return bool(getattr(result, "rowcount", 0))
 

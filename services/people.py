@@ -17,7 +17,8 @@ from domain.i18n import SUPPORTED_LANGUAGES
 from domain.nip import parse_nip
 from domain.roles import Role
 from domain.timezones import zone_label
-from models import Assignment, ChannelAccount, Cohort, Membership, Person, Project
+from models import Assignment, ChannelAccount, Cohort, FormState, Membership, Person, Project
+from services import forms
 
 # Display order: the role a person acts in first when they hold several.
 ROLE_ORDER = (Role.ADMIN, Role.MENTOR, Role.COACH, Role.EXAMINER, Role.PARTICIPANT)
@@ -134,9 +135,12 @@ _ACTOR_QUERY = (
         Person.language,
         Person.timezone,
         Membership.role,
+        *forms.FORM_COLUMNS,
     )
     .join(Person, Person.id == ChannelAccount.person_id)
     .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.active.is_(True)))
+    # Their open form too: nearly every update is a form's step, which reads it next.
+    .outerjoin(FormState, FormState.person_id == Person.id)
     .where(
         ChannelAccount.channel == bindparam("channel"),
         ChannelAccount.external_user_id == bindparam("external_user_id"),
@@ -179,6 +183,8 @@ async def load_actor(
         )
     account_id, reachable, last_inbound_at, person_id, name, nip, language, zone = rows[0][:8]
     roles.update(row[8] for row in rows if row[8] is not None)
+    form_row = rows[0][9:]
+    forms.read_ahead(session, person_id, None if form_row[0] is None else form_row)
     return Actor(
         account=AccountRef(channel, external_user_id, account_id),
         person_id=person_id,
