@@ -27,7 +27,7 @@ from handlers import evidence as evidence_files
 from handlers.edits import edit_text
 from handlers.runtime import Context, Runtime
 from handlers.telegram_text import TELEGRAM_TEXT_LIMIT, markup_parts
-from handlers.turn import Safe, Turn, turn
+from handlers.turn import Declined, Safe, Turn, turn
 from models.db import read_outside_transaction
 from services import forms
 from services.form_registry import FORMS
@@ -231,7 +231,7 @@ def router(interrupts: frozenset[str]) -> BaseHandler[Any, Any, Any]:
             if query is not None:
                 await query.answer(current.t("button.stale"), show_alert=True)
                 return True
-            return False
+            raise Declined
         ctx, screen = form_context(update, context, current)
         ctx.state = await forms.load(current.session, ctx.person_id, ctx.now)
         if query is not None:
@@ -245,7 +245,7 @@ def router(interrupts: frozenset[str]) -> BaseHandler[Any, Any, Any]:
             return True
         message = update.message
         if ctx.state is None or message is None:
-            return False
+            raise Declined
         if message.text is not None and message.text.startswith("/"):
             name = _command(message.text)
             if name == CANCEL_COMMAND:
@@ -253,23 +253,26 @@ def router(interrupts: frozenset[str]) -> BaseHandler[Any, Any, Any]:
                 await message.reply_text(current.t(_cancelled(ctx.state.form)))
                 return True
             if name in interrupts:
-                return False
+                raise Declined
             await message.reply_text(current.t("conversation.busy"))
             return True
         answer: Input | None = media_of(message)
         if answer is None and message.text is not None:
             answer = TextInput(message.text)
         if answer is None or not _allowed(ctx, current):
-            return False
-        return await forms.answer(ctx, FORMS, answer) is Outcome.HANDLED
+            raise Declined
+        if await forms.answer(ctx, FORMS, answer) is not Outcome.HANDLED:
+            raise Declined
+        return True
 
     async def route(update: Update, context: Context) -> None:
         if not _concerns_forms(update):
             return
-        # A message goes to the form only when the form will take it. That is decided on a
-        # look without side effects first: an update the form leaves to the other handlers
-        # must meet them as if the form were not there (one turn, one transaction).
-        if update.callback_query is None and not await _form_takes(update, context, interrupts):
+        # An update the form leaves to the other handlers must meet them as if the form were
+        # not there (one turn, one transaction): `take` declines it, and its turn is rolled
+        # back. A command is looked at first, without a transaction: most commands come with
+        # no form open, and that look is cheaper than a turn rolled back.
+        if _is_command(update) and not await _form_takes(update, context, interrupts):
             return
         if await take(update, context):
             raise ApplicationHandlerStop
@@ -277,19 +280,23 @@ def router(interrupts: frozenset[str]) -> BaseHandler[Any, Any, Any]:
     return TypeHandler(Update, route)
 
 
+def _is_command(update: Update) -> bool:
+    message = update.message
+    return (
+        update.callback_query is None
+        and message is not None
+        and message.text is not None
+        and message.text.startswith("/")
+    )
+
+
 async def _form_takes(update: Update, context: Context, interrupts: frozenset[str]) -> bool:
-    """Whether the sender has an open form that takes this message (a command other than the
-    interrupting ones counts: the form answers it with /batal or "busy")."""
+    """Whether the sender of this command has an open form that takes it (a command other
+    than the interrupting ones: the form answers it with /batal or "busy")."""
     message, user = update.message, update.effective_user
-    if message is None or user is None:
+    if message is None or user is None or message.text is None:
         return False
-    if message.text is not None and message.text.startswith("/"):
-        if _command(message.text) in interrupts:
-            return False
-        given: Input | None = TextInput(message.text)
-    else:
-        given = media_of(message) or (TextInput(message.text) if message.text else None)
-    if given is None:
+    if _command(message.text) in interrupts:
         return False
     runtime = Runtime.of(context.application)
     async with runtime.sessions() as session:
@@ -300,11 +307,7 @@ async def _form_takes(update: Update, context: Context, interrupts: frozenset[st
     if state is None:
         return False
     form = FORMS.get(state.form)
-    if form is None:
-        return True
-    if isinstance(given, TextInput) and given.text.startswith("/"):
-        return not form.passive
-    return form.takes(state.step, given)
+    return form is None or not form.passive
 
 
 def _cancelled(name: str) -> str:

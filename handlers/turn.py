@@ -128,6 +128,13 @@ async def _actor(session: AsyncSession, runtime: Runtime, update: Update) -> Act
     return actor
 
 
+class Declined(Exception):
+    """Raised by a turn's body that leaves the update to the other handlers: the turn's
+    transaction is rolled back (nothing it did is kept, the update is not marked done) and
+    the turn returns None, so the next handler meets the update as if this one were not
+    there."""
+
+
 TurnHandler = Callable[[Update, Context, Turn], Awaitable[R]]
 
 
@@ -150,27 +157,31 @@ def turn(
             if user is None:
                 return None
             runtime = Runtime.of(context.application)
-            async with runtime.sessions() as session, session.begin():
-                actor = await _actor(session, runtime, update)
-                current = Turn(actor=actor, runtime=runtime, open_session=session)
-                if members_only and not actor.is_known:
-                    await tell(update, current.t("access.not_registered"))
-                    await inbox.mark_current_done(session, runtime.clock.now())
-                    return None
-                if roles is not None and not actor.has_any(roles):
-                    names = ", ".join(
-                        current.t(role.message_key) for role in sorted(roles, key=ROLE_ORDER.index)
-                    )
-                    await tell(update, current.t("access.role_required", roles=names))
-                    await inbox.mark_current_done(session, runtime.clock.now())
-                    return None
-                result = await body(update, context, current)
-                if not current.later:
-                    # The update's inbox row is done with this transaction's work or not at
-                    # all: a crash after the commit never runs it again. With steps after the
-                    # commit, their own commit marks it (services/inbox.py), else the worker
-                    # once they are over (bot/worker.py).
-                    await inbox.mark_current_done(session, runtime.clock.now())
+            try:
+                async with runtime.sessions() as session, session.begin():
+                    actor = await _actor(session, runtime, update)
+                    current = Turn(actor=actor, runtime=runtime, open_session=session)
+                    if members_only and not actor.is_known:
+                        await tell(update, current.t("access.not_registered"))
+                        await inbox.mark_current_done(session, runtime.clock.now())
+                        return None
+                    if roles is not None and not actor.has_any(roles):
+                        names = ", ".join(
+                            current.t(role.message_key)
+                            for role in sorted(roles, key=ROLE_ORDER.index)
+                        )
+                        await tell(update, current.t("access.role_required", roles=names))
+                        await inbox.mark_current_done(session, runtime.clock.now())
+                        return None
+                    result = await body(update, context, current)
+                    if not current.later:
+                        # The update's inbox row is done with this transaction's work or not at
+                        # all: a crash after the commit never runs it again. With steps after the
+                        # commit, their own commit marks it (services/inbox.py), else the worker
+                        # once they are over (bot/worker.py).
+                        await inbox.mark_current_done(session, runtime.clock.now())
+            except Declined:
+                return None  # rolled back: the update goes on to the other handlers
             current.open_session = None
             for callback in current.committed:
                 callback()
