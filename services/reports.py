@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -247,16 +247,9 @@ async def record_relay(
     note_id: int | None,
     now: datetime,
 ) -> None:
-    session.add(
-        RelayedMessage(
-            channel=channel,
-            chat_ref=chat_ref,
-            message_ref=message_ref,
-            recipient_id=recipient_id,
-            update_id=update_id,
-            note_id=note_id,
-            created_at=now,
-        )
+    """Remember that this message carries that report (and note) for that recipient."""
+    await _insert_relays(
+        session, channel, chat_ref, [message_ref], recipient_id, update_id, note_id, now
     )
 
 
@@ -275,22 +268,47 @@ async def record_queued_relay(
     report, and that note if any, for that recipient: replies to any of them thread, and the
     report's buttons work for them only. False when the report is gone meanwhile (nothing to
     thread to)."""
-    if await session.get(ProgressUpdate, update_id) is None:
+    if await session.scalar(_REPORT_EXISTS, {"update_id": update_id}) is None:
         return False
     if note_id is not None and await session.get(FeedbackNote, note_id) is None:
         note_id = None
-    for message_ref in message_refs:
-        await record_relay(
-            session,
-            channel=channel,
-            chat_ref=chat_ref,
-            message_ref=message_ref,
-            recipient_id=recipient_id,
-            update_id=update_id,
-            note_id=note_id,
-            now=now,
-        )
+    await _insert_relays(
+        session, channel, chat_ref, message_refs, recipient_id, update_id, note_id, now
+    )
     return True
+
+
+# The sender records every relay it sends: one statement each, built once.
+_REPORT_EXISTS = select(ProgressUpdate.id).where(ProgressUpdate.id == bindparam("update_id"))
+_INSERT_RELAYS = insert(RelayedMessage)
+
+
+async def _insert_relays(
+    session: AsyncSession,
+    channel: Channel,
+    chat_ref: str,
+    message_refs: Sequence[str],
+    recipient_id: int,
+    update_id: int,
+    note_id: int | None,
+    now: datetime,
+) -> None:
+    """One INSERT for all the messages (a photo and its text are two), not an ORM flush."""
+    await session.execute(
+        _INSERT_RELAYS,
+        [
+            {
+                "channel": channel,
+                "chat_ref": chat_ref,
+                "message_ref": message_ref,
+                "recipient_id": recipient_id,
+                "update_id": update_id,
+                "note_id": note_id,
+                "created_at": now,
+            }
+            for message_ref in message_refs
+        ],
+    )
 
 
 async def find_relay(
