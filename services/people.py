@@ -123,27 +123,32 @@ def holds_account(person: Person, accounts: Collection[tuple[Channel, str]]) -> 
 
 
 # Built once, run with parameters: building a statement costs SQLAlchemy about twice what
-# running it does, and this one runs on every update (docs/PERFORMANCE.md).
+# running it does, and this one runs on every update (docs/PERFORMANCE.md). On the tables,
+# not the mapped classes, as services/forms.py explains.
+_ACCOUNT, _PERSON, _MEMBERSHIP = ChannelAccount.__table__, Person.__table__, Membership.__table__
 _ACTOR_QUERY = (
     select(
-        ChannelAccount.id,
-        ChannelAccount.reachable,
-        ChannelAccount.last_inbound_at,
-        Person.id,
-        Person.full_name,
-        Person.nip,
-        Person.language,
-        Person.timezone,
-        Membership.role,
+        _ACCOUNT.c.id,
+        _ACCOUNT.c.reachable,
+        _ACCOUNT.c.last_inbound_at,
+        _PERSON.c.id,
+        _PERSON.c.full_name,
+        _PERSON.c.nip,
+        _PERSON.c.language,
+        _PERSON.c.timezone,
+        _MEMBERSHIP.c.role,
         *forms.FORM_COLUMNS,
     )
-    .join(Person, Person.id == ChannelAccount.person_id)
-    .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.active.is_(True)))
+    .join(_PERSON, _PERSON.c.id == _ACCOUNT.c.person_id)
+    .outerjoin(
+        _MEMBERSHIP,
+        and_(_MEMBERSHIP.c.person_id == _PERSON.c.id, _MEMBERSHIP.c.active.is_(True)),
+    )
     # Their open form too: nearly every update is a form's step, which reads it next.
-    .outerjoin(FormState, FormState.person_id == Person.id)
+    .outerjoin(FormState.__table__, FormState.__table__.c.person_id == _PERSON.c.id)
     .where(
-        ChannelAccount.channel == bindparam("channel"),
-        ChannelAccount.external_user_id == bindparam("external_user_id"),
+        _ACCOUNT.c.channel == bindparam("channel"),
+        _ACCOUNT.c.external_user_id == bindparam("external_user_id"),
     )
 )
 
@@ -164,6 +169,10 @@ async def load_actor(
 
     One query of plain columns (the account, its person and their active roles), not ORM
     objects: it runs on every update, and the actor is plain values anyway."""
+    if session.new or session.dirty or session.deleted:
+        # A Core statement does not flush first as an ORM one does, and the actor may have
+        # just been written through the ORM (a join, an admin's first contact).
+        await session.flush()
     rows = (
         await session.execute(
             _ACTOR_QUERY, {"channel": channel, "external_user_id": external_user_id}
