@@ -134,16 +134,20 @@ async def test_a_whatsapp_report_reaches_a_telegram_mentor_and_the_thread_goes_b
     assert uploaded is not None and uploaded.data == photo
     assert "Rapat koordinasi" in (shown.plain or "")
 
-    # Bambang answers by replying to the relay; Siti reads it on WhatsApp, free form.
+    # Bambang answers by replying to the relay; Siti reads it on WhatsApp, free form. A person
+    # replies seconds later, once the sender has recorded what it sent: the test waits for that.
+    await mixed.settle()
     await mixed.say(bambang, "Bagus. Lampirkan daftar hadir OPD.", reply_to=relay)
     note = await on_phone(mixed, siti, lambda m: "Lampirkan daftar hadir" in (m.text or ""))
     assert note.template is None and not note.failed
 
     # She replies to the note on WhatsApp (its context id): Bambang gets it in the thread.
+    await mixed.settle()
     siti.send("Baik Pak, daftar hadir saya kirim besok.", reply_to=note)
     answer = await in_chat(mixed, bambang, lambda m: "daftar hadir saya kirim" in (m.plain or ""))
     assert "Siti Rahmawati" in (answer.plain or "")
     # The answer is part of the thread too: Bambang's reply to it reaches Siti on WhatsApp.
+    await mixed.settle()
     await mixed.say(bambang, "Terima kasih, Bu Siti.", reply_to=answer)
     again = await on_phone(mixed, siti, lambda m: "Terima kasih, Bu Siti." in (m.text or ""))
     assert again.template is None
@@ -184,6 +188,7 @@ async def test_a_telegram_report_reaches_a_whatsapp_mentor_who_approves_it(
     uploaded = mixed.wa.media_by_id(image.media_id)
     assert uploaded is not None and uploaded.data == photo
 
+    await mixed.settle()
     hasan.choose(relay, "✅ Setujui")
     told = await in_chat(mixed, budi, lambda m: "telah disetujui oleh Mentor" in (m.plain or ""))
     assert "Ir. Hasan Basri" in (told.plain or "")
