@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pywa import errors as wa_errors
 
 from bot.settings import Settings, WhatsAppSettings
 from domain.i18n import Translator
-from whatsapp.client import create_client, http_client
 from whatsapp.templates import Problem, compare, definitions
 
 # What --check reads of each template.
@@ -68,6 +66,10 @@ def run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
         raise WhatsAppCliError(t("whatsapp.templates.cli.no_whatsapp"))
     if not whatsapp.business_account_id:
         raise WhatsAppCliError(t("whatsapp.templates.cli.no_account"))
+    # pywa loads here, not when the command line starts: a bot without WhatsApp never needs
+    # it (about 20 MB resident; bench/memory.py).
+    from pywa import errors as wa_errors
+
     try:
         existing = asyncio.run(approved_templates(whatsapp))
     except (wa_errors.WhatsAppError, httpx.HTTPError) as exc:
@@ -85,6 +87,8 @@ def run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
 async def approved_templates(settings: WhatsAppSettings) -> list[dict[str, Any]]:
     """Every template on the business account (GET /{waba_id}/message_templates, all pages)."""
     assert settings.business_account_id is not None
+    from whatsapp.client import create_client, http_client
+
     async with http_client(settings.api_root) as session:
         client = create_client(settings, session)
         found: list[dict[str, Any]] = []

@@ -38,7 +38,6 @@ from domain.enums import Channel
 from services import coordination, inbox
 from web import metrics
 from web.health import NotReady
-from whatsapp.dispatch import whatsapp_work
 
 log = logging.getLogger(__name__)
 
@@ -402,6 +401,9 @@ class ActiveWorker:
                 lane: object
                 if row.channel == Channel.WHATSAPP.value:
                     # Not a Telegram update: the WhatsApp adapter handles it, in its lane.
+                    # Imported here: a bot without WhatsApp never loads pywa (bench/memory.py).
+                    from whatsapp.dispatch import whatsapp_work
+
                     lane = Lane(row.lane)
                     work = handle_row(
                         self._sessions, self._clock, row, whatsapp_work(app.bot_data, row)

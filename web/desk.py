@@ -25,7 +25,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
@@ -189,6 +188,10 @@ class ASGIDesk:
     def __init__(self, engine: AsyncEngine, config: DeskConfig) -> None:
         self.sessions = session_factory(engine)
         self.config = config
+        # Jinja loads with the desk, not with the web app: a bot without the desk never
+        # carries it (bench/memory.py).
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),

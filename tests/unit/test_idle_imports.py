@@ -2,7 +2,10 @@
 
 `properbot run` starts through bot.cli, which builds every subcommand's parser, and bot.app,
 which registers every handler; neither may import matplotlib, openpyxl, fpdf or Pillow (with
-numpy, about 50 MB resident; bench/memory.py measures the whole process).
+numpy, about 50 MB resident; bench/memory.py measures the whole process). Nor may the worker
+and the web app load what only a configured feature uses: pywa (WhatsApp), Jinja (the web
+desk), segno (the desk's QR codes); together about 10 MB more, which had taken the idle bot
+from 89 MB back over its 100 MB goal.
 """
 
 from __future__ import annotations
@@ -32,3 +35,28 @@ def test_the_probe_sees_a_renderer_once_it_is_used() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
     assert "fpdf" in loaded.split(",")
+
+
+FEATURE_ONLY = ("pywa", "pywa_async", "jinja2", "segno")
+
+
+def test_starting_the_bot_loads_no_feature_it_is_not_configured_for() -> None:
+    probe = (
+        "import sys, bot.cli, bot.app, bot.worker, web.app; "
+        f"print(','.join(m for m in {FEATURE_ONLY!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert loaded == ""
+
+
+def test_the_probe_sees_whatsapp_once_it_is_used() -> None:
+    probe = (
+        "import sys, bot.app, whatsapp.dispatch; "
+        f"print(','.join(m for m in {FEATURE_ONLY!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert "pywa_async" in loaded.split(",")
