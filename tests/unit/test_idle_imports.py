@@ -14,49 +14,29 @@ import subprocess
 import sys
 
 HEAVY = ("matplotlib", "numpy", "openpyxl", "fpdf", "PIL")
-
-
-def test_starting_the_bot_loads_no_renderer_library() -> None:
-    probe = (
-        f"import sys, bot.cli, bot.app; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    ).stdout.strip()
-    assert loaded == ""
-
-
-def test_the_probe_sees_a_renderer_once_it_is_used() -> None:
-    probe = (
-        "import sys, bot.app, documents.portfolio_pdf; "
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    ).stdout.strip()
-    assert "fpdf" in loaded.split(",")
-
-
 FEATURE_ONLY = ("pywa", "pywa_async", "jinja2", "segno")
 
 
-def test_starting_the_bot_loads_no_feature_it_is_not_configured_for() -> None:
-    probe = (
-        "import sys, bot.cli, bot.app, bot.worker, web.app; "
-        f"print(','.join(m for m in {FEATURE_ONLY!r} if m in sys.modules))"
-    )
-    loaded = subprocess.run(
+def loaded_after(imports: str, watched: tuple[str, ...]) -> list[str]:
+    """Which of `watched` a fresh interpreter holds after `import <imports>`."""
+    probe = f"import sys, {imports}; print(','.join(m for m in {watched!r} if m in sys.modules))"
+    printed = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
-    assert loaded == ""
+    return printed.split(",") if printed else []
+
+
+def test_starting_the_bot_loads_no_renderer_library() -> None:
+    assert loaded_after("bot.cli, bot.app", HEAVY) == []
+
+
+def test_the_probe_sees_a_renderer_once_it_is_used() -> None:
+    assert "fpdf" in loaded_after("bot.app, documents.portfolio_pdf", HEAVY)
+
+
+def test_starting_the_bot_loads_no_feature_it_is_not_configured_for() -> None:
+    assert loaded_after("bot.cli, bot.app, bot.worker, web.app", FEATURE_ONLY) == []
 
 
 def test_the_probe_sees_whatsapp_once_it_is_used() -> None:
-    probe = (
-        "import sys, bot.app, whatsapp.dispatch; "
-        f"print(','.join(m for m in {FEATURE_ONLY!r} if m in sys.modules))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    ).stdout.strip()
-    assert "pywa_async" in loaded.split(",")
+    assert "pywa_async" in loaded_after("bot.app, whatsapp.dispatch", FEATURE_ONLY)
